@@ -1,0 +1,39 @@
+import { timingSafeEqual } from 'node:crypto';
+
+/** Lower-case hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Bytes of a hex string (optional `0x`); `undefined` when it is not even-length hex. */
+export function fromHex(hex: string): Uint8Array | undefined {
+  const digits = hex.startsWith('0x') ? hex.slice(2) : hex;
+  if (digits.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(digits)) return undefined;
+  return new Uint8Array(Buffer.from(digits, 'hex'));
+}
+
+/** Constant-time equality for equal lengths; false for different lengths. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && timingSafeEqual(a, b);
+}
+
+/** True when every byte is zero. */
+export function isAllZero(bytes: Uint8Array): boolean {
+  for (const byte of bytes) if (byte !== 0) return false;
+  return true;
+}
+
+/** A copy of `bytes` in reverse order (little-endian <-> big-endian). */
+export function reversed(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.from(bytes).reverse();
+}
+
+/** A view (not a copy) of `length` bytes at `offset`. */
+export function slice(bytes: Uint8Array, offset: number, length: number): Uint8Array {
+  return bytes.subarray(offset, offset + length);
+}
+
+/** Concatenation of byte arrays. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts));
+}

@@ -1,0 +1,48 @@
+/**
+ * The one adapter for CBOR (cbor2). Decoding is strict and bounded: definite
+ * lengths only, no duplicate map keys, no floats, no undefined, maps as `Map`,
+ * tags kept as `Tag` objects, and a nesting limit so hostile input cannot
+ * exhaust the stack. The caller bounds the input size before calling.
+ */
+import { decode, encode, Tag } from 'cbor2';
+import { EvidenceError } from './errors.js';
+
+export { Tag };
+
+/** A decoded CBOR value under the options below. */
+export type CborValue = unknown;
+
+/**
+ * Decodes exactly one CBOR item.
+ * @throws EvidenceError with `code` when the bytes are not strict, well-formed CBOR
+ */
+export function decodeCbor(
+  bytes: Uint8Array,
+  options: { maxDepth: number; code: string },
+): CborValue {
+  try {
+    return decode(bytes, {
+      maxDepth: options.maxDepth,
+      preferMap: true,
+      rejectDuplicateKeys: true,
+      rejectStreaming: true,
+      rejectFloats: true,
+      rejectUndefined: true,
+      rejectBigInts: true,
+      rejectSimple: true,
+      ignoreGlobalTags: true,
+      saveOriginal: false,
+    });
+  } catch (error) {
+    throw new EvidenceError(
+      options.code,
+      'input is not well-formed CBOR within the allowed limits',
+      { cause: error },
+    );
+  }
+}
+
+/** Encodes a value with definite lengths and preferred (shortest) integer forms. */
+export function encodeCbor(value: unknown): Uint8Array {
+  return encode(value);
+}

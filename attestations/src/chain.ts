@@ -1,0 +1,101 @@
+/**
+ * Certificate chain checks shared by SEV-SNP and Nitro: each link's issuer name,
+ * CA flag, signature and validity at a given time. Signature results are cached
+ * by the fingerprints of both certificates, so a chain seen before costs no
+ * public-key operation; validity is checked anew every time.
+ */
+import { ChainError } from './errors.js';
+import { isSignedBy, validityAt, type Certificate } from './x509.js';
+
+/** Prefix of the error codes a chain check raises, e.g. `SNP_CERT_EXPIRED`. */
+export type ChainDomain = 'SNP' | 'NITRO';
+
+const MAX_CACHED_LINKS = 10_000;
+const signatureCache = new Map<string, boolean>();
+
+function signedBy(child: Certificate, issuer: Certificate): boolean {
+  const key = `${child.fingerprint}:${issuer.fingerprint}`;
+  let signed = signatureCache.get(key);
+  if (signed === undefined) {
+    signed = isSignedBy(child, issuer.publicKey);
+    if (signatureCache.size >= MAX_CACHED_LINKS) signatureCache.clear();
+    signatureCache.set(key, signed);
+  }
+  return signed;
+}
+
+/** Whether `issuer` issued `child` (name, CA flag, signature), ignoring time; never throws. */
+export function isIssuedBy(child: Certificate, issuer: Certificate): boolean {
+  return child.issuer === issuer.subject && issuer.isCa && signedBy(child, issuer);
+}
+
+/**
+ * Checks that `issuer` issued `child` and that `child` is valid at `at`.
+ * Key identifier extensions are not required: genuine AWS Nitro chains lack them.
+ * @throws ChainError {domain}_CHAIN_BROKEN, {domain}_CERT_BAD_SIGNATURE,
+ *   {domain}_CERT_NOT_YET_VALID, {domain}_CERT_EXPIRED
+ */
+export function assertLink(
+  child: Certificate,
+  issuer: Certificate,
+  at: Date,
+  domain: ChainDomain,
+  cache = true,
+): void {
+  const name = commonName(child);
+  if (child.issuer !== issuer.subject) {
+    throw new ChainError(
+      `${domain}_CHAIN_BROKEN`,
+      `${name} was not issued by ${commonName(issuer)}`,
+    );
+  }
+  if (!issuer.isCa)
+    throw new ChainError(
+      `${domain}_CHAIN_BROKEN`,
+      `${commonName(issuer)} is not a CA but issued ${name}`,
+    );
+  const signed = cache ? signedBy(child, issuer) : isSignedBy(child, issuer.publicKey);
+  if (!signed)
+    throw new ChainError(
+      `${domain}_CERT_BAD_SIGNATURE`,
+      `signature on ${name} does not verify with ${commonName(issuer)}'s key`,
+    );
+  assertValidAt(child, at, domain);
+}
+
+/**
+ * @throws ChainError {domain}_CERT_NOT_YET_VALID, {domain}_CERT_EXPIRED
+ */
+export function assertValidAt(cert: Certificate, at: Date, domain: ChainDomain): void {
+  const validity = validityAt(cert, at);
+  if (validity === 'NOT_YET_VALID') {
+    throw new ChainError(
+      `${domain}_CERT_NOT_YET_VALID`,
+      `${commonName(cert)} is valid from ${cert.notBefore.toISOString()}; checked at ${at.toISOString()}`,
+    );
+  }
+  if (validity === 'EXPIRED') {
+    throw new ChainError(
+      `${domain}_CERT_EXPIRED`,
+      `${commonName(cert)} expired at ${cert.notAfter.toISOString()}; checked at ${at.toISOString()}`,
+    );
+  }
+}
+
+/**
+ * Checks a whole chain, leaf first and trust anchor last; the anchor must be
+ * self-signed and valid at `at` too.
+ */
+export function assertChain(chain: readonly Certificate[], at: Date, domain: ChainDomain): void {
+  for (let index = 0; index < chain.length; index++) {
+    const child = chain[index];
+    const issuer = chain[index + 1] ?? child;
+    if (child !== undefined && issuer !== undefined) assertLink(child, issuer, at, domain);
+  }
+}
+
+/** The CN of a certificate's subject, cut short: for messages only. */
+export function commonName(cert: Certificate): string {
+  const match = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject);
+  return JSON.stringify((match?.[1] ?? 'certificate').slice(0, 64));
+}

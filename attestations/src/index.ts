@@ -1,0 +1,42 @@
+export { VeriteeError, EvidenceError, ChainError, ConfigError, isVeriteeError } from './errors.js';
+export { toHex, fromHex, bytesEqual } from './bytes.js';
+export type { Verified } from './verified.js';
+export {
+  parseCertificate,
+  parseCertificateBundle,
+  parseCrl,
+  type Certificate,
+  type Crl,
+} from './x509.js';
+export {
+  defaultTrustStore,
+  mergeTrustStores,
+  createSnpAnchor,
+  createNitroAnchor,
+  type TrustStore,
+  type SnpAnchor,
+  type NitroAnchor,
+} from './trust.js';
+export { AMD_ROOTS } from './roots/amd.js';
+export { AWS_NITRO_ROOT_G1 } from './roots/aws-nitro.js';
+export * from './snp/report.js';
+export * from './snp/product.js';
+export * from './snp/cert-table.js';
+export { parseEndorsementClaims, AMD_OID, type EndorsementClaims } from './snp/endorsement.js';
+export {
+  verifySnp,
+  type SnpEvidence,
+  type SnpVerifyOptions,
+  type RevocationStatus,
+} from './snp/verify.js';
+export * from './nitro/document.js';
+export { verifyNitro, type NitroEvidence, type NitroVerifyOptions } from './nitro/verify.js';
+export * from './policy/policy.js';
+export {
+  evaluatePolicy,
+  SNP_GUEST_POLICY,
+  MAX_CLOCK_SKEW_MS,
+  type Violation,
+  type VerifiedEvidence,
+} from './policy/evaluate.js';
+export * from './appraise.js';

@@ -1,0 +1,239 @@
+/**
+ * The one adapter for X.509: node:crypto for parsing, public keys and signature
+ * checks (OpenSSL, fast, RSASSA-PSS aware) and @peculiar/x509 for what node does
+ * not expose (custom extensions, CRLs). Time is always an argument, and a bad
+ * signature is reported apart from an expired or not-yet-valid certificate.
+ */
+import 'reflect-metadata';
+import {
+  X509Certificate as NodeCertificate,
+  constants,
+  createHash,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
+import * as peculiar from '@peculiar/x509';
+import { ChainError, EvidenceError } from './errors.js';
+
+/** A parsed certificate; immutable. */
+export interface Certificate {
+  readonly der: Uint8Array;
+  /** SHA-256 of the DER, lower-case hex. */
+  readonly fingerprint: string;
+  readonly subject: string;
+  readonly issuer: string;
+  /** Serial number, lower-case hex without leading zeros. */
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly publicKey: KeyObject;
+  readonly isCa: boolean;
+  /** The extnValue contents of each extension, by dotted OID. */
+  readonly extensions: ReadonlyMap<string, Uint8Array>;
+  /** Name of the signature algorithm of this certificate, e.g. `RSASSA-PSS`. */
+  readonly signatureAlgorithm: string;
+  readonly native: NodeCertificate;
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g;
+
+/** Lower-case hex serial without leading zeros, for comparing serials from any source. */
+export function normalizeSerial(hex: string): string {
+  return hex.toLowerCase().replace(/^0+(?=.)/, '');
+}
+
+/**
+ * Parses one certificate, DER or PEM.
+ * @throws EvidenceError X509_MALFORMED
+ */
+export function parseCertificate(input: Uint8Array | string): Certificate {
+  const der = typeof input === 'string' || looksLikePem(input) ? pemToDer(input) : input;
+  try {
+    const native = new NodeCertificate(der);
+    const parsed = new peculiar.X509Certificate(der);
+    const extensions = new Map<string, Uint8Array>();
+    for (const extension of parsed.extensions) {
+      if (extensions.has(extension.type)) {
+        throw new EvidenceError(
+          'X509_MALFORMED',
+          `certificate repeats extension ${extension.type}`,
+        );
+      }
+      extensions.set(extension.type, new Uint8Array(extension.value));
+    }
+    return {
+      der: new Uint8Array(der),
+      fingerprint: createHash('sha256').update(der).digest('hex'),
+      subject: native.subject,
+      issuer: native.issuer,
+      serialNumber: normalizeSerial(native.serialNumber),
+      notBefore: parsed.notBefore,
+      notAfter: parsed.notAfter,
+      publicKey: native.publicKey,
+      isCa: native.ca,
+      extensions,
+      signatureAlgorithm: (parsed.signatureAlgorithm as { name?: string }).name ?? 'unknown',
+      native,
+    };
+  } catch (error) {
+    if (error instanceof EvidenceError) throw error;
+    throw new EvidenceError('X509_MALFORMED', 'certificate is not valid DER X.509', {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Parses every certificate of a PEM bundle, in order.
+ * @throws EvidenceError X509_MALFORMED when there is none or one is malformed
+ */
+export function parseCertificateBundle(pem: string): Certificate[] {
+  const blocks = [...pem.matchAll(PEM_BLOCK)];
+  if (blocks.length === 0) throw new EvidenceError('X509_MALFORMED', 'no PEM certificate found');
+  return blocks.map((block) => parseCertificate(Buffer.from(block[1] ?? '', 'base64')));
+}
+
+function looksLikePem(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.subarray(0, 64)).toString('latin1').includes('-----BEGIN');
+}
+
+function pemToDer(input: Uint8Array | string): Uint8Array {
+  const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
+  const blocks = [...text.matchAll(PEM_BLOCK)];
+  if (blocks.length !== 1) {
+    throw new EvidenceError(
+      'X509_MALFORMED',
+      `expected one PEM certificate, found ${blocks.length}`,
+    );
+  }
+  return new Uint8Array(Buffer.from(blocks[0]?.[1] ?? '', 'base64'));
+}
+
+/** Whether `cert` is within its validity period at `at`; never throws. */
+export function validityAt(cert: Certificate, at: Date): 'VALID' | 'NOT_YET_VALID' | 'EXPIRED' {
+  if (at.getTime() < cert.notBefore.getTime()) return 'NOT_YET_VALID';
+  if (at.getTime() > cert.notAfter.getTime()) return 'EXPIRED';
+  return 'VALID';
+}
+
+/** Whether `key` verifies the signature on `cert`; checks no names or times, never throws. */
+export function isSignedBy(cert: Certificate, key: KeyObject): boolean {
+  try {
+    return cert.native.verify(key);
+  } catch {
+    return false;
+  }
+}
+
+/** A parsed, not yet verified certificate revocation list. */
+export interface Crl {
+  readonly der: Uint8Array;
+  readonly issuer: string;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date | undefined;
+  /** Revoked serial numbers, normalized as by {@link normalizeSerial}. */
+  readonly revokedSerials: ReadonlySet<string>;
+  readonly parsed: peculiar.X509Crl;
+}
+
+/**
+ * Parses a DER or PEM CRL.
+ * @throws EvidenceError CRL_MALFORMED
+ */
+export function parseCrl(input: Uint8Array | string): Crl {
+  try {
+    const parsed = new peculiar.X509Crl(typeof input === 'string' ? input : Buffer.from(input));
+    return {
+      der: new Uint8Array(parsed.rawData),
+      issuer: parsed.issuer,
+      thisUpdate: parsed.thisUpdate,
+      nextUpdate: parsed.nextUpdate,
+      revokedSerials: new Set(parsed.entries.map((entry) => normalizeSerial(entry.serialNumber))),
+      parsed,
+    };
+  } catch (error) {
+    throw new EvidenceError('CRL_MALFORMED', 'CRL is not valid DER or PEM', { cause: error });
+  }
+}
+
+/** Why a CRL cannot be used at a given time, or undefined when it can. */
+export type CrlProblem = 'ISSUER_MISMATCH' | 'BAD_SIGNATURE' | 'NOT_YET_VALID' | 'EXPIRED';
+
+/**
+ * Checks the CRL's issuer name, its signature by `issuer`'s key and that `at`
+ * lies between thisUpdate and nextUpdate.
+ */
+export function checkCrl(crl: Crl, issuer: Certificate, at: Date): CrlProblem | undefined {
+  if (normalizeName(crl.issuer) !== normalizeName(issuer.subject)) return 'ISSUER_MISMATCH';
+  if (!verifyWithAlgorithm(crl.parsed, issuer.publicKey)) return 'BAD_SIGNATURE';
+  if (at.getTime() < crl.thisUpdate.getTime()) return 'NOT_YET_VALID';
+  if (crl.nextUpdate !== undefined && at.getTime() > crl.nextUpdate.getTime()) return 'EXPIRED';
+  return undefined;
+}
+
+// node prints names one attribute per line; @peculiar joins them with ", ".
+function normalizeName(name: string): string {
+  return name
+    .split(/\n|,\s*/)
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+    .sort()
+    .join('\n');
+}
+
+function verifyWithAlgorithm(crl: peculiar.X509Crl, key: KeyObject): boolean {
+  const algorithm = crl.signatureAlgorithm as {
+    name: string;
+    hash?: { name: string };
+    saltLength?: number;
+  };
+  const hash = algorithm.hash?.name.replace('-', '').toLowerCase();
+  if (hash === undefined) return false;
+  const tbs = firstDerElement(new Uint8Array(crl.rawData));
+  const signature = Buffer.from(crl.signature);
+  try {
+    switch (algorithm.name) {
+      case 'RSA-PSS':
+        return verify(
+          hash,
+          tbs,
+          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength ?? 32 },
+          signature,
+        );
+      case 'RSASSA-PKCS1-v1_5':
+        return verify(hash, tbs, key, signature);
+      case 'ECDSA':
+        return verify(hash, tbs, { key, dsaEncoding: 'der' }, signature);
+      default:
+        return false;
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The first element (TLV) inside a DER SEQUENCE: the to-be-signed part of a
+ * certificate or CRL.
+ * @throws ChainError X509_MALFORMED
+ */
+function firstDerElement(der: Uint8Array): Uint8Array {
+  const outer = derHeader(der, 0);
+  const inner = derHeader(der, outer.headerLength);
+  const end = outer.headerLength + inner.headerLength + inner.length;
+  if (end > der.length)
+    throw new ChainError('X509_MALFORMED', 'DER element runs past its container');
+  return der.subarray(outer.headerLength, end);
+}
+
+function derHeader(der: Uint8Array, offset: number): { headerLength: number; length: number } {
+  const first = der[offset + 1];
+  if (der[offset] !== 0x30 || first === undefined)
+    throw new ChainError('X509_MALFORMED', 'expected a DER SEQUENCE');
+  if (first < 0x80) return { headerLength: 2, length: first };
+  const count = first & 0x7f;
+  if (count === 0 || count > 4) throw new ChainError('X509_MALFORMED', 'unsupported DER length');
+  let length = 0;
+  for (let i = 0; i < count; i++) length = length * 256 + (der[offset + 2 + i] ?? 0);
+  return { headerLength: 2 + count, length };
+}

@@ -1,0 +1,73 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+/** Imports each workspace must not make (docs: ../shared/conventions.md, "Dependency direction"). */
+const restricted = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      globals: globals.node,
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['attestations/src/**/*.ts'],
+    rules: restricted([
+      { group: ['@veritee/*'], message: 'attestations/ imports nothing of ours.' },
+      {
+        group: [
+          'express',
+          'onnxruntime-node',
+          '@aws-sdk/*',
+          'node:fs',
+          'node:fs/*',
+          'node:net',
+          'node:http',
+          'node:https',
+          'fs',
+          'http',
+          'https',
+        ],
+        message: 'attestations/ does no I/O.',
+      },
+    ]),
+  },
+  {
+    files: ['kds/src/**/*.ts'],
+    rules: restricted([
+      {
+        group: ['@veritee/*', '!@veritee/attestations'],
+        message: 'kds/ may import only attestations.',
+      },
+    ]),
+  },
+  {
+    files: ['**/test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['describe', 'it', 'test'], package: 'node:test' },
+          ],
+        },
+      ],
+    },
+  },
+);
