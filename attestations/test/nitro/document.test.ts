@@ -1,0 +1,210 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { encode, Tag } from 'cbor2';
+import {
+  EvidenceError,
+  parseNitroDocument,
+  serializeNitroDocument,
+  NITRO_DOCUMENT_MAX_SIZE,
+} from '../../src/index.js';
+import { nitroFields } from '../../src/appraise.js';
+import { vectors, vectorFile, vectorById } from '../vectors.js';
+
+const realDocuments = vectors.filter(
+  (vector) => vector.format === 'nitro' && vector.expect === 'accept',
+);
+const good = vectorFile(vectorById('nitro-evervault-2022-10-13-nonce').evidence);
+const parsed = parseNitroDocument(good);
+
+function assertCode(bytes: Uint8Array, code: string): void {
+  assert.throws(
+    () => parseNitroDocument(bytes),
+    (error: unknown) => error instanceof EvidenceError && error.code === code,
+    `expected ${code}`,
+  );
+}
+
+/** The good document with its payload map changed by `edit` (unsigned: parse-only tests). */
+function withPayload(edit: (payload: Map<string, unknown>) => void): Uint8Array {
+  const { payload } = parsed;
+  const map = new Map<string, unknown>([
+    ['module_id', payload.moduleId],
+    ['digest', payload.digest],
+    ['timestamp', payload.timestamp],
+    ['pcrs', new Map(payload.pcrs)],
+    ['certificate', payload.certificate],
+    ['cabundle', [...payload.cabundle]],
+    ['public_key', payload.publicKey],
+    ['user_data', payload.userData],
+    ['nonce', payload.nonce],
+  ]);
+  edit(map);
+  return encode([parsed.protectedHeader, new Map(), encode(map), parsed.signature]);
+}
+
+describe('parseNitroDocument', () => {
+  for (const vector of realDocuments) {
+    it(`parses ${vector.id} into the published fields and serializes it back byte for byte`, () => {
+      const bytes = vectorFile(vector.evidence);
+      const document = parseNitroDocument(bytes);
+      const fields = nitroFields(document);
+      for (const [name, value] of Object.entries(vector.fields ?? {}))
+        assert.equal(fields[name], value, name);
+      assert.deepEqual(serializeNitroDocument(document), bytes);
+      assert.deepEqual(parseNitroDocument(serializeNitroDocument(document)), document);
+    });
+  }
+
+  it('accepts the tagged form (COSE tag 18) with the same content', () => {
+    const tagged = encode(
+      new Tag(18, [parsed.protectedHeader, new Map(), parsed.payloadBytes, parsed.signature]),
+    );
+    const document = parseNitroDocument(tagged);
+    assert.equal(document.tagged, true);
+    assert.deepEqual(document.payload, parsed.payload);
+    assert.deepEqual(serializeNitroDocument(document), tagged);
+  });
+
+  it('reads the nonce and the absent user data and public key', () => {
+    assert.equal(parsed.payload.nonce?.byteLength, 256);
+    assert.equal(parsed.payload.userData, null);
+    assert.equal(parsed.payload.publicKey, null);
+    assert.equal(parsed.payload.pcrs.size, 16);
+  });
+
+  describe('when the COSE structure is malformed', () => {
+    it('rejects empty and oversized input', () => {
+      assertCode(new Uint8Array(0), 'NITRO_DOCUMENT_SIZE');
+      assertCode(new Uint8Array(NITRO_DOCUMENT_MAX_SIZE + 1).fill(0x84), 'NITRO_DOCUMENT_SIZE');
+    });
+
+    it('rejects another tag, another shape and a non-empty unprotected header', () => {
+      const items = [parsed.protectedHeader, new Map(), parsed.payloadBytes, parsed.signature];
+      assertCode(encode(new Tag(98, items)), 'NITRO_DOCUMENT_MALFORMED');
+      assertCode(encode(items.slice(0, 3)), 'NITRO_DOCUMENT_MALFORMED');
+      assertCode(encode(new Map([[1, 2]])), 'NITRO_DOCUMENT_MALFORMED');
+      assertCode(
+        encode([
+          parsed.protectedHeader,
+          new Map([[4, new Uint8Array(1)]]),
+          parsed.payloadBytes,
+          parsed.signature,
+        ]),
+        'NITRO_DOCUMENT_MALFORMED',
+      );
+      assertCode(
+        encode(['text', new Map(), parsed.payloadBytes, parsed.signature]),
+        'NITRO_DOCUMENT_MALFORMED',
+      );
+    });
+
+    it('rejects trailing bytes and indefinite-length items', () => {
+      assertCode(new Uint8Array([...good, 0]), 'NITRO_DOCUMENT_MALFORMED');
+      assertCode(new Uint8Array([0x9f, 0x40, 0xa0, 0x40, 0x40, 0xff]), 'NITRO_DOCUMENT_MALFORMED');
+    });
+
+    it('rejects deep nesting without exhausting the stack', () => {
+      const bomb = new Uint8Array(20_000).fill(0x81);
+      assertCode(bomb, 'NITRO_DOCUMENT_MALFORMED');
+      const payloadBomb = encode([
+        parsed.protectedHeader,
+        new Map(),
+        new Uint8Array(20_000).fill(0x81),
+        parsed.signature,
+      ]);
+      assertCode(payloadBomb, 'NITRO_DOCUMENT_MALFORMED');
+    });
+
+    it('rejects an algorithm other than ES384', () => {
+      const es256 = encode([
+        encode(new Map([[1, -7]])),
+        new Map(),
+        parsed.payloadBytes,
+        parsed.signature,
+      ]);
+      assertCode(es256, 'NITRO_COSE_ALGORITHM_UNSUPPORTED');
+    });
+
+    it('rejects a signature that is not 96 bytes', () => {
+      assertCode(
+        encode([
+          parsed.protectedHeader,
+          new Map(),
+          parsed.payloadBytes,
+          parsed.signature.subarray(0, 95),
+        ]),
+        'NITRO_DOCUMENT_FIELD_INVALID',
+      );
+    });
+  });
+
+  describe('when a payload field is wrong', () => {
+    const cases: Array<[string, (payload: Map<string, unknown>) => void, string]> = [
+      ['an unknown field', (p) => p.set('extra', 1), 'NITRO_DOCUMENT_FIELD_UNKNOWN'],
+      ['a missing module_id', (p) => p.delete('module_id'), 'NITRO_DOCUMENT_FIELD_INVALID'],
+      ['an empty module_id', (p) => p.set('module_id', ''), 'NITRO_DOCUMENT_FIELD_INVALID'],
+      [
+        'a digest other than SHA384',
+        (p) => p.set('digest', 'SHA256'),
+        'NITRO_DOCUMENT_FIELD_INVALID',
+      ],
+      [
+        'a text timestamp',
+        (p) => p.set('timestamp', '1665651482136'),
+        'NITRO_DOCUMENT_FIELD_INVALID',
+      ],
+      ['a negative timestamp', (p) => p.set('timestamp', -1), 'NITRO_DOCUMENT_FIELD_INVALID'],
+      [
+        'a PCR of 32 bytes',
+        (p) => p.set('pcrs', new Map([[0, new Uint8Array(32)]])),
+        'NITRO_DOCUMENT_FIELD_INVALID',
+      ],
+      [
+        'a PCR index of 32',
+        (p) => p.set('pcrs', new Map([[32, new Uint8Array(48)]])),
+        'NITRO_DOCUMENT_FIELD_INVALID',
+      ],
+      ['an empty PCR map', (p) => p.set('pcrs', new Map()), 'NITRO_DOCUMENT_FIELD_INVALID'],
+      ['a text certificate', (p) => p.set('certificate', 'MII'), 'NITRO_DOCUMENT_FIELD_INVALID'],
+      ['an empty cabundle', (p) => p.set('cabundle', []), 'NITRO_DOCUMENT_FIELD_INVALID'],
+      ['a cabundle of text', (p) => p.set('cabundle', ['x']), 'NITRO_DOCUMENT_FIELD_INVALID'],
+      [
+        'user data over 512 bytes',
+        (p) => p.set('user_data', new Uint8Array(513)),
+        'NITRO_DOCUMENT_FIELD_INVALID',
+      ],
+      [
+        'a nonce over 512 bytes',
+        (p) => p.set('nonce', new Uint8Array(513)),
+        'NITRO_DOCUMENT_FIELD_INVALID',
+      ],
+      [
+        'a public key over 1024 bytes',
+        (p) => p.set('public_key', new Uint8Array(1025)),
+        'NITRO_DOCUMENT_FIELD_INVALID',
+      ],
+      ['a text nonce', (p) => p.set('nonce', 'abc'), 'NITRO_DOCUMENT_FIELD_INVALID'],
+      ['a float timestamp', (p) => p.set('timestamp', 1.5), 'NITRO_DOCUMENT_MALFORMED'],
+    ];
+    for (const [name, edit, code] of cases) {
+      it(`rejects ${name}`, () => assertCode(withPayload(edit), code));
+    }
+
+    it('rejects a payload that repeats a key', () => {
+      // A CBOR map of two entries, both "digest".
+      const duplicate = new Uint8Array([
+        0xa2,
+        0x66,
+        ...Buffer.from('digest'),
+        0x60,
+        0x66,
+        ...Buffer.from('digest'),
+        0x60,
+      ]);
+      assertCode(
+        encode([parsed.protectedHeader, new Map(), duplicate, parsed.signature]),
+        'NITRO_DOCUMENT_MALFORMED',
+      );
+    });
+  });
+});
