@@ -7,7 +7,7 @@
  */
 import { EvidenceError, isVeriteeError } from './errors.js';
 import { toHex } from './bytes.js';
-import { parseCertificate, parseCrl, type Crl } from './x509.js';
+import { parseCertificateCached, parseCrl, type Crl } from './x509.js';
 import { defaultTrustStore, type TrustStore } from './trust.js';
 import { parseSnpReport, SNP_REPORT_SIZE, type SnpReport } from './snp/report.js';
 import { findCert, parseSnpCertTable, type SnpCertEntry } from './snp/cert-table.js';
@@ -168,7 +168,7 @@ async function verifySnpInput(
       `no ${report.signingKey} certificate was given, carried or fetched`,
     );
   }
-  const endorsement = parseCertificate(endorsementBytes);
+  const endorsement = parseCertificateCached(endorsementBytes);
   const crls: Crl[] = (input.crls ?? []).map((crl) => parseCrl(crl));
   const carriedCrl = findCert(table, 'CRL');
   if (carriedCrl !== undefined) crls.push(parseCrl(carriedCrl));

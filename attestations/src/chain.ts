@@ -40,7 +40,6 @@ export function assertLink(
   issuer: Certificate,
   at: Date,
   domain: ChainDomain,
-  cache = true,
 ): void {
   const name = commonName(child);
   if (child.issuer !== issuer.subject) {
@@ -54,8 +53,7 @@ export function assertLink(
       `${domain}_CHAIN_BROKEN`,
       `${commonName(issuer)} is not a CA but issued ${name}`,
     );
-  const signed = cache ? signedBy(child, issuer) : isSignedBy(child, issuer.publicKey);
-  if (!signed)
+  if (!signedBy(child, issuer))
     throw new ChainError(
       `${domain}_CERT_BAD_SIGNATURE`,
       `signature on ${name} does not verify with ${commonName(issuer)}'s key`,
@@ -79,18 +77,6 @@ export function assertValidAt(cert: Certificate, at: Date, domain: ChainDomain):
       `${domain}_CERT_EXPIRED`,
       `${commonName(cert)} expired at ${cert.notAfter.toISOString()}; checked at ${at.toISOString()}`,
     );
-  }
-}
-
-/**
- * Checks a whole chain, leaf first and trust anchor last; the anchor must be
- * self-signed and valid at `at` too.
- */
-export function assertChain(chain: readonly Certificate[], at: Date, domain: ChainDomain): void {
-  for (let index = 0; index < chain.length; index++) {
-    const child = chain[index];
-    const issuer = chain[index + 1] ?? child;
-    if (child !== undefined && issuer !== undefined) assertLink(child, issuer, at, domain);
   }
 }
 

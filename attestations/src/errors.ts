@@ -20,6 +20,9 @@ export class ChainError extends VeriteeError {}
 /** A configuration or policy document is invalid; the message names the field. */
 export class ConfigError extends VeriteeError {}
 
+/** A service we depend on failed or timed out; retrying may help. */
+export class UpstreamError extends VeriteeError {}
+
 /** True for any error of ours; never throws. */
 export function isVeriteeError(value: unknown): value is VeriteeError {
   return value instanceof VeriteeError;

@@ -1,4 +1,11 @@
-export { VeriteeError, EvidenceError, ChainError, ConfigError, isVeriteeError } from './errors.js';
+export {
+  VeriteeError,
+  EvidenceError,
+  ChainError,
+  ConfigError,
+  UpstreamError,
+  isVeriteeError,
+} from './errors.js';
 export { toHex, fromHex, bytesEqual } from './bytes.js';
 export type { Verified } from './verified.js';
 export {

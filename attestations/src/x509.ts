@@ -83,6 +83,25 @@ export function parseCertificate(input: Uint8Array | string): Certificate {
   }
 }
 
+// Chains repeat across evidence (an ASK for years, a Nitro leaf for hours): parse each once.
+const MAX_CACHED_CERTIFICATES = 1_000;
+const certificateCache = new Map<string, Certificate>();
+
+/**
+ * {@link parseCertificate} with a bounded cache keyed by the input's SHA-256.
+ * @throws EvidenceError X509_MALFORMED
+ */
+export function parseCertificateCached(input: Uint8Array | string): Certificate {
+  const key = createHash('sha256').update(input).digest('base64');
+  let cert = certificateCache.get(key);
+  if (cert === undefined) {
+    cert = parseCertificate(input);
+    if (certificateCache.size >= MAX_CACHED_CERTIFICATES) certificateCache.clear();
+    certificateCache.set(key, cert);
+  }
+  return cert;
+}
+
 /**
  * Parses every certificate of a PEM bundle, in order.
  * @throws EvidenceError X509_MALFORMED when there is none or one is malformed

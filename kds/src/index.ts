@@ -1,1 +1,2 @@
-export {};
+export { createKdsSource, cacheFile, type KdsSourceOptions } from './source.js';
+export { vcekPath, certChainPath, crlPath, KDS_BASE_URL, type KdsKeyKind } from './urls.js';

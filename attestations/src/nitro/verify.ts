@@ -8,7 +8,7 @@ import { encodeCbor } from '../cbor.js';
 import { ChainError } from '../errors.js';
 import { bytesEqual } from '../bytes.js';
 import { assertLink } from '../chain.js';
-import { parseCertificate, type Certificate } from '../x509.js';
+import { parseCertificateCached, type Certificate } from '../x509.js';
 import { isP384Key, verifyEs384 } from '../signature.js';
 import { markVerified, type Verified } from '../verified.js';
 import type { NitroAnchor, TrustStore } from '../trust.js';
@@ -53,13 +53,12 @@ export function verifyNitro(
       'the chain ends in a simulated (dev) root, and simulated evidence is not allowed',
     );
   }
-  const leaf = parseCertificate(payload.certificate);
+  const leaf = parseCertificateCached(payload.certificate);
   const chain = [anchor.root, ...intermediateDers.map((der) => parseCertificateCached(der)), leaf];
   assertLink(anchor.root, anchor.root, options.at, 'NITRO');
   for (let index = 1; index < chain.length; index++) {
     const child = chain[index] as Certificate;
-    // The leaf lives for hours and is new in every document: caching its link would only fill the cache.
-    assertLink(child, chain[index - 1] as Certificate, options.at, 'NITRO', child !== leaf);
+    assertLink(child, chain[index - 1] as Certificate, options.at, 'NITRO');
   }
 
   if (!isP384Key(leaf.publicKey)) {
@@ -81,19 +80,4 @@ export function verifyNitro(
 
 function findAnchor(rootDer: Uint8Array, trust: TrustStore): NitroAnchor | undefined {
   return trust.nitro.find((anchor) => bytesEqual(anchor.root.der, rootDer));
-}
-
-// Intermediates repeat across documents from one host for weeks; parse each once.
-const MAX_CACHED_CERTIFICATES = 1_000;
-const certificateCache = new Map<string, Certificate>();
-
-function parseCertificateCached(der: Uint8Array): Certificate {
-  const key = Buffer.from(der).toString('base64');
-  let cert = certificateCache.get(key);
-  if (cert === undefined) {
-    cert = parseCertificate(der);
-    if (certificateCache.size >= MAX_CACHED_CERTIFICATES) certificateCache.clear();
-    certificateCache.set(key, cert);
-  }
-  return cert;
 }

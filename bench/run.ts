@@ -1,0 +1,9 @@
+/** `npm run bench`: every benchmark of the project, figures printed, nothing asserted. */
+import { cpus } from 'node:os';
+import { benchAttestations } from './attestations.js';
+
+process.stdout.write(
+  `veritee benchmarks on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n\n`,
+);
+process.stdout.write('attestations: verification\n');
+await benchAttestations();

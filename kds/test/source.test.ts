@@ -1,0 +1,109 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, UpstreamError } from '@veritee/attestations';
+import { createKdsSource, vcekPath } from '../src/index.js';
+
+const chipId = new Uint8Array(64).fill(0xab);
+const tcb = 0x4405000000000002n;
+const vcekBytes = new Uint8Array([0x30, 0x82, 1, 2, 3]);
+
+describe('createKdsSource', () => {
+  let server: Server;
+  let baseUrl: string;
+  const requests: string[] = [];
+  let failWith: number | undefined;
+
+  before(async () => {
+    server = createServer((request, response) => {
+      requests.push(request.url ?? '');
+      if (failWith !== undefined) return void response.writeHead(failWith).end();
+      if (request.url === vcekPath('Milan', chipId, tcb))
+        return void response.writeHead(200).end(vcekBytes);
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('fetches a VCEK by its KDS path, caches it on disk, and answers from the cache after', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'veritee-kds-'));
+    try {
+      requests.length = 0;
+      const source = createKdsSource({ cacheDir, baseUrl, allowInsecureBaseUrl: true });
+      assert.deepEqual(await source.vcek('Milan', chipId, tcb), vcekBytes);
+      assert.deepEqual(await source.vcek('Milan', chipId, tcb), vcekBytes);
+      assert.deepEqual(requests, [vcekPath('Milan', chipId, tcb)]);
+      const offline = createKdsSource({ cacheDir, offline: true });
+      assert.deepEqual(await offline.vcek('Milan', chipId, tcb), vcekBytes);
+      assert.deepEqual(await readdir(join(cacheDir, 'vcek/v1/Milan')), [
+        `${'ab'.repeat(64)}@blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68`,
+      ]);
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers undefined for what the KDS does not have, and for a missing CRL', async () => {
+    const source = createKdsSource({ baseUrl, allowInsecureBaseUrl: true });
+    assert.equal(await source.vcek('Genoa', chipId, tcb), undefined);
+    assert.equal(await source.crl('Milan', 'VCEK'), undefined);
+  });
+
+  it('reports an unreachable or failing KDS as UpstreamError for a VCEK, and as no CRL for a CRL', async () => {
+    failWith = 503;
+    try {
+      const source = createKdsSource({ baseUrl, allowInsecureBaseUrl: true });
+      await assert.rejects(
+        source.vcek('Milan', chipId, tcb),
+        (error: unknown) => error instanceof UpstreamError && error.code === 'KDS_UNAVAILABLE',
+      );
+      assert.equal(await source.crl('Milan', 'VCEK'), undefined);
+    } finally {
+      failWith = undefined;
+    }
+    const closed = createKdsSource({
+      baseUrl: 'http://127.0.0.1:1',
+      allowInsecureBaseUrl: true,
+      timeoutMs: 2000,
+    });
+    await assert.rejects(
+      closed.vcek('Milan', chipId, tcb),
+      (error: unknown) => error instanceof UpstreamError,
+    );
+  });
+
+  it('never touches the network when offline', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'veritee-kds-'));
+    try {
+      requests.length = 0;
+      const source = createKdsSource({
+        cacheDir,
+        offline: true,
+        baseUrl,
+        allowInsecureBaseUrl: true,
+      });
+      assert.equal(await source.vcek('Milan', chipId, tcb), undefined);
+      assert.equal(await source.crl('Milan', 'VCEK'), undefined);
+      assert.deepEqual(requests, []);
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an http base URL unless allowed, and offline mode without a directory', () => {
+    assert.throws(
+      () => createKdsSource({ baseUrl: 'http://kds.example' }),
+      (error: unknown) => error instanceof ConfigError && error.code === 'KDS_CONFIG_INVALID',
+    );
+    assert.throws(
+      () => createKdsSource({ offline: true }),
+      (error: unknown) => error instanceof ConfigError && error.code === 'KDS_CONFIG_INVALID',
+    );
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * docs/errors.md must list every error and violation code the code can raise,
+ * and nothing the code no longer raises.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(import.meta.url), '../..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory())
+      return name === 'node_modules' || name === 'dist' ? [] : sources(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function codesInSource(): Set<string> {
+  const codes = new Set<string>();
+  const domains = ['SNP', 'NITRO'];
+  for (const file of ['attestations', 'kds', 'cli'].flatMap((workspace) =>
+    sources(join(root, workspace, 'src')),
+  )) {
+    const text = readFileSync(file, 'utf8');
+    // Codes are quoted SCREAMING_SNAKE literals: the first argument of an error or violation call, or a `code:`.
+    for (const match of text.matchAll(/(?:\(\s*|code: )'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g))
+      codes.add(match[1]!);
+    for (const match of text.matchAll(/`\$\{domain\}_([A-Z_]+)`/g))
+      for (const domain of domains) codes.add(`${domain}_${match[1]!}`);
+  }
+  codes.add('INTERNAL_ERROR');
+  return codes;
+}
+
+describe('docs/errors.md', () => {
+  const documented = new Set(
+    [...readFileSync(join(root, 'docs/errors.md'), 'utf8').matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map(
+      (match) => match[1]!,
+    ),
+  );
+  const used = codesInSource();
+
+  it('lists every code the code raises', () => {
+    assert.deepEqual([...used].filter((code) => !documented.has(code)).sort(), []);
+  });
+
+  it('lists no code that nothing raises', () => {
+    assert.deepEqual([...documented].filter((code) => !used.has(code)).sort(), []);
+  });
+
+  it('finds the codes it checks', () => {
+    assert.ok(used.size > 50, `only ${used.size} codes found: the scan is broken`);
+  });
+});
