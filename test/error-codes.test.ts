@@ -38,7 +38,7 @@ function codesInSource(): Set<string> {
 
 describe('docs/errors.md', () => {
   const documented = new Set(
-    [...readFileSync(join(root, 'docs/errors.md'), 'utf8').matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map(
+    [...readFileSync(join(root, 'docs/errors.md'), 'utf8').matchAll(/^\|\s*`([A-Z0-9_]+)`\s*\|/gm)].map(
       (match) => match[1]!,
     ),
   );
