@@ -38,9 +38,9 @@ function codesInSource(): Set<string> {
 
 describe('docs/errors.md', () => {
   const documented = new Set(
-    [...readFileSync(join(root, 'docs/errors.md'), 'utf8').matchAll(/^\|\s*`([A-Z0-9_]+)`\s*\|/gm)].map(
-      (match) => match[1]!,
-    ),
+    [
+      ...readFileSync(join(root, 'docs/errors.md'), 'utf8').matchAll(/^\|\s*`([A-Z0-9_]+)`\s*\|/gm),
+    ].map((match) => match[1]!),
   );
   const used = codesInSource();
 
