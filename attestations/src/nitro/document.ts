@@ -102,6 +102,11 @@ export function serializeNitroDocument(document: NitroDocument): Uint8Array {
   return encodeCbor(document.tagged ? new Tag(COSE_SIGN1_TAG, sign1) : sign1);
 }
 
+/** The COSE Sig_structure a COSE_Sign1 signs (RFC 9052, section 4.4), without external AAD. */
+export function coseSign1ToBeSigned(protectedHeader: Uint8Array, payload: Uint8Array): Uint8Array {
+  return encodeCbor(['Signature1', protectedHeader, new Uint8Array(0), payload]);
+}
+
 /** Encodes a payload map in the field order the NSM uses. */
 export function serializeNitroPayload(payload: NitroPayload): Uint8Array {
   return encodeCbor(

@@ -4,7 +4,6 @@
  * the ES384 signature over the COSE Sig_structure (RFC 9052, section 4.4) with
  * the leaf's key.
  */
-import { encodeCbor } from '../cbor.js';
 import { ChainError } from '../errors.js';
 import { bytesEqual } from '../bytes.js';
 import { assertLink } from '../chain.js';
@@ -12,7 +11,7 @@ import { parseCertificateCached, type Certificate } from '../x509.js';
 import { isP384Key, verifyEs384 } from '../signature.js';
 import { markVerified, type Verified } from '../verified.js';
 import type { NitroAnchor, TrustStore } from '../trust.js';
-import type { NitroDocument } from './document.js';
+import { coseSign1ToBeSigned, type NitroDocument } from './document.js';
 
 export interface NitroVerifyOptions {
   readonly trust: TrustStore;
@@ -64,12 +63,7 @@ export function verifyNitro(
   if (!isP384Key(leaf.publicKey)) {
     throw new ChainError('NITRO_LEAF_KEY_INVALID', 'leaf key is not ECDSA P-384');
   }
-  const toBeSigned = encodeCbor([
-    'Signature1',
-    document.protectedHeader,
-    new Uint8Array(0),
-    document.payloadBytes,
-  ]);
+  const toBeSigned = coseSign1ToBeSigned(document.protectedHeader, document.payloadBytes);
   if (!verifyEs384(toBeSigned, leaf.publicKey, document.signature))
     throw new ChainError(
       'NITRO_COSE_BAD_SIGNATURE',
