@@ -1,9 +1,12 @@
 /** `npm run bench`: every benchmark of the project, figures printed, nothing asserted. */
 import { cpus } from 'node:os';
 import { benchAttestations } from './attestations.js';
+import { benchSimulator } from './simulator.js';
 
 process.stdout.write(
   `veritee benchmarks on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n\n`,
 );
 process.stdout.write('attestations: verification\n');
 await benchAttestations();
+process.stdout.write('\nattestations/sim: simulated hardware\n');
+await benchSimulator();

@@ -1,15 +1,19 @@
 /**
- * Entry point of the `veritee` command: the only module that reads argv and the
- * environment and sets the exit status.
+ * Entry point of the `veritee` command: the only module that reads argv, the
+ * environment and the clock, and sets the exit status.
  */
-import { isVeriteeError } from '@veritee/attestations';
+import { defaultTrustStore, isVeriteeError, mergeTrustStores } from '@veritee/attestations';
+import { devTrustStore } from '@veritee/attestations/sim';
 import { runVerify, VERIFY_USAGE } from './commands/verify.js';
+import { runSim, SIM_USAGE } from './commands/sim.js';
+import { loadDevPki, veriteeHome } from './dev-pki-store.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = `Usage: veritee <command> [options]
 
 Commands:
   verify <evidence-file>   verify SEV-SNP or Nitro evidence and print the verdict
+  sim snp|nitro --out F    write simulated evidence signed by this machine's dev PKI
 
 Run \`veritee <command> --help\` for a command's options.
 `;
@@ -17,21 +21,34 @@ Run \`veritee <command> --help\` for a command's options.
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   const write = (text: string) => process.stdout.write(text);
+  const now = () => new Date();
+  const home = veriteeHome(process.env);
   switch (command) {
     case 'verify':
       return runVerify(
         rest,
         {
-          now: () => new Date(),
+          now,
           env: process.env,
-          simulatedTrust: () => Promise.resolve(undefined),
+          simulatedTrust: async () => {
+            const pki = await loadDevPki(home);
+            return pki === undefined
+              ? undefined
+              : mergeTrustStores(defaultTrustStore(), devTrustStore(pki));
+          },
         },
+        write,
+      );
+    case 'sim':
+      return runSim(
+        rest,
+        { now, home, progress: (line) => process.stderr.write(`${line}\n`) },
         write,
       );
     case undefined:
     case 'help':
     case '--help':
-      write(`${USAGE}\n${VERIFY_USAGE}`);
+      write(`${USAGE}\n${VERIFY_USAGE}\n${SIM_USAGE}`);
       return command === undefined ? 2 : 0;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 32))}`);

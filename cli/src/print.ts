@@ -1,6 +1,6 @@
 import type { Verdict } from '@veritee/attestations';
 
-const LABEL_WIDTH = 16;
+const LABEL_WIDTH = 18;
 
 /** Human-readable fields and verdict; with `json`, a last line holding the verdict as one JSON object. */
 export function formatVerdict(verdict: Verdict, json: boolean): string {

@@ -131,6 +131,26 @@ export function createSnpSimulator(pki: DevPki) {
     return entry;
   }
 
+  // An RSA-4096 signature costs milliseconds: a CRL is issued once per issuer, day and revocation list.
+  const crlCache = new Map<string, Promise<Uint8Array>>();
+  function crlFor(
+    issuer: IssuingCa,
+    dayStart: Date,
+    revoked: readonly string[],
+  ): Promise<Uint8Array> {
+    const key = [issuer.certificate.fingerprint, dayStart.toISOString(), ...revoked].join('|');
+    let crl = crlCache.get(key);
+    if (crl === undefined) {
+      const window = {
+        thisUpdate: new Date(dayStart.getTime() - DAY),
+        nextUpdate: new Date(dayStart.getTime() + 8 * DAY),
+      };
+      crl = issueCrl({ issuer: signerOf(issuer), ...window, revokedSerials: revoked });
+      crlCache.set(key, crl);
+    }
+    return crl;
+  }
+
   return async function simulateSnp(options: SnpSimulationOptions): Promise<SimulatedSnp> {
     const product = options.product ?? 'Milan';
     const version = options.version ?? 5;
@@ -207,16 +227,10 @@ export function createSnpSimulator(pki: DevPki) {
       ...(options.revoked ?? []),
       ...(options.revokeEndorsement === true ? [endorsement.certificate.serialNumber] : []),
     ];
-    const crlWindow = {
-      thisUpdate: new Date(dayStart.getTime() - DAY),
-      nextUpdate: new Date(dayStart.getTime() + 8 * DAY),
-    };
-    const crls = [await issueCrl({ issuer: signerOf(ark), ...crlWindow, revokedSerials: revoked })];
+    const crls = [await crlFor(ark, dayStart, revoked)];
     // AMD's ARK-signed CRL covers what the ARK issued; a revoked VCEK is listed by its issuer.
     if (revoked.includes(endorsement.certificate.serialNumber))
-      crls.push(
-        await issueCrl({ issuer: signerOf(intermediate), ...crlWindow, revokedSerials: revoked }),
-      );
+      crls.push(await crlFor(intermediate, dayStart, revoked));
     const certTable = serializeSnpCertTable([
       {
         guid: kind === 'VCEK' ? SNP_CERT_GUIDS.VCEK : SNP_CERT_GUIDS.VLEK,
