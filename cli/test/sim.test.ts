@@ -1,53 +1,23 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { loadOrCreateDevPki, devPkiPath } from '../src/index.js';
 import { DEV_PKI_PATH } from '../../attestations/test/sim-fixture.js';
-
-const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
-const run = promisify(execFile);
+import { lastJson, runCli } from './run-cli.js';
 
 describe('veritee sim', () => {
   let home: string;
 
-  /** Runs the real CLI in a child process with VERITEE_HOME set to the test's home. */
-  async function veritee(
-    ...args: string[]
-  ): Promise<{ status: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(
-        process.execPath,
-        [
-          '--conditions=veritee-source',
-          '--import',
-          'tsx',
-          join(repoRoot, 'cli/src/main.ts'),
-          ...args,
-        ],
-        {
-          cwd: repoRoot,
-          env: { ...process.env, VERITEE_HOME: home },
-        },
-      );
-      return { status: 0, stdout, stderr };
-    } catch (error) {
-      const failure = error as { code: number; stdout: string; stderr: string };
-      return { status: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-    }
-  }
-
+  const veritee = (...args: string[]) => runCli(args, { VERITEE_HOME: home });
   const verdictOf = (stdout: string) =>
-    JSON.parse(stdout.trim().split('\n').pop() ?? '') as {
+    lastJson<{
       verdict: string;
       simulated: boolean;
       codes: string[];
       fields: Record<string, unknown>;
-    };
+    }>(stdout);
 
   before(async () => {
     home = await mkdtemp(join(tmpdir(), 'veritee-home-'));

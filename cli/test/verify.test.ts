@@ -1,44 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { runVerify } from '../src/index.js';
+import { lastJson, runCli } from './run-cli.js';
 import { vectors, VECTORS_DIR, REAL_SNP_POLICY } from '../../attestations/test/vectors.js';
 
-const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
-const run = promisify(execFile);
-
-/** Runs the real CLI in a child process on its sources; resolves to status and output. */
-async function veritee(
-  ...args: string[]
-): Promise<{ status: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [
-        '--conditions=veritee-source',
-        '--import',
-        'tsx',
-        join(repoRoot, 'cli/src/main.ts'),
-        ...args,
-      ],
-      { cwd: repoRoot },
-    );
-    return { status: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code: number; stdout: string; stderr: string };
-    return { status: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-  }
-}
-
-function lastJson(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1] ?? '') as Record<string, unknown>;
-}
+const veritee = (...args: string[]) => runCli(args);
 
 describe('veritee verify', () => {
   it('accepts a production Nitro document and exits 0, ending with one JSON line', async () => {

@@ -1,12 +1,14 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, UpstreamError } from '@veritee/attestations';
-import { createKdsSource, vcekPath } from '../src/index.js';
+import { cacheFile, createKdsSource, crlPath, vcekPath } from '../src/index.js';
+import { AT, simulator } from '../../attestations/test/sim-fixture.js';
 
 const chipId = new Uint8Array(64).fill(0xab);
 const tcb = 0x4405000000000002n;
@@ -17,6 +19,7 @@ describe('createKdsSource', () => {
   let baseUrl: string;
   const requests: string[] = [];
   let failWith: number | undefined;
+  let servedCrl: Uint8Array | undefined;
 
   before(async () => {
     server = createServer((request, response) => {
@@ -24,6 +27,8 @@ describe('createKdsSource', () => {
       if (failWith !== undefined) return void response.writeHead(failWith).end();
       if (request.url === vcekPath('Milan', chipId, tcb))
         return void response.writeHead(200).end(vcekBytes);
+      if (request.url === crlPath('Milan', 'VCEK') && servedCrl !== undefined)
+        return void response.writeHead(200).end(servedCrl);
       response.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -105,5 +110,33 @@ describe('createKdsSource', () => {
       () => createKdsSource({ offline: true }),
       (error: unknown) => error instanceof ConfigError && error.code === 'KDS_CONFIG_INVALID',
     );
+  });
+
+  it('fetches a CRL again once the cached one is past its nextUpdate, and keeps a fresh one', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'veritee-kds-'));
+    try {
+      const stale = (await simulator.snp({ at: new Date(AT.getTime() - 30 * 86_400_000) }))
+        .crls[0]!;
+      const fresh = (await simulator.snp({ at: AT })).crls[0]!;
+      const file = cacheFile(cacheDir, crlPath('Milan', 'VCEK'));
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, stale);
+      servedCrl = fresh;
+      requests.length = 0;
+      const offline = createKdsSource({ cacheDir, offline: true, clock: () => AT });
+      assert.deepEqual(await offline.crl('Milan', 'VCEK'), stale);
+      const online = createKdsSource({
+        cacheDir,
+        baseUrl,
+        allowInsecureBaseUrl: true,
+        clock: () => AT,
+      });
+      assert.deepEqual(await online.crl('Milan', 'VCEK'), fresh);
+      assert.deepEqual(await online.crl('Milan', 'VCEK'), fresh);
+      assert.deepEqual(requests, [crlPath('Milan', 'VCEK')]);
+    } finally {
+      servedCrl = undefined;
+      await rm(cacheDir, { recursive: true, force: true });
+    }
   });
 });

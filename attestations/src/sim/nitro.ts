@@ -5,6 +5,7 @@
  */
 import { createHash, KeyObject, sign } from 'node:crypto';
 import { encodeCbor } from '../cbor.js';
+import { ConfigError } from '../errors.js';
 import { generateIssuingKeyPair, issueCertificate, type Certificate } from '../x509.js';
 import {
   coseSign1ToBeSigned,
@@ -16,6 +17,7 @@ import {
   type NitroPayload,
 } from '../nitro/document.js';
 import { randomSerial, signerOf, type DevPki } from './pki.js';
+import { memoizeAsync } from './memo.js';
 
 export interface NitroSimulationOptions {
   /** Time the document is produced; the leaf is valid around it. */
@@ -51,33 +53,27 @@ export function simulatedPcr(index: number): Uint8Array {
 const LEAF_LIFETIME_MS = 3 * 3_600_000;
 
 export function createNitroSimulator(pki: DevPki) {
-  const leaves = new Map<string, Promise<{ certificate: Certificate; key: KeyObject }>>();
   const issuer = pki.nitro[pki.nitro.length - 1];
-  if (issuer === undefined) throw new Error('dev PKI has no Nitro CAs');
-
-  function leafFor(validity: { notBefore: Date; notAfter: Date }) {
-    const key = `${validity.notBefore.toISOString()}|${validity.notAfter.toISOString()}`;
-    let leaf = leaves.get(key);
-    if (leaf === undefined) {
-      leaf = (async () => {
-        const keys = await generateIssuingKeyPair('ECDSA-SHA384');
-        const certificate = await issueCertificate(
-          {
-            subject:
-              'CN=i-0sim-enc0sim.us-east-1.veritee-sim.nitro-enclaves, O=Veritee Simulator, OU=AWS, C=US',
-            serialNumber: randomSerial(),
-            ...validity,
-            publicKey: keys.publicKey,
-            ca: false,
-          },
-          signerOf(issuer as NonNullable<typeof issuer>),
-        );
-        return { certificate, key: KeyObject.from(keys.privateKey) };
-      })();
-      leaves.set(key, leaf);
-    }
-    return leaf;
-  }
+  if (issuer === undefined) throw new ConfigError('DEV_PKI_INVALID', 'dev PKI has no Nitro CAs');
+  const leafFor = memoizeAsync(
+    (validity: { notBefore: Date; notAfter: Date }) =>
+      `${validity.notBefore.toISOString()}|${validity.notAfter.toISOString()}`,
+    async (validity: { notBefore: Date; notAfter: Date }) => {
+      const keys = await generateIssuingKeyPair('ECDSA-SHA384');
+      const certificate = await issueCertificate(
+        {
+          subject:
+            'CN=i-0sim-enc0sim.us-east-1.veritee-sim.nitro-enclaves, O=Veritee Simulator, OU=AWS, C=US',
+          serialNumber: randomSerial(),
+          ...validity,
+          publicKey: keys.publicKey,
+          ca: false,
+        },
+        signerOf(issuer),
+      );
+      return { certificate, key: KeyObject.from(keys.privateKey) };
+    },
+  );
 
   return async function simulateNitro(options: NitroSimulationOptions): Promise<SimulatedNitro> {
     const windowStart = Math.floor(options.at.getTime() / LEAF_LIFETIME_MS) * LEAF_LIFETIME_MS;

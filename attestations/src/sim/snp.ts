@@ -27,6 +27,7 @@ import {
 import { serializeSnpCertTable, SNP_CERT_GUIDS } from '../snp/cert-table.js';
 import { SNP_GUEST_POLICY } from '../policy/evaluate.js';
 import { randomSerial, signerOf, type DevPki, type IssuingCa } from './pki.js';
+import { memoizeAsync } from './memo.js';
 
 /** Guest policy of a simulated guest by default: ABI 0.0, bit 17 (must be one), no SMT, no debug, no migration agent. */
 export const SIM_DEFAULT_GUEST_POLICY = 1n << 17n;
@@ -99,57 +100,32 @@ const DAY = 86_400_000;
 
 /** Produces SEV-SNP evidence; endorsement keys are cached per chip, TCB and validity. */
 export function createSnpSimulator(pki: DevPki) {
-  const endorsements = new Map<string, Promise<Endorsement>>();
+  const endorsementFor = memoizeAsync(
+    (request: EndorsementRequest) =>
+      [
+        request.product,
+        request.kind,
+        Buffer.from(request.chipId).toString('hex'),
+        encodeTcb(request.tcb, request.product).toString(16),
+        request.validity.notBefore.toISOString(),
+        request.validity.notAfter.toISOString(),
+      ].join('|'),
+    (request: EndorsementRequest) =>
+      issueEndorsement(pki.snp[request.product][request.kind === 'VCEK' ? 'ask' : 'asvk'], request),
+  );
 
-  function endorsementFor(
-    product: SnpProduct,
-    kind: 'VCEK' | 'VLEK',
-    chipId: Uint8Array,
-    tcb: SnpTcb,
-    validity: { notBefore: Date; notAfter: Date },
-  ): Promise<Endorsement> {
-    const key = [
-      product,
-      kind,
-      Buffer.from(chipId).toString('hex'),
-      encodeTcb(tcb, product).toString(16),
-      validity.notBefore.toISOString(),
-      validity.notAfter.toISOString(),
-    ].join('|');
-    let entry = endorsements.get(key);
-    if (entry === undefined) {
-      entry = issueEndorsement(
-        pki.snp[product][kind === 'VCEK' ? 'ask' : 'asvk'],
-        product,
-        kind,
-        chipId,
-        tcb,
-        validity,
-      );
-      endorsements.set(key, entry);
-    }
-    return entry;
-  }
-
-  // An RSA-4096 signature costs milliseconds: a CRL is issued once per issuer, day and revocation list.
-  const crlCache = new Map<string, Promise<Uint8Array>>();
-  function crlFor(
-    issuer: IssuingCa,
-    dayStart: Date,
-    revoked: readonly string[],
-  ): Promise<Uint8Array> {
-    const key = [issuer.certificate.fingerprint, dayStart.toISOString(), ...revoked].join('|');
-    let crl = crlCache.get(key);
-    if (crl === undefined) {
-      const window = {
+  // A CRL is issued once per issuer, day and revocation list.
+  const crlFor = memoizeAsync(
+    (issuer: IssuingCa, dayStart: Date, revoked: readonly string[]) =>
+      [issuer.certificate.fingerprint, dayStart.toISOString(), ...revoked].join('|'),
+    (issuer: IssuingCa, dayStart: Date, revoked: readonly string[]) =>
+      issueCrl({
+        issuer: signerOf(issuer),
         thisUpdate: new Date(dayStart.getTime() - DAY),
         nextUpdate: new Date(dayStart.getTime() + 8 * DAY),
-      };
-      crl = issueCrl({ issuer: signerOf(issuer), ...window, revokedSerials: revoked });
-      crlCache.set(key, crl);
-    }
-    return crl;
-  }
+        revokedSerials: revoked,
+      }),
+  );
 
   return async function simulateSnp(options: SnpSimulationOptions): Promise<SimulatedSnp> {
     const product = options.product ?? 'Milan';
@@ -164,13 +140,13 @@ export function createSnpSimulator(pki: DevPki) {
       notBefore: new Date(dayStart.getTime() - DAY),
       notAfter: new Date(dayStart.getTime() + 7 * 365 * DAY),
     };
-    const endorsement = await endorsementFor(
+    const endorsement = await endorsementFor({
       product,
       kind,
-      options.endorsement?.chipId ?? chipId,
-      options.endorsement?.tcb ?? tcb,
+      chipId: options.endorsement?.chipId ?? chipId,
+      tcb: options.endorsement?.tcb ?? tcb,
       validity,
-    );
+    });
 
     const rawTcb = encodeTcb(tcb, product);
     const reportData = options.reportData ?? new Uint8Array(64);
@@ -249,13 +225,18 @@ export function createSnpSimulator(pki: DevPki) {
 
 export type SnpSimulator = ReturnType<typeof createSnpSimulator>;
 
+/** What an endorsement certifies: a chip (or, for a VLEK, a provider) at a TCB, for a while. */
+interface EndorsementRequest {
+  readonly product: SnpProduct;
+  readonly kind: 'VCEK' | 'VLEK';
+  readonly chipId: Uint8Array;
+  readonly tcb: SnpTcb;
+  readonly validity: { readonly notBefore: Date; readonly notAfter: Date };
+}
+
 async function issueEndorsement(
   issuer: IssuingCa,
-  product: SnpProduct,
-  kind: 'VCEK' | 'VLEK',
-  chipId: Uint8Array,
-  tcb: SnpTcb,
-  validity: { notBefore: Date; notAfter: Date },
+  { product, kind, chipId, tcb, validity }: EndorsementRequest,
 ): Promise<Endorsement> {
   const keys = await generateIssuingKeyPair('ECDSA-SHA384');
   const spl = (value: number) => derInteger(value);

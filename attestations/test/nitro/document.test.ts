@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { encode, Tag } from 'cbor2';
+import { decode, encode, Tag } from 'cbor2';
 import {
   EvidenceError,
   parseNitroDocument,
@@ -26,18 +26,7 @@ function assertCode(bytes: Uint8Array, code: string): void {
 
 /** The good document with its payload map changed by `edit` (unsigned: parse-only tests). */
 function withPayload(edit: (payload: Map<string, unknown>) => void): Uint8Array {
-  const { payload } = parsed;
-  const map = new Map<string, unknown>([
-    ['module_id', payload.moduleId],
-    ['digest', payload.digest],
-    ['timestamp', payload.timestamp],
-    ['pcrs', new Map(payload.pcrs)],
-    ['certificate', payload.certificate],
-    ['cabundle', [...payload.cabundle]],
-    ['public_key', payload.publicKey],
-    ['user_data', payload.userData],
-    ['nonce', payload.nonce],
-  ]);
+  const map = decode<Map<string, unknown>>(parsed.payloadBytes, { preferMap: true });
   edit(map);
   return encode([parsed.protectedHeader, new Map(), encode(map), parsed.signature]);
 }
