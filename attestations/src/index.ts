@@ -47,3 +47,5 @@ export {
   type VerifiedEvidence,
 } from './policy/evaluate.js';
 export * from './appraise.js';
+export * from './merkle.js';
+export * from './binding/binding.js';
