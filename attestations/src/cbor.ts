@@ -42,7 +42,21 @@ export function decodeCbor(
   }
 }
 
-/** Encodes a value with definite lengths and preferred (shortest) integer forms. */
+/**
+ * Encodes a value with definite lengths and preferred (shortest) integer forms.
+ * Node Buffers are written as byte strings (cbor2 would otherwise encode their
+ * JSON form).
+ */
 export function encodeCbor(value: unknown): Uint8Array {
-  return encode(value);
+  return encode(asPlainBytes(value));
+}
+
+function asPlainBytes(value: unknown): unknown {
+  if (Buffer.isBuffer(value))
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof Map)
+    return new Map([...value].map(([key, item]) => [key, asPlainBytes(item)]));
+  if (Array.isArray(value)) return value.map(asPlainBytes);
+  if (value instanceof Tag) return new Tag(value.tag, asPlainBytes(value.contents));
+  return value;
 }

@@ -49,3 +49,6 @@ export {
 export * from './appraise.js';
 export * from './merkle.js';
 export * from './binding/binding.js';
+export * from './binding/model.js';
+export * from './seal/sealed.js';
+export { decodeCbor, encodeCbor } from './cbor.js';

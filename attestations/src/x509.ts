@@ -267,10 +267,7 @@ export interface IssuingKeyPair {
   readonly publicKey: CryptoKey;
 }
 
-type CryptoKey = webcrypto.CryptoKey;
-peculiar.cryptoProvider.set(
-  webcrypto as unknown as Parameters<typeof peculiar.cryptoProvider.set>[0],
-);
+peculiar.cryptoProvider.set(webcrypto);
 
 const KEY_PARAMS: Record<
   IssuingAlgorithm,

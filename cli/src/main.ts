@@ -6,7 +6,7 @@ import { defaultTrustStore, isVeriteeError, mergeTrustStores } from '@veritee/at
 import { devTrustStore } from '@veritee/attestations/sim';
 import { runVerify, VERIFY_USAGE } from './commands/verify.js';
 import { runSim, SIM_USAGE } from './commands/sim.js';
-import { loadDevPki, veriteeHome } from './dev-pki-store.js';
+import { loadDevPki, veriteeHome } from '@veritee/enclave/dev-pki';
 import { UsageError } from './usage-error.js';
 
 const USAGE = `Usage: veritee <command> [options]

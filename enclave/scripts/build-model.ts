@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
+import { GUARDRAIL_CONFIG } from '../src/model/bundled.js';
 
 const { onnx } = onnxProto;
 
@@ -38,7 +39,10 @@ const require = createRequire(import.meta.url);
 const weightsDir = join(dirname(require.resolve('llm_guardrail/package.json')), 'model');
 const outDir = join(import.meta.dirname, '..', 'models');
 
-const attribute = (name: string, value: Partial<onnxProto.onnx.IAttributeProto>): onnxProto.onnx.IAttributeProto => ({
+const attribute = (
+  name: string,
+  value: Partial<onnxProto.onnx.IAttributeProto>,
+): onnxProto.onnx.IAttributeProto => ({
   name,
   ...value,
 });
@@ -173,4 +177,10 @@ mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'guardrail.onnx'), bytes);
 process.stdout.write(
   `wrote models/guardrail.onnx: ${bytes.byteLength} bytes, sha256 ${createHash('sha256').update(bytes).digest('hex')}\n`,
+);
+// The tokenizer is part of what ran: its config is hashed into the model identity too.
+const config = `${JSON.stringify(GUARDRAIL_CONFIG)}\n`;
+writeFileSync(join(outDir, 'guardrail.json'), config);
+process.stdout.write(
+  `wrote models/guardrail.json: sha256 ${createHash('sha256').update(config).digest('hex')}\n`,
 );

@@ -152,3 +152,31 @@ export function commitInput(salt: Uint8Array, input: Uint8Array): Uint8Array {
 export function hashOutput(output: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(output).digest());
 }
+
+export const IDENTITY_FORMAT = 'veritee.enclave-identity/v1';
+
+/** What an enclave's standing evidence vouches for: the model it serves and the key requests are sealed to, at a time. */
+export interface EnclaveIdentity {
+  readonly modelHash: Uint8Array;
+  readonly enclaveKey: Uint8Array;
+  /** When the evidence was produced; SNP reports carry no time of their own. */
+  readonly issuedAt: Date;
+}
+
+/** Report data of standing evidence: SHA-512 over the tag, model hash, enclave key and issue time (ms, 8-byte big-endian). */
+export function identityDigest(identity: EnclaveIdentity): Uint8Array {
+  const time = new Uint8Array(8);
+  new DataView(time.buffer).setBigUint64(0, BigInt(identity.issuedAt.getTime()));
+  return new Uint8Array(
+    createHash('sha512')
+      .update(
+        lengthPrefixed([
+          Buffer.from(IDENTITY_FORMAT),
+          identity.modelHash,
+          identity.enclaveKey,
+          time,
+        ]),
+      )
+      .digest(),
+  );
+}

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { fromHex, isSnpProduct } from '@veritee/attestations';
 import { createSimulator } from '@veritee/attestations/sim';
-import { loadOrCreateDevPki } from '../dev-pki-store.js';
+import { loadOrCreateDevPki } from '@veritee/enclave/dev-pki';
 import { UsageError } from '../usage-error.js';
 
 export const SIM_USAGE = `Usage: veritee sim snp [options] --out <file>

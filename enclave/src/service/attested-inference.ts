@@ -1,0 +1,152 @@
+/**
+ * Attested inference: opens sealed requests, runs the model, and obtains one
+ * hardware quote per request or per batch. A quote can take milliseconds, so by
+ * default requests arriving within a short window share one quote over the
+ * Merkle root of their bindings; each answer then carries its inclusion path.
+ * Standing evidence (model hash + enclave key) is refreshed periodically.
+ */
+import {
+  batchReportData,
+  bindingDigest,
+  commitInput,
+  hashOutput,
+  identityDigest,
+  inclusionProof,
+  openRequest,
+  type BatchInclusion,
+  type Binding,
+  type EnclaveKeyPair,
+} from '@veritee/attestations';
+import type { LoadedModel } from '../model/model.js';
+import type { TeeProvider } from '../tee/provider.js';
+
+export type BatchingMode =
+  | { readonly kind: 'single' }
+  | { readonly kind: 'batch'; readonly windowMs: number; readonly maxSize: number };
+
+/** Default batching: a 2 ms window, at most 32 requests per quote. */
+export const DEFAULT_BATCHING: BatchingMode = { kind: 'batch', windowMs: 2, maxSize: 32 };
+
+export interface AttestedAnswer {
+  /** The output sealed to the requester. */
+  readonly sealed: Uint8Array;
+  /** Evidence whose report data vouches for the binding. */
+  readonly evidence: Uint8Array;
+  /** The binding's opening: nothing in it reveals the prompt or output. */
+  readonly binding: Binding;
+  /** Present when the quote covers a batch. */
+  readonly inclusion?: BatchInclusion;
+}
+
+export interface StandingEvidence {
+  readonly evidence: Uint8Array;
+  readonly issuedAt: Date;
+}
+
+export interface AttestedInferenceOptions {
+  readonly model: LoadedModel;
+  readonly tee: TeeProvider;
+  readonly keyPair: EnclaveKeyPair;
+  readonly clock: () => Date;
+  /** Default {@link DEFAULT_BATCHING}. */
+  readonly batching?: BatchingMode;
+}
+
+interface Pending {
+  readonly prompt: string;
+  readonly inputCommitment: Uint8Array;
+  readonly nonce: Uint8Array;
+  readonly sealResponse: (output: Uint8Array) => Uint8Array;
+  readonly resolve: (answer: AttestedAnswer) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export function createAttestedInference(options: AttestedInferenceOptions) {
+  const { model, tee, keyPair, clock } = options;
+  const batching = options.batching ?? DEFAULT_BATCHING;
+  const modelHash = model.identity.modelHash;
+  let queue: Pending[] = [];
+  let timer: NodeJS.Timeout | undefined;
+
+  async function settle(batch: Pending[]): Promise<void> {
+    try {
+      const outputs = await model.run(batch.map((pending) => pending.prompt));
+      const bindings = batch.map((pending, index): Binding => ({
+        modelHash,
+        inputCommitment: pending.inputCommitment,
+        outputHash: hashOutput(outputs[index] as Uint8Array),
+        nonce: pending.nonce,
+        enclaveKey: keyPair.publicKey,
+      }));
+      if (batching.kind === 'single') {
+        const [binding] = bindings as [Binding];
+        const evidence = await tee.quote({
+          reportData: bindingDigest(binding),
+          nonce: binding.nonce,
+          publicKey: keyPair.publicKey,
+        });
+        batch[0]?.resolve({
+          sealed: batch[0].sealResponse(outputs[0] as Uint8Array),
+          evidence,
+          binding,
+        });
+        return;
+      }
+      const { reportData, leaves } = batchReportData(bindings);
+      const evidence = await tee.quote({ reportData, publicKey: keyPair.publicKey });
+      batch.forEach((pending, index) => {
+        pending.resolve({
+          sealed: pending.sealResponse(outputs[index] as Uint8Array),
+          evidence,
+          binding: bindings[index] as Binding,
+          inclusion: { index, size: batch.length, path: inclusionProof(leaves, index) },
+        });
+      });
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+    }
+  }
+
+  function flush(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const batch = queue;
+    queue = [];
+    if (batch.length > 0) void settle(batch);
+  }
+
+  return {
+    /**
+     * Opens a sealed request, runs it and quotes it.
+     * @throws EvidenceError SEAL_MALFORMED, ChainError SEAL_OPEN_FAILED, UpstreamError TEE_QUOTE_FAILED
+     */
+    async infer(sealed: Uint8Array): Promise<AttestedAnswer> {
+      const { request, sealResponse } = await openRequest(keyPair, sealed);
+      const inputCommitment = commitInput(request.salt, new TextEncoder().encode(request.prompt));
+      return new Promise<AttestedAnswer>((resolve, reject) => {
+        queue.push({
+          prompt: request.prompt,
+          inputCommitment,
+          nonce: request.nonce,
+          sealResponse,
+          resolve,
+          reject,
+        });
+        if (batching.kind === 'single' || queue.length >= batching.maxSize) flush();
+        else timer ??= setTimeout(flush, batching.windowMs);
+      });
+    },
+
+    /** Fresh standing evidence binding the model hash and the enclave key. */
+    async standingEvidence(): Promise<StandingEvidence> {
+      const issuedAt = clock();
+      const reportData = identityDigest({ modelHash, enclaveKey: keyPair.publicKey, issuedAt });
+      return { evidence: await tee.quote({ reportData, publicKey: keyPair.publicKey }), issuedAt };
+    },
+
+    /** Settles what is queued now. */
+    flush,
+  };
+}
+
+export type AttestedInference = ReturnType<typeof createAttestedInference>;
