@@ -2,6 +2,7 @@
 import { cpus } from 'node:os';
 import { benchAttestations } from './attestations.js';
 import { benchSimulator } from './simulator.js';
+import { benchEnclave } from './enclave.js';
 
 process.stdout.write(
   `veritee benchmarks on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n\n`,
@@ -10,3 +11,5 @@ process.stdout.write('attestations: verification\n');
 await benchAttestations();
 process.stdout.write('\nattestations/sim: simulated hardware\n');
 await benchSimulator();
+process.stdout.write('\nenclave: plain and attested inference (bundled model)\n');
+await benchEnclave();

@@ -27,7 +27,9 @@ function codesInSource(): Set<string> {
   )) {
     const text = readFileSync(file, 'utf8');
     // Codes are quoted SCREAMING_SNAKE literals: the first argument of an error or violation call, or a `code:`.
-    for (const match of text.matchAll(/(?:\(\s*|code: )'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g))
+    for (const match of text.matchAll(
+      /(?:\(\s*(?:\d{3},\s*)?|code: )'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g,
+    ))
       codes.add(match[1]!);
     for (const match of text.matchAll(/`\$\{domain\}_([A-Z_]+)`/g))
       for (const domain of domains) codes.add(`${domain}_${match[1]!}`);

@@ -20,6 +20,15 @@ export class ChainError extends VeriteeError {}
 /** A configuration or policy document is invalid; the message names the field. */
 export class ConfigError extends VeriteeError {}
 
+/** HTTP input a service refuses; `status` is the HTTP status to answer with. */
+export class RequestError extends VeriteeError {
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super(code, message);
+    this.status = status;
+  }
+}
+
 /** A service we depend on failed or timed out; retrying may help. */
 export class UpstreamError extends VeriteeError {}
 

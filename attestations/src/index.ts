@@ -3,6 +3,7 @@ export {
   EvidenceError,
   ChainError,
   ConfigError,
+  RequestError,
   UpstreamError,
   isVeriteeError,
 } from './errors.js';
@@ -52,3 +53,4 @@ export * from './binding/binding.js';
 export * from './binding/model.js';
 export * from './seal/sealed.js';
 export { decodeCbor, encodeCbor } from './cbor.js';
+export * from './binding/answer.js';

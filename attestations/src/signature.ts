@@ -1,4 +1,4 @@
-import { verify, type KeyObject } from 'node:crypto';
+import { sign, verify, type KeyObject } from 'node:crypto';
 
 /** True when `key` is an ECDSA P-384 public key; never throws. */
 export function isP384Key(key: KeyObject): boolean {
@@ -12,4 +12,13 @@ export function verifyEs384(data: Uint8Array, key: KeyObject, signature: Uint8Ar
   } catch {
     return false;
   }
+}
+
+/** ECDSA P-384/SHA-384 signature, raw r||s, computed on the libuv thread pool so the event loop stays free. */
+export function signEs384(data: Uint8Array, key: KeyObject): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    sign('sha384', data, { key, dsaEncoding: 'ieee-p1363' }, (error, signature) =>
+      error === null ? resolve(new Uint8Array(signature)) : reject(error),
+    );
+  });
 }

@@ -13,7 +13,15 @@
  * its plaintext a CBOR map { "output": bstr }.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import {
+  exportSecret,
+  generateHpkeKeyPair,
+  open,
+  seal,
+  setupRecipient,
+  setupSender,
+  type HpkeKeyPair,
+} from './hpke.js';
 import { decodeCbor, encodeCbor } from '../cbor.js';
 import { ChainError, EvidenceError } from '../errors.js';
 
@@ -24,12 +32,6 @@ const RESPONSE_LABEL = new TextEncoder().encode('veritee.sealed-response/v1');
 export const SEALED_REQUEST_MAX_SIZE = 1024 * 1024 + 1024;
 const X25519_KEY_SIZE = 32;
 
-const suite = new CipherSuite({
-  kem: new DhkemX25519HkdfSha256(),
-  kdf: new HkdfSha256(),
-  aead: new Aes256Gcm(),
-});
-
 export interface InferenceRequest {
   readonly prompt: string;
   /** 32 random bytes: the input commitment's salt. */
@@ -38,17 +40,12 @@ export interface InferenceRequest {
   readonly nonce: Uint8Array;
 }
 
-/** The enclave's key pair; the private half never leaves the process. */
-export interface EnclaveKeyPair {
-  /** Raw X25519 public key, 32 bytes: what quotes bind and clients seal to. */
-  readonly publicKey: Uint8Array;
-  readonly keys: CryptoKeyPair;
-}
+/** The enclave's key pair (raw 32-byte X25519 public key: what quotes bind and clients seal to); the private half never leaves the process. */
+export type EnclaveKeyPair = HpkeKeyPair;
 
 /** A fresh enclave key pair. */
-export async function generateEnclaveKeyPair(): Promise<EnclaveKeyPair> {
-  const keys = await suite.kem.generateKeyPair();
-  return { publicKey: new Uint8Array(await suite.kem.serializePublicKey(keys.publicKey)), keys };
+export function generateEnclaveKeyPair(): EnclaveKeyPair {
+  return generateHpkeKeyPair();
 }
 
 /**
@@ -56,18 +53,24 @@ export async function generateEnclaveKeyPair(): Promise<EnclaveKeyPair> {
  * opens the enclave's answer to exactly this request.
  * @throws EvidenceError SEAL_MALFORMED for an enclave key that is not 32 bytes, or a bad request
  */
-export async function sealRequest(
+export function sealRequest(
   enclavePublicKey: Uint8Array,
   request: InferenceRequest,
-): Promise<{ sealed: Uint8Array; openResponse: (sealed: Uint8Array) => Uint8Array }> {
+): { sealed: Uint8Array; openResponse: (sealed: Uint8Array) => Uint8Array } {
   if (enclavePublicKey.byteLength !== X25519_KEY_SIZE)
     throw new EvidenceError(
       'SEAL_MALFORMED',
       `enclave key is ${enclavePublicKey.byteLength} bytes; expected 32`,
     );
   checkRequest(request);
-  const recipientPublicKey = await suite.kem.deserializePublicKey(enclavePublicKey);
-  const sender = await suite.createSenderContext({ recipientPublicKey, info: INFO });
+  let sender: ReturnType<typeof setupSender>;
+  try {
+    sender = setupSender(enclavePublicKey, INFO);
+  } catch (error) {
+    throw new EvidenceError('SEAL_MALFORMED', 'enclave key is not an X25519 public key', {
+      cause: error,
+    });
+  }
   const plaintext = encodeCbor(
     new Map<string, unknown>([
       ['prompt', request.prompt],
@@ -75,9 +78,9 @@ export async function sealRequest(
       ['nonce', request.nonce],
     ]),
   );
-  const ct = new Uint8Array(await sender.seal(plaintext));
-  const enc = new Uint8Array(sender.enc);
-  const responseKey = new Uint8Array(await sender.export(RESPONSE_LABEL, 32));
+  const ct = seal(sender.context, plaintext);
+  const { enc } = sender;
+  const responseKey = exportSecret(sender.context, RESPONSE_LABEL, 32);
   return {
     sealed: encodeCbor(
       new Map<string, unknown>([
@@ -95,10 +98,10 @@ export async function sealRequest(
  * @throws EvidenceError SEAL_MALFORMED
  * @throws ChainError SEAL_OPEN_FAILED when the request was not sealed to this key or was altered
  */
-export async function openRequest(
+export function openRequest(
   keyPair: EnclaveKeyPair,
   sealed: Uint8Array,
-): Promise<{ request: InferenceRequest; sealResponse: (output: Uint8Array) => Uint8Array }> {
+): { request: InferenceRequest; sealResponse: (output: Uint8Array) => Uint8Array } {
   if (sealed.byteLength > SEALED_REQUEST_MAX_SIZE)
     throw new EvidenceError(
       'SEAL_MALFORMED',
@@ -115,13 +118,9 @@ export async function openRequest(
   let plaintext: Uint8Array;
   let responseKey: Uint8Array;
   try {
-    const recipient = await suite.createRecipientContext({
-      recipientKey: keyPair.keys,
-      enc,
-      info: INFO,
-    });
-    plaintext = new Uint8Array(await recipient.open(ct));
-    responseKey = new Uint8Array(await recipient.export(RESPONSE_LABEL, 32));
+    const context = setupRecipient(keyPair, enc, INFO);
+    plaintext = open(context, ct);
+    responseKey = exportSecret(context, RESPONSE_LABEL, 32);
   } catch (error) {
     throw new ChainError(
       'SEAL_OPEN_FAILED',

@@ -3,7 +3,8 @@
  * payload fields, ES384 by a short-lived (three hours, like AWS's) P-384 leaf
  * issued under the dev root's cabundle.
  */
-import { createHash, KeyObject, sign } from 'node:crypto';
+import { createHash, KeyObject } from 'node:crypto';
+import { signEs384 } from '../signature.js';
 import { encodeCbor } from '../cbor.js';
 import { ConfigError } from '../errors.js';
 import { generateIssuingKeyPair, issueCertificate, type Certificate } from '../x509.js';
@@ -104,9 +105,7 @@ export function createNitroSimulator(pki: DevPki) {
     const protectedHeader = encodeCbor(new Map([[1, COSE_ALG_ES384]]));
     const payloadBytes = serializeNitroPayload(payload);
     const toBeSigned = coseSign1ToBeSigned(protectedHeader, payloadBytes);
-    const signature = new Uint8Array(
-      sign('sha384', toBeSigned, { key: leaf.key, dsaEncoding: 'ieee-p1363' }),
-    );
+    const signature = await signEs384(toBeSigned, leaf.key);
     const document: NitroDocument = {
       tagged: options.tagged ?? false,
       protectedHeader,

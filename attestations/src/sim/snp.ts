@@ -5,7 +5,8 @@
  * table (endorsement, intermediate, ARK and an ARK-signed CRL) so that the
  * evidence needs no other file.
  */
-import { createHash, KeyObject, sign } from 'node:crypto';
+import { createHash, KeyObject } from 'node:crypto';
+import { signEs384 } from '../signature.js';
 import { reversed } from '../bytes.js';
 import { generateIssuingKeyPair, issueCertificate, issueCrl, type Certificate } from '../x509.js';
 import { AMD_OID } from '../snp/endorsement.js';
@@ -186,10 +187,7 @@ export function createSnpSimulator(pki: DevPki) {
       signatureS: new Uint8Array(72),
     };
     const signed = serializeSnpReport(unsigned).subarray(0, SNP_SIGNED_SIZE);
-    const signature = sign('sha384', signed, {
-      key: endorsement.signingKey,
-      dsaEncoding: 'ieee-p1363',
-    });
+    const signature = await signEs384(signed, endorsement.signingKey);
     const report: SnpReport = {
       ...unsigned,
       signatureR: littleEndian72(signature.subarray(0, 48)),

@@ -16,6 +16,7 @@ import {
   type BatchInclusion,
   type Binding,
   type EnclaveKeyPair,
+  type InferenceRequest,
 } from '@veritee/attestations';
 import type { LoadedModel } from '../model/model.js';
 import type { TeeProvider } from '../tee/provider.js';
@@ -26,6 +27,16 @@ export type BatchingMode =
 
 /** Default batching: a 2 ms window, at most 32 requests per quote. */
 export const DEFAULT_BATCHING: BatchingMode = { kind: 'batch', windowMs: 2, maxSize: 32 };
+
+/** An attested result before the output is sealed to its requester. */
+export interface AttestedResult {
+  readonly output: Uint8Array;
+  /** Evidence whose report data vouches for the binding. */
+  readonly evidence: Uint8Array;
+  readonly binding: Binding;
+  /** Present when the quote covers a batch. */
+  readonly inclusion?: BatchInclusion;
+}
 
 export interface AttestedAnswer {
   /** The output sealed to the requester. */
@@ -56,8 +67,7 @@ interface Pending {
   readonly prompt: string;
   readonly inputCommitment: Uint8Array;
   readonly nonce: Uint8Array;
-  readonly sealResponse: (output: Uint8Array) => Uint8Array;
-  readonly resolve: (answer: AttestedAnswer) => void;
+  readonly resolve: (result: AttestedResult) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -66,7 +76,8 @@ export function createAttestedInference(options: AttestedInferenceOptions) {
   const batching = options.batching ?? DEFAULT_BATCHING;
   const modelHash = model.identity.modelHash;
   let queue: Pending[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  let scheduled: { cancel: () => void } | undefined;
+  let inFlight = 0;
 
   async function settle(batch: Pending[]): Promise<void> {
     try {
@@ -85,18 +96,14 @@ export function createAttestedInference(options: AttestedInferenceOptions) {
           nonce: binding.nonce,
           publicKey: keyPair.publicKey,
         });
-        batch[0]?.resolve({
-          sealed: batch[0].sealResponse(outputs[0] as Uint8Array),
-          evidence,
-          binding,
-        });
+        batch[0]?.resolve({ output: outputs[0] as Uint8Array, evidence, binding });
         return;
       }
       const { reportData, leaves } = batchReportData(bindings);
       const evidence = await tee.quote({ reportData, publicKey: keyPair.publicKey });
       batch.forEach((pending, index) => {
         pending.resolve({
-          sealed: pending.sealResponse(outputs[index] as Uint8Array),
+          output: outputs[index] as Uint8Array,
           evidence,
           binding: bindings[index] as Binding,
           inclusion: { index, size: batch.length, path: inclusionProof(leaves, index) },
@@ -108,33 +115,54 @@ export function createAttestedInference(options: AttestedInferenceOptions) {
   }
 
   function flush(): void {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
+    scheduled?.cancel();
+    scheduled = undefined;
     const batch = queue;
     queue = [];
-    if (batch.length > 0) void settle(batch);
+    if (batch.length === 0) return;
+    inFlight += 1;
+    void settle(batch).finally(() => {
+      inFlight -= 1;
+      // Whatever queued behind this batch goes next, without waiting out its window.
+      if (queue.length > 0) flush();
+    });
   }
 
   return {
     /**
-     * Opens a sealed request, runs it and quotes it.
-     * @throws EvidenceError SEAL_MALFORMED, ChainError SEAL_OPEN_FAILED, UpstreamError TEE_QUOTE_FAILED
+     * Runs one (already opened) request and quotes it, alone or in a batch.
+     * @throws UpstreamError TEE_QUOTE_FAILED, ConfigError MODEL_INVALID
      */
-    async infer(sealed: Uint8Array): Promise<AttestedAnswer> {
-      const { request, sealResponse } = await openRequest(keyPair, sealed);
+    attest(request: InferenceRequest): Promise<AttestedResult> {
       const inputCommitment = commitInput(request.salt, new TextEncoder().encode(request.prompt));
-      return new Promise<AttestedAnswer>((resolve, reject) => {
+      return new Promise<AttestedResult>((resolve, reject) => {
         queue.push({
           prompt: request.prompt,
           inputCommitment,
           nonce: request.nonce,
-          sealResponse,
           resolve,
           reject,
         });
         if (batching.kind === 'single' || queue.length >= batching.maxSize) flush();
-        else timer ??= setTimeout(flush, batching.windowMs);
+        else if (scheduled === undefined && inFlight === 0) {
+          // Idle: start after the requests already arriving in this turn of the event loop.
+          const handle = setImmediate(flush);
+          scheduled = { cancel: () => clearImmediate(handle) };
+        } else if (scheduled === undefined) {
+          const handle = setTimeout(flush, batching.windowMs);
+          scheduled = { cancel: () => clearTimeout(handle) };
+        }
       });
+    },
+
+    /**
+     * Opens a sealed request, runs it, quotes it and seals the output back.
+     * @throws EvidenceError SEAL_MALFORMED, ChainError SEAL_OPEN_FAILED, UpstreamError TEE_QUOTE_FAILED
+     */
+    async infer(sealed: Uint8Array): Promise<AttestedAnswer> {
+      const { request, sealResponse } = openRequest(keyPair, sealed);
+      const { output, ...attested } = await this.attest(request);
+      return { sealed: sealResponse(output), ...attested };
     },
 
     /** Fresh standing evidence binding the model hash and the enclave key. */

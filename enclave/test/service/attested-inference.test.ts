@@ -22,7 +22,7 @@ import { createSimulatedTee } from '../../src/tee/simulated.js';
 import type { TeeKind } from '../../src/tee/provider.js';
 import { bundledModel } from '../helpers.js';
 
-const keyPair = await generateEnclaveKeyPair();
+const keyPair = generateEnclaveKeyPair();
 
 function service(kind: TeeKind, batching: BatchingMode) {
   let quotes = 0;
@@ -49,7 +49,7 @@ async function ask(inference: ReturnType<typeof service>['inference'], prompt: s
     salt: new Uint8Array(randomBytes(32)),
     nonce: new Uint8Array(randomBytes(32)),
   };
-  const { sealed, openResponse } = await sealRequest(keyPair.publicKey, request);
+  const { sealed, openResponse } = sealRequest(keyPair.publicKey, request);
   const answer = await inference.infer(sealed);
   return { request, answer, output: openResponse(answer.sealed) };
 }
@@ -172,8 +172,8 @@ describe('attested inference', () => {
 
   it('refuses a request sealed to another key without running it', async () => {
     const { inference, quotes } = service('sev-snp', { kind: 'single' });
-    const other = await generateEnclaveKeyPair();
-    const { sealed } = await sealRequest(other.publicKey, {
+    const other = generateEnclaveKeyPair();
+    const { sealed } = sealRequest(other.publicKey, {
       prompt: 'x',
       salt: randomBytes(32),
       nonce: randomBytes(32),

@@ -1,0 +1,123 @@
+/**
+ * Enclave configuration from environment variables, validated at start;
+ * every error names the variable to fix.
+ */
+import { ConfigError, isSnpProduct, type SnpProduct } from '@veritee/attestations';
+import { BUNDLED_MODEL } from './model/bundled.js';
+import type { BatchingMode } from './service/attested-inference.js';
+
+export type TeeChoice = 'sim' | 'sim-nitro' | 'snp' | 'nitro';
+
+export type Listen =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'unix'; readonly path: string };
+
+export interface EnclaveConfig {
+  /** VERITEE_TEE: sim (simulated SEV-SNP, the default), sim-nitro, snp or nitro. */
+  readonly tee: TeeChoice;
+  /** VERITEE_SIM_PRODUCT: the simulated SNP product. Default Milan. */
+  readonly simProduct: SnpProduct;
+  /** VERITEE_ENCLAVE_LISTEN: `host:port` or `unix:/path`. Default 127.0.0.1:7001. */
+  readonly listen: Listen;
+  /** VERITEE_MODEL, VERITEE_MODEL_CONFIG, VERITEE_MODEL_SHA256: default the bundled model and its pinned hash. */
+  readonly model: { readonly path: string; readonly configPath: string; readonly sha256: string };
+  /** VERITEE_BATCH (on|off), VERITEE_BATCH_WINDOW_MS (default 2), VERITEE_BATCH_MAX (default 32). */
+  readonly batching: BatchingMode;
+  /** VERITEE_EVIDENCE_REFRESH_S: how often standing evidence is renewed. Default 300. */
+  readonly evidenceRefreshSeconds: number;
+  /** VERITEE_CONFIGFS_TSM: the configfs-tsm report directory. Default /sys/kernel/config/tsm/report. */
+  readonly configfsTsm: string;
+  /** VERITEE_MODEL_THREADS: onnxruntime intra-op threads. Default 1. */
+  readonly modelThreads: number;
+  /** VERITEE_MAX_REQUEST_BYTES: largest sealed request. Default 1 MiB + 1 KiB. */
+  readonly maxRequestBytes: number;
+}
+
+function integer(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ConfigError('CONFIG_INVALID', `${name} must be an integer from ${min} to ${max}`);
+  return value;
+}
+
+export function parseListen(raw: string, name: string): Listen {
+  if (raw.startsWith('unix:')) {
+    if (raw.length <= 5)
+      throw new ConfigError('CONFIG_INVALID', `${name} needs a socket path after unix:`);
+    return { kind: 'unix', path: raw.slice(5) };
+  }
+  const match = /^([^:]+):(\d{1,5})$/.exec(raw);
+  const port = Number(match?.[2]);
+  if (match === null || port > 65535)
+    throw new ConfigError('CONFIG_INVALID', `${name} must be host:port or unix:/path`);
+  return { kind: 'tcp', host: match[1] ?? '127.0.0.1', port };
+}
+
+/** @throws ConfigError CONFIG_INVALID naming the variable */
+export function parseConfig(env: NodeJS.ProcessEnv): EnclaveConfig {
+  const tee = env['VERITEE_TEE'] ?? 'sim';
+  if (tee !== 'sim' && tee !== 'sim-nitro' && tee !== 'snp' && tee !== 'nitro')
+    throw new ConfigError('CONFIG_INVALID', 'VERITEE_TEE must be sim, sim-nitro, snp or nitro');
+  const simProduct = env['VERITEE_SIM_PRODUCT'] ?? 'Milan';
+  if (!isSnpProduct(simProduct))
+    throw new ConfigError('CONFIG_INVALID', 'VERITEE_SIM_PRODUCT must be Milan, Genoa or Turin');
+  const modelPath = env['VERITEE_MODEL'];
+  if (
+    modelPath !== undefined &&
+    (env['VERITEE_MODEL_SHA256'] === undefined || env['VERITEE_MODEL_CONFIG'] === undefined)
+  ) {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'VERITEE_MODEL needs VERITEE_MODEL_CONFIG and VERITEE_MODEL_SHA256: an unpinned model is refused',
+    );
+  }
+  const batch = env['VERITEE_BATCH'] ?? 'on';
+  if (batch !== 'on' && batch !== 'off')
+    throw new ConfigError('CONFIG_INVALID', 'VERITEE_BATCH must be on or off');
+  return {
+    tee,
+    simProduct,
+    listen: parseListen(
+      env['VERITEE_ENCLAVE_LISTEN'] ?? '127.0.0.1:7001',
+      'VERITEE_ENCLAVE_LISTEN',
+    ),
+    model:
+      modelPath === undefined
+        ? {
+            path: BUNDLED_MODEL.path,
+            configPath: BUNDLED_MODEL.configPath,
+            sha256: BUNDLED_MODEL.sha256,
+          }
+        : {
+            path: modelPath,
+            configPath: env['VERITEE_MODEL_CONFIG'] ?? '',
+            sha256: env['VERITEE_MODEL_SHA256'] ?? '',
+          },
+    batching:
+      batch === 'off'
+        ? { kind: 'single' }
+        : {
+            kind: 'batch',
+            windowMs: integer(env, 'VERITEE_BATCH_WINDOW_MS', 2, 0, 1000),
+            maxSize: integer(env, 'VERITEE_BATCH_MAX', 32, 1, 4096),
+          },
+    evidenceRefreshSeconds: integer(env, 'VERITEE_EVIDENCE_REFRESH_S', 300, 1, 86_400),
+    configfsTsm: env['VERITEE_CONFIGFS_TSM'] ?? '/sys/kernel/config/tsm/report',
+    modelThreads: integer(env, 'VERITEE_MODEL_THREADS', 1, 1, 64),
+    maxRequestBytes: integer(
+      env,
+      'VERITEE_MAX_REQUEST_BYTES',
+      1024 * 1024 + 1024,
+      1024,
+      64 * 1024 * 1024,
+    ),
+  };
+}

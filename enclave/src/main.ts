@@ -1,0 +1,96 @@
+/**
+ * Starts the enclave service: the only module that reads the environment,
+ * opens the listening socket and handles signals.
+ */
+import { rm } from 'node:fs/promises';
+import { generateEnclaveKeyPair, isVeriteeError, toHex } from '@veritee/attestations';
+import { parseConfig } from './config.js';
+import { createLogger } from './log.js';
+import { loadModel } from './model/model.js';
+import { selectTee } from './tee/select.js';
+import { veriteeHome } from './tee/dev-pki-store.js';
+import { createAttestedInference } from './service/attested-inference.js';
+import { createEvidenceCache } from './service/evidence-cache.js';
+import { createApp } from './app.js';
+
+const logger = createLogger((line) => process.stderr.write(line));
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.env);
+  const clock = () => new Date();
+  const model = await loadModel({
+    modelPath: config.model.path,
+    configPath: config.model.configPath,
+    expectedSha256: config.model.sha256,
+    threads: config.modelThreads,
+  });
+  const tee = await selectTee(config, {
+    clock,
+    home: veriteeHome(process.env),
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  // The private key lives in this process's memory only and dies with it.
+  const keyPair = generateEnclaveKeyPair();
+  const inference = createAttestedInference({
+    model,
+    tee,
+    keyPair,
+    clock,
+    batching: config.batching,
+  });
+  const evidence = createEvidenceCache({
+    inference,
+    tee,
+    modelHash: model.identity.modelHash,
+    enclaveKey: keyPair.publicKey,
+    refreshSeconds: config.evidenceRefreshSeconds,
+    clock,
+  });
+  await evidence.current();
+  const server = createApp({
+    inference,
+    evidence,
+    logger,
+    maxRequestBytes: config.maxRequestBytes,
+  });
+  if (config.listen.kind === 'unix') await rm(config.listen.path, { force: true });
+  await new Promise<void>((resolve) => {
+    if (config.listen.kind === 'unix') server.listen(config.listen.path, resolve);
+    else server.listen(config.listen.port, config.listen.host, resolve);
+  });
+  const address = server.address();
+  const where =
+    config.listen.kind === 'unix'
+      ? `unix:${config.listen.path}`
+      : typeof address === 'object' && address !== null
+        ? `${address.address}:${address.port}`
+        : '';
+  process.stdout.write(
+    [
+      `veritee enclave listening on ${where}`,
+      `  TEE         ${tee.description}${tee.simulated ? ' (simulated: verifiers must allow it explicitly)' : ''}`,
+      `  model       ${config.model.path}`,
+      `  model hash  ${toHex(model.identity.modelHash)} (file sha256 ${model.identity.fileSha256})`,
+      `  batching    ${config.batching.kind === 'batch' ? `on, ${config.batching.windowMs} ms window, at most ${config.batching.maxSize}` : 'off (one quote per request)'}`,
+      `  enclave key ${toHex(keyPair.publicKey)}`,
+      '',
+    ].join('\n'),
+  );
+  const stop = () => {
+    evidence.stop();
+    server.close(() => {
+      void model.close().then(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  const message = isVeriteeError(error)
+    ? `${error.code}: ${error.message}`
+    : 'INTERNAL_ERROR: the enclave failed to start';
+  process.stderr.write(`veritee enclave: ${message}\n`);
+  process.exitCode = isVeriteeError(error) ? 2 : 1;
+});
