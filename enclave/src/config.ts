@@ -27,6 +27,10 @@ export interface EnclaveConfig {
   readonly evidenceRefreshSeconds: number;
   /** VERITEE_CONFIGFS_TSM: the configfs-tsm report directory. Default /sys/kernel/config/tsm/report. */
   readonly configfsTsm: string;
+  /** VERITEE_SEV_GUEST: the SEV guest device, used when configfs-tsm is absent. Default /dev/sev-guest. */
+  readonly sevGuestDevice: string;
+  /** VERITEE_NSM: the Nitro Secure Module device. Default /dev/nsm. */
+  readonly nsmDevice: string;
   /** VERITEE_MODEL_THREADS: onnxruntime intra-op threads. Default 1. */
   readonly modelThreads: number;
   /** VERITEE_MAX_REQUEST_BYTES: largest sealed request. Default 1 MiB + 1 KiB. */
@@ -111,6 +115,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): EnclaveConfig {
           },
     evidenceRefreshSeconds: integer(env, 'VERITEE_EVIDENCE_REFRESH_S', 300, 1, 86_400),
     configfsTsm: env['VERITEE_CONFIGFS_TSM'] ?? '/sys/kernel/config/tsm/report',
+    sevGuestDevice: env['VERITEE_SEV_GUEST'] ?? '/dev/sev-guest',
+    nsmDevice: env['VERITEE_NSM'] ?? '/dev/nsm',
     modelThreads: integer(env, 'VERITEE_MODEL_THREADS', 1, 1, 64),
     maxRequestBytes: integer(
       env,

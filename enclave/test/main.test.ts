@@ -61,8 +61,16 @@ describe('enclave main', () => {
     });
     assert.equal(await wrongHash.exited, 2);
     assert.match(wrongHash.output().stderr, /MODEL_HASH_MISMATCH/);
-    const noNitro = start({ VERITEE_HOME: home, VERITEE_TEE: 'nitro' });
+    const noNitro = start({
+      VERITEE_HOME: home,
+      VERITEE_TEE: 'nitro',
+      VERITEE_NSM: join(home, 'no-nsm'),
+    });
     assert.equal(await noNitro.exited, 2);
     assert.match(noNitro.output().stderr, /TEE_UNAVAILABLE/);
+    // A device that answers the ioctl wrongly stops the start at its first quote.
+    const notNsm = start({ VERITEE_HOME: home, VERITEE_TEE: 'nitro', VERITEE_NSM: '/dev/null' });
+    assert.notEqual(await notNsm.exited, 0);
+    assert.match(notNsm.output().stderr, /TEE_QUOTE_FAILED/);
   });
 });

@@ -10,6 +10,9 @@ import { loadOrCreateDevPki } from './dev-pki-store.js';
 import type { TeeProvider } from './provider.js';
 import { createSimulatedTee } from './simulated.js';
 import { createConfigfsSnpTee } from './snp-configfs.js';
+import { createNsmTee } from './nitro-nsm.js';
+import { loadTeeIoctl, nsmDeviceTransport } from './ioctl.js';
+import { createSevGuestTee } from './sev-guest.js';
 
 export interface SelectDeps {
   readonly clock: () => Date;
@@ -33,18 +36,20 @@ export async function selectTee(config: EnclaveConfig, deps: SelectDeps): Promis
     }
     case 'snp':
       if (existsSync(config.configfsTsm)) return createConfigfsSnpTee({ root: config.configfsTsm });
+      // Kernels before configfs-tsm (6.7): the extended report ioctl on /dev/sev-guest.
+      if (existsSync(config.sevGuestDevice))
+        return createSevGuestTee({ device: config.sevGuestDevice });
       throw new ConfigError(
         'TEE_UNAVAILABLE',
-        existsSync('/dev/sev-guest')
-          ? 'configfs-tsm is absent (Linux < 6.7) and the /dev/sev-guest ioctl path needs a native addon this build lacks'
-          : `no SEV-SNP guest interface: neither ${config.configfsTsm} nor /dev/sev-guest exists`,
+        `no SEV-SNP guest interface: neither ${config.configfsTsm} nor ${config.sevGuestDevice} exists`,
       );
     case 'nitro':
-      throw new ConfigError(
-        'TEE_UNAVAILABLE',
-        existsSync('/dev/nsm')
-          ? 'the /dev/nsm ioctl transport needs a native addon this build lacks'
-          : 'no Nitro Secure Module: /dev/nsm does not exist',
-      );
+      if (!existsSync(config.nsmDevice))
+        throw new ConfigError(
+          'TEE_UNAVAILABLE',
+          `no Nitro Secure Module: ${config.nsmDevice} does not exist`,
+        );
+      loadTeeIoctl();
+      return createNsmTee(nsmDeviceTransport(config.nsmDevice));
   }
 }
