@@ -100,3 +100,124 @@ export function verifyInclusion(
   const computed = rootFromInclusionProof(leaf, index, size, proof);
   return computed !== undefined && bytesEqual(computed, root);
 }
+
+/**
+ * PROOF(m, D[n]): the consistency proof between the tree of the first `m`
+ * leaves and the tree of all of them (RFC 9162, section 2.1.4.1). `subtree`
+ * returns MTH of leaves [start, end), so a store can answer from cached nodes.
+ */
+export function consistencyProofFrom(
+  subtree: (start: number, end: number) => Uint8Array,
+  m: number,
+  n: number,
+): Uint8Array[] {
+  if (!Number.isSafeInteger(m) || !Number.isSafeInteger(n) || m < 1 || m > n)
+    throw new RangeError('need 1 <= m <= n');
+  const proof: Uint8Array[] = [];
+  // SUBPROOF(m, D[start:end], b)
+  const subproof = (mm: number, start: number, end: number, complete: boolean): void => {
+    const size = end - start;
+    if (mm === size) {
+      if (!complete) proof.push(subtree(start, end));
+      return;
+    }
+    const k = split(size);
+    if (mm <= k) {
+      subproof(mm, start, start + k, complete);
+      proof.push(subtree(start + k, end));
+    } else {
+      subproof(mm - k, start + k, end, false);
+      proof.push(subtree(start, start + k));
+    }
+  };
+  subproof(m, 0, n, true);
+  return proof;
+}
+
+/** PATH(m, D[n]) with subtree hashes from `subtree` (see {@link consistencyProofFrom}). */
+export function inclusionProofFrom(
+  subtree: (start: number, end: number) => Uint8Array,
+  index: number,
+  size: number,
+): Uint8Array[] {
+  if (!Number.isSafeInteger(index) || index < 0 || index >= size)
+    throw new RangeError('leaf index outside the tree');
+  const path: Uint8Array[] = [];
+  const walk = (mm: number, start: number, end: number): void => {
+    if (end - start === 1) return;
+    const k = split(end - start);
+    if (mm < k) {
+      walk(mm, start, start + k);
+      path.push(subtree(start + k, end));
+    } else {
+      walk(mm - k, start + k, end);
+      path.push(subtree(start, start + k));
+    }
+  };
+  walk(index, 0, size);
+  return path;
+}
+
+/**
+ * MTH(D[start:end]) by the RFC 9162 recursion, where `perfect(level, index)`
+ * answers the aligned perfect subtree of 2^level leaves at that index (level 0: leaf hashes).
+ */
+export function subtreeHashFrom(
+  perfect: (level: number, index: number) => Uint8Array,
+  start: number,
+  end: number,
+): Uint8Array {
+  const size = end - start;
+  if (size === 0) return merkleRoot([]);
+  // An aligned power-of-two range is one stored node.
+  if ((size & (size - 1)) === 0 && start % size === 0)
+    return perfect(Math.log2(size), start / size);
+  const k = split(size);
+  return nodeHash(
+    subtreeHashFrom(perfect, start, start + k),
+    subtreeHashFrom(perfect, start + k, end),
+  );
+}
+
+/**
+ * Verifies a consistency proof (RFC 9162, section 2.1.4.2); false for any
+ * inconsistency, never throws.
+ */
+export function verifyConsistency(
+  first: number,
+  second: number,
+  proof: readonly Uint8Array[],
+  firstRoot: Uint8Array,
+  secondRoot: Uint8Array,
+): boolean {
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 1 || first > second)
+    return false;
+  if (proof.some((hash) => hash.byteLength !== MERKLE_HASH_SIZE)) return false;
+  if (first === second) return proof.length === 0 && bytesEqual(firstRoot, secondRoot);
+  const path = (first & (first - 1)) === 0 ? [firstRoot, ...proof] : [...proof];
+  if (path.length === 0) return false;
+  let fn = first - 1;
+  let sn = second - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  let fr = path[0] as Uint8Array;
+  let sr = path[0] as Uint8Array;
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && bytesEqual(fr, firstRoot) && bytesEqual(sr, secondRoot);
+}

@@ -1,7 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  consistencyProofFrom,
   inclusionProof,
+  inclusionProofFrom,
+  subtreeHashFrom,
+  verifyConsistency,
   leafHash,
   merkleRoot,
   rootFromInclusionProof,
@@ -70,5 +74,58 @@ describe('merkle (RFC 9162)', () => {
       rootFromInclusionProof(tree[6]!, 6, 13, [new Uint8Array(31), ...proof.slice(1)]),
       undefined,
     );
+  });
+});
+
+describe('consistency proofs (RFC 9162, section 2.1.4)', () => {
+  const treeOf = (n: number) => {
+    const hashes = leaves(n);
+    const subtree = (start: number, end: number) => merkleRoot(hashes.slice(start, end));
+    return { hashes, subtree };
+  };
+
+  it('prove every earlier size of every tree size from 1 to 70', () => {
+    for (let n = 1; n <= 70; n++) {
+      const { hashes, subtree } = treeOf(n);
+      const root = merkleRoot(hashes);
+      for (let m = 1; m <= n; m++) {
+        const proof = consistencyProofFrom(subtree, m, n);
+        assert.ok(
+          verifyConsistency(m, n, proof, merkleRoot(hashes.slice(0, m)), root),
+          `${m} -> ${n}`,
+        );
+      }
+    }
+  });
+
+  it('reject a proof against another first root, second root, size, or with a hash changed or dropped', () => {
+    const { hashes, subtree } = treeOf(21);
+    const proof = consistencyProofFrom(subtree, 6, 21);
+    const first = merkleRoot(hashes.slice(0, 6));
+    const second = merkleRoot(hashes);
+    assert.equal(verifyConsistency(6, 21, proof, merkleRoot(hashes.slice(0, 5)), second), false);
+    assert.equal(verifyConsistency(6, 21, proof, first, merkleRoot(hashes.slice(0, 20))), false);
+    assert.equal(verifyConsistency(7, 21, proof, first, second), false);
+    assert.equal(verifyConsistency(6, 21, proof.slice(1), first, second), false);
+    const flipped = proof.map((hash, index) =>
+      index === 0 ? Uint8Array.from(hash, (byte, at) => (at === 3 ? byte ^ 1 : byte)) : hash,
+    );
+    assert.equal(verifyConsistency(6, 21, flipped, first, second), false);
+    assert.equal(verifyConsistency(0, 21, proof, first, second), false);
+  });
+
+  it('computes the same inclusion paths and subtree hashes from stored perfect nodes', () => {
+    const { hashes } = treeOf(45);
+    const perfect = (level: number, index: number) =>
+      merkleRoot(hashes.slice(index << level, (index + 1) << level));
+    const subtree = (start: number, end: number) => subtreeHashFrom(perfect, start, end);
+    for (let size = 1; size <= 45; size++) {
+      assert.deepEqual(subtree(0, size), merkleRoot(hashes.slice(0, size)));
+      for (let index = 0; index < size; index += 3)
+        assert.deepEqual(
+          inclusionProofFrom(subtree, index, size),
+          inclusionProof(hashes.slice(0, size), index),
+        );
+    }
   });
 });
