@@ -57,6 +57,25 @@ export default tseslint.config(
     ]),
   },
   {
+    files: ['enclave/src/**/*.ts'],
+    rules: restricted([
+      {
+        group: ['@veritee/*', '!@veritee/attestations', '!@veritee/attestations/*'],
+        message: 'enclave/ may import only attestations.',
+      },
+      { group: ['express'], message: 'no web framework inside the TCB.' },
+    ]),
+  },
+  {
+    files: ['verifier/src/**/*.ts'],
+    rules: restricted([
+      {
+        group: ['@veritee/*', '!@veritee/attestations', '!@veritee/attestations/*'],
+        message: 'verifier/ may import only attestations.',
+      },
+    ]),
+  },
+  {
     files: ['**/test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

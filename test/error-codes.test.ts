@@ -22,7 +22,7 @@ function sources(dir: string): string[] {
 function codesInSource(): Set<string> {
   const codes = new Set<string>();
   const domains = ['SNP', 'NITRO'];
-  for (const file of ['attestations', 'kds', 'enclave', 'cli'].flatMap((workspace) =>
+  for (const file of ['attestations', 'kds', 'enclave', 'verifier', 'cli'].flatMap((workspace) =>
     sources(join(root, workspace, 'src')),
   )) {
     const text = readFileSync(file, 'utf8');

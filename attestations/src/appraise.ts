@@ -6,7 +6,7 @@
  * injected source, so this module does no I/O itself.
  */
 import { EvidenceError, isVeriteeError } from './errors.js';
-import { toHex } from './bytes.js';
+import { fromHex, toHex } from './bytes.js';
 import { parseCertificateCached, parseCrl, type Crl } from './x509.js';
 import { defaultTrustStore, type TrustStore } from './trust.js';
 import { parseSnpReport, SNP_REPORT_SIZE, type SnpReport } from './snp/report.js';
@@ -222,4 +222,16 @@ export function nitroFields(document: NitroDocument): Record<string, FieldValue>
     if (value !== null) fields[name] = toHex(value);
   }
   return fields;
+}
+
+/** A text field of a verdict, or undefined when absent or not text; never throws. */
+export function verdictText(verdict: Verdict, name: string): string | undefined {
+  const value = verdict.fields[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The 64 bytes a verified quote carries for its binding: SNP report_data, Nitro user_data. */
+export function verdictReportData(verdict: Verdict): Uint8Array | undefined {
+  const hex = verdictText(verdict, verdict.format === 'nitro' ? 'user_data' : 'report_data');
+  return hex === undefined ? undefined : fromHex(hex);
 }

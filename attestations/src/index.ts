@@ -54,3 +54,4 @@ export * from './binding/model.js';
 export * from './seal/sealed.js';
 export { decodeCbor, encodeCbor } from './cbor.js';
 export * from './binding/answer.js';
+export * from './receipt/receipt.js';

@@ -1,0 +1,75 @@
+/**
+ * Receipt claims (`veritee.receipt/v1`) and signed tree heads
+ * (`veritee.checkpoint/v1`): the formats the verifier signs (JWS, ES256) and
+ * relying parties check, online or offline. A receipt's log entry is the
+ * canonical JSON of its claims without `log`, so anyone holding the receipt can
+ * recompute the leaf and check its inclusion against a checkpoint.
+ */
+import { leafHash } from '../merkle.js';
+import { toHex } from '../bytes.js';
+
+export const RECEIPT_TYPE = 'veritee.receipt/v1';
+export const CHECKPOINT_TYPE = 'veritee.checkpoint/v1';
+
+export interface ReceiptClaims {
+  readonly typ: typeof RECEIPT_TYPE;
+  readonly iss: string;
+  /** Issue time, seconds since the epoch. */
+  readonly iat: number;
+  /** Receipt id. */
+  readonly jti: string;
+  readonly tee: {
+    readonly format: 'sev-snp' | 'nitro';
+    readonly measurement: string;
+    readonly simulated: boolean;
+  };
+  readonly model_hash: string;
+  readonly input_commitment: string;
+  readonly output_hash: string;
+  readonly nonce: string;
+  readonly enclave_key: string;
+  /** SHA-256 of the evidence bytes, hex. */
+  readonly evidence_hash: string;
+  readonly policy: { readonly id: string; readonly version: number };
+  readonly log: { readonly index: number; readonly leaf_hash: string };
+}
+
+export type ReceiptEntry = Omit<ReceiptClaims, 'log'>;
+
+/** The canonical log entry of a receipt: its claims without `log`, keys in a fixed order. */
+export function receiptEntryBytes(claims: ReceiptEntry): Uint8Array {
+  const ordered = {
+    typ: claims.typ,
+    iss: claims.iss,
+    iat: claims.iat,
+    jti: claims.jti,
+    tee: {
+      format: claims.tee.format,
+      measurement: claims.tee.measurement,
+      simulated: claims.tee.simulated,
+    },
+    model_hash: claims.model_hash,
+    input_commitment: claims.input_commitment,
+    output_hash: claims.output_hash,
+    nonce: claims.nonce,
+    enclave_key: claims.enclave_key,
+    evidence_hash: claims.evidence_hash,
+    policy: { id: claims.policy.id, version: claims.policy.version },
+  };
+  return new TextEncoder().encode(JSON.stringify(ordered));
+}
+
+/** The RFC 9162 leaf hash of a receipt's entry, hex. */
+export function receiptLeafHash(claims: ReceiptEntry): string {
+  return toHex(leafHash(receiptEntryBytes(claims)));
+}
+
+/** A signed tree head's claims. */
+export interface CheckpointClaims {
+  readonly typ: typeof CHECKPOINT_TYPE;
+  readonly iss: string;
+  readonly iat: number;
+  readonly size: number;
+  /** MTH of the first `size` entries, hex. */
+  readonly root: string;
+}

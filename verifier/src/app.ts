@@ -1,0 +1,141 @@
+/**
+ * The verifier's HTTP API (express): receipts, attestation results, the log's
+ * checkpoint and proofs, and the JWKS. Errors are RFC 9457 problem+json.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import {
+  CHECKPOINT_TYPE,
+  isVeriteeError,
+  parseBinding,
+  parseInclusion,
+  RequestError,
+  toHex,
+} from '@veritee/attestations';
+import type { ReceiptLog } from './log/sqlite-log.js';
+import type { Signer } from './signing/local-signer.js';
+import { ReceiptRefused, type ReceiptService } from './service/receipts.js';
+
+export interface AppDeps {
+  readonly receipts: ReceiptService;
+  readonly log: ReceiptLog;
+  readonly signer: Signer;
+  readonly issuer: string;
+  readonly clock: () => Date;
+}
+
+const MAX_BODY = '256kb';
+
+function base64Field(value: unknown, name: string): Uint8Array {
+  if (typeof value !== 'string' || value.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
+    throw new RequestError(400, 'REQUEST_FIELD_INVALID', `${name} must be base64`);
+  return new Uint8Array(Buffer.from(value, 'base64'));
+}
+
+function integerParam(value: unknown, name: string, min: number): number {
+  const number = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(number) || number < min)
+    throw new RequestError(400, 'REQUEST_FIELD_INVALID', `${name} must be an integer >= ${min}`);
+  return number;
+}
+
+export function createApp(deps: AppDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: MAX_BODY }));
+
+  app.get('/healthz', (_request, response) => void response.json({ status: 'ok' }));
+
+  app.post('/v1/receipts', async (request: Request, response: Response) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const evidence = base64Field(body['evidence'], 'evidence');
+    const binding = parseBinding(body['binding']);
+    const inclusion =
+      body['inclusion'] === undefined ? undefined : parseInclusion(body['inclusion']);
+    const issued = await deps.receipts.issue(evidence, binding, inclusion);
+    response
+      .status(201)
+      .json({ id: issued.id, receipt: issued.receipt, log: { index: issued.index } });
+  });
+
+  app.get('/v1/receipts/:id', (request: Request, response: Response) => {
+    const receipt = deps.log.receipt(String(request.params['id']));
+    if (receipt === undefined)
+      throw new RequestError(404, 'RECEIPT_NOT_FOUND', 'no receipt with this id');
+    response.json({ id: request.params['id'], receipt });
+  });
+
+  app.get('/v1/log/checkpoint', async (_request: Request, response: Response) => {
+    const size = deps.log.size();
+    const checkpoint = await deps.signer.sign(
+      {
+        typ: CHECKPOINT_TYPE,
+        iss: deps.issuer,
+        iat: Math.floor(deps.clock().getTime() / 1000),
+        size,
+        root: toHex(deps.log.root(size)),
+      },
+      CHECKPOINT_TYPE,
+    );
+    response.json({ size, checkpoint });
+  });
+
+  app.get('/v1/log/proofs/inclusion', (request: Request, response: Response) => {
+    const size = integerParam(request.query['size'], 'size', 1);
+    const index = integerParam(request.query['index'], 'index', 0);
+    if (size > deps.log.size() || index >= size)
+      throw new RequestError(
+        400,
+        'REQUEST_FIELD_INVALID',
+        'index and size must lie within the log',
+      );
+    response.json({ index, size, path: deps.log.inclusionProof(index, size).map(toHex) });
+  });
+
+  app.get('/v1/log/proofs/consistency', (request: Request, response: Response) => {
+    const first = integerParam(request.query['first'], 'first', 1);
+    const second = integerParam(request.query['second'], 'second', 1);
+    if (second > deps.log.size() || first > second)
+      throw new RequestError(400, 'REQUEST_FIELD_INVALID', 'need first <= second <= log size');
+    response.json({ first, second, proof: deps.log.consistencyProof(first, second).map(toHex) });
+  });
+
+  app.get('/.well-known/jwks.json', (_request, response) => void response.json(deps.signer.jwks()));
+
+  app.use((_request: Request, _response: Response) => {
+    throw new RequestError(404, 'REQUEST_NOT_FOUND', 'no such route');
+  });
+
+  app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
+    const bodyParser = error as { type?: string; status?: number };
+    let status = 500;
+    let code = 'INTERNAL_ERROR';
+    let detail = 'the verifier failed unexpectedly';
+    let codes: readonly string[] | undefined;
+    if (bodyParser.type === 'entity.too.large')
+      [status, code, detail] = [413, 'REQUEST_TOO_LARGE', `body is larger than ${MAX_BODY}`];
+    else if (bodyParser.type === 'entity.parse.failed')
+      [status, code, detail] = [400, 'REQUEST_FIELD_INVALID', 'body is not JSON'];
+    else if (error instanceof ReceiptRefused)
+      [status, code, detail, codes] = [error.status, error.code, error.message, error.codes];
+    else if (error instanceof RequestError)
+      [status, code, detail] = [error.status, error.code, error.message];
+    else if (isVeriteeError(error))
+      [status, code, detail] = [
+        error.code.endsWith('MALFORMED') || error.code.endsWith('INVALID') ? 400 : 503,
+        error.code,
+        error.message,
+      ];
+    response
+      .status(status)
+      .type('application/problem+json')
+      .json({
+        type: 'about:blank',
+        title: code,
+        status,
+        code,
+        detail,
+        ...(codes === undefined ? {} : { codes }),
+      });
+  });
+  return app;
+}

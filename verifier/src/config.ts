@@ -1,0 +1,58 @@
+/**
+ * Verifier configuration from environment variables, validated at start;
+ * every error names the variable to fix.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, parsePolicy, type Policy } from '@veritee/attestations';
+
+export interface VerifierConfig {
+  /** VERITEE_VERIFIER_LISTEN: host:port. Default 127.0.0.1:7003. */
+  readonly host: string;
+  readonly port: number;
+  /** VERITEE_VERIFIER_DATA: where the SQLite log and signing keys live. Default ~/.veritee/verifier. */
+  readonly dataDir: string;
+  /** VERITEE_ISSUER: the `iss` of receipts. Default http://host:port. */
+  readonly issuer: string;
+  /** VERITEE_POLICY: a policy JSON file. Default the built-in policy. */
+  readonly policy: { readonly id: string; readonly version: number; readonly policy: Policy };
+  /** VERITEE_ALLOW_SIMULATED: 1 to accept simulated evidence (receipts then say so). Default off. */
+  readonly allowSimulated: boolean;
+  /** The simulator's dev PKI whose roots are then trusted: $VERITEE_HOME/dev-pki.json (default ~/.veritee). */
+  readonly devPkiPath: string;
+}
+
+/** @throws ConfigError CONFIG_INVALID naming the variable, POLICY_INVALID naming the field */
+export function parseConfig(env: NodeJS.ProcessEnv): VerifierConfig {
+  const listen = env['VERITEE_VERIFIER_LISTEN'] ?? '127.0.0.1:7003';
+  const match = /^([^:]+):(\d{1,5})$/.exec(listen);
+  const port = Number(match?.[2]);
+  if (match === null || port > 65535)
+    throw new ConfigError('CONFIG_INVALID', 'VERITEE_VERIFIER_LISTEN must be host:port');
+  const host = match[1] ?? '127.0.0.1';
+  const allow = env['VERITEE_ALLOW_SIMULATED'] ?? '0';
+  if (allow !== '0' && allow !== '1')
+    throw new ConfigError('CONFIG_INVALID', 'VERITEE_ALLOW_SIMULATED must be 0 or 1');
+  let policy: VerifierConfig['policy'] = { id: 'default', version: 1, policy: {} };
+  const policyFile = env['VERITEE_POLICY'];
+  if (policyFile !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(policyFile, 'utf8'));
+    } catch {
+      throw new ConfigError('CONFIG_INVALID', 'VERITEE_POLICY must name a readable JSON file');
+    }
+    const parsed = parsePolicy(json);
+    policy = { id: parsed.id ?? 'default', version: parsed.version ?? 1, policy: parsed };
+  }
+  return {
+    host,
+    port,
+    dataDir: env['VERITEE_VERIFIER_DATA'] ?? join(homedir(), '.veritee', 'verifier'),
+    issuer: env['VERITEE_ISSUER'] ?? `http://${host}:${port}`,
+    policy,
+    allowSimulated: allow === '1',
+    devPkiPath: join(env['VERITEE_HOME'] ?? join(homedir(), '.veritee'), 'dev-pki.json'),
+  };
+}

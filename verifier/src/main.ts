@@ -1,0 +1,63 @@
+/**
+ * Starts the verifier: the only module that reads the environment, opens the
+ * port and handles signals.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultTrustStore, isVeriteeError, mergeTrustStores } from '@veritee/attestations';
+import { devTrustStore, parseDevPki } from '@veritee/attestations/sim';
+import { parseConfig } from './config.js';
+import { openSqliteLog } from './log/sqlite-log.js';
+import { openLocalSigner } from './signing/local-signer.js';
+import { createReceiptService } from './service/receipts.js';
+import { createApp } from './app.js';
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.env);
+  const clock = () => new Date();
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const log = openSqliteLog(join(config.dataDir, 'log.db'));
+  const signer = await openLocalSigner(join(config.dataDir, 'keys'), clock);
+  // Simulated evidence is trusted only when the operator says so, and then only this machine's dev roots.
+  const devPki = config.allowSimulated
+    ? await parseDevPki(readFileSync(config.devPkiPath, 'utf8'))
+    : undefined;
+  const trust =
+    devPki === undefined
+      ? defaultTrustStore()
+      : mergeTrustStores(defaultTrustStore(), devTrustStore(devPki));
+  const receipts = createReceiptService({
+    log,
+    signer,
+    issuer: config.issuer,
+    policy: () => config.policy,
+    trust,
+    allowSimulated: config.allowSimulated,
+    clock,
+  });
+  const server = createApp({ receipts, log, signer, issuer: config.issuer, clock }).listen(
+    config.port,
+    config.host,
+  );
+  await new Promise((resolve) => server.once('listening', resolve));
+  process.stdout.write(
+    [
+      `veritee verifier listening on http://${config.host}:${config.port}`,
+      `  log        ${join(config.dataDir, 'log.db')} (SQLite, ${log.size()} entries)`,
+      `  policy     ${config.policy.id} v${config.policy.version}`,
+      `  simulated  ${config.allowSimulated ? `accepted (dev roots from ${config.devPkiPath}), marked in receipts` : 'refused'}`,
+      `  JWKS       http://${config.host}:${config.port}/.well-known/jwks.json`,
+      '',
+    ].join('\n'),
+  );
+  const stop = () => server.close(() => (log.close(), process.exit(0)));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `veritee verifier: ${isVeriteeError(error) ? `${error.code}: ${error.message}` : 'INTERNAL_ERROR: failed to start'}\n`,
+  );
+  process.exitCode = isVeriteeError(error) ? 2 : 1;
+});

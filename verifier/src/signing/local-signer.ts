@@ -1,0 +1,85 @@
+/**
+ * The verifier's local signing keys (ES256, P-256): generated on first start,
+ * each stored as a private JWK readable by the owner only, rotatable, with
+ * retired keys kept in the JWKS so receipts they signed still verify.
+ */
+import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+
+type KeyLike = CryptoKey | Uint8Array;
+import { ConfigError } from '@veritee/attestations';
+
+export interface Signer {
+  /** Signs claims as a compact JWS with the current key; `typ` goes in the header. */
+  sign(claims: Record<string, unknown>, typ: string): Promise<string>;
+  /** Every public key, current first: the JWKS relying parties fetch. */
+  jwks(): { keys: JWK[] };
+  /** Makes a new key current; the old one stays in the JWKS. */
+  rotate(): Promise<void>;
+}
+
+const ALG = 'ES256';
+
+interface StoredKey {
+  readonly kid: string;
+  readonly privateKey: KeyLike;
+  readonly publicJwk: JWK;
+  readonly created: string;
+}
+
+async function load(file: string): Promise<StoredKey> {
+  const jwk = JSON.parse(await readFile(file, 'utf8')) as JWK & { created: string };
+  const { d: _d, created, ...publicJwk } = jwk;
+  return {
+    kid: jwk.kid ?? '',
+    privateKey: await importJWK(jwk, ALG),
+    publicJwk,
+    created,
+  };
+}
+
+export async function openLocalSigner(dir: string, clock: () => Date): Promise<Signer> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  let keys: StoredKey[];
+  try {
+    const files = (await readdir(dir)).filter((name) => name.endsWith('.jwk.json'));
+    keys = await Promise.all(files.map((name) => load(join(dir, name))));
+  } catch (error) {
+    throw new ConfigError('SIGNING_KEY_INVALID', `signing keys in ${dir} cannot be read`, {
+      cause: error,
+    });
+  }
+  keys.sort((a, b) => b.created.localeCompare(a.created));
+
+  const create = async (): Promise<StoredKey> => {
+    const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
+    const created = clock().toISOString();
+    const publicJwk = { ...(await exportJWK(publicKey)), alg: ALG, use: 'sig' };
+    const kid = `${created.slice(0, 10)}-${Buffer.from(publicJwk.x ?? '', 'base64url')
+      .subarray(0, 6)
+      .toString('hex')}`;
+    const file = join(dir, `${kid}.jwk.json`);
+    await writeFile(
+      file,
+      JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: ALG, use: 'sig', created }),
+      { mode: 0o600 },
+    );
+    await chmod(file, 0o600);
+    return { kid, privateKey: privateKey as KeyLike, publicJwk: { ...publicJwk, kid }, created };
+  };
+  if (keys.length === 0) keys = [await create()];
+
+  return {
+    sign: (claims, typ) => {
+      const current = keys[0] as StoredKey;
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: ALG, kid: current.kid, typ })
+        .sign(current.privateKey);
+    },
+    jwks: () => ({ keys: keys.map((key) => key.publicJwk) }),
+    rotate: async () => {
+      keys = [await create(), ...keys];
+    },
+  };
+}

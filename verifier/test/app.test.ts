@@ -1,0 +1,236 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
+import {
+  batchReportData,
+  bindingDigest,
+  bindingToJson,
+  fromHex,
+  inclusionProof,
+  inclusionToJson,
+  leafHash,
+  receiptEntryBytes,
+  verifyConsistency,
+  verifyInclusion,
+  type Binding,
+  type ReceiptClaims,
+  type CheckpointClaims,
+} from '@veritee/attestations';
+import { AT, simulator, trustWithDev } from '../../attestations/test/sim-fixture.js';
+import { createApp } from '../src/app.js';
+import { openSqliteLog, type ReceiptLog } from '../src/log/sqlite-log.js';
+import { openLocalSigner, type Signer } from '../src/signing/local-signer.js';
+import { createReceiptService } from '../src/service/receipts.js';
+
+const binding = (): Binding => ({
+  modelHash: new Uint8Array(randomBytes(32)),
+  inputCommitment: new Uint8Array(randomBytes(32)),
+  outputHash: new Uint8Array(randomBytes(32)),
+  nonce: new Uint8Array(randomBytes(32)),
+  enclaveKey: new Uint8Array(randomBytes(32)),
+});
+
+describe('verifier API over HTTP, SQLite log', () => {
+  let dir: string;
+  let server: Server;
+  let base: string;
+  let log: ReceiptLog;
+  let signer: Signer;
+  let allowSimulated = true;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'veritee-verifier-'));
+    log = openSqliteLog(join(dir, 'log.db'));
+    signer = await openLocalSigner(join(dir, 'keys'), () => AT);
+    const receipts = createReceiptService({
+      log,
+      signer,
+      issuer: 'https://verifier.test',
+      policy: () => ({ id: 'test', version: 3, policy: {} }),
+      trust: trustWithDev,
+      get allowSimulated() {
+        return allowSimulated;
+      },
+      clock: () => AT,
+    });
+    server = createApp({
+      receipts,
+      log,
+      signer,
+      issuer: 'https://verifier.test',
+      clock: () => AT,
+    }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    log.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const post = async (body: unknown) => {
+    const response = await fetch(`${base}/v1/receipts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return {
+      status: response.status,
+      type: response.headers.get('content-type') ?? '',
+      json: (await response.json()) as Record<string, unknown>,
+    };
+  };
+  const get = async (path: string) =>
+    (await (await fetch(`${base}${path}`)).json()) as Record<string, unknown>;
+
+  it('issues a receipt for an authentic, bound quote that verifies offline and is in the log', async () => {
+    const opened = binding();
+    const { evidence } = await simulator.snp({ at: AT, reportData: bindingDigest(opened) });
+    const issued = await post({
+      evidence: Buffer.from(evidence).toString('base64'),
+      binding: bindingToJson(opened),
+    });
+    assert.equal(issued.status, 201, JSON.stringify(issued.json));
+    const jws = String(issued.json['receipt']);
+
+    // Offline, as a relying party: the JWKS, the receipt, a checkpoint and a proof.
+    const jwks = createLocalJWKSet((await get('/.well-known/jwks.json')) as { keys: [] });
+    const { payload, protectedHeader } = await compactVerify(jws, jwks);
+    assert.equal(protectedHeader.typ, 'veritee.receipt/v1');
+    const claims = JSON.parse(new TextDecoder().decode(payload)) as ReceiptClaims;
+    assert.equal(claims.tee.simulated, true);
+    assert.equal(claims.model_hash, Buffer.from(opened.modelHash).toString('hex'));
+    assert.deepEqual(claims.policy, { id: 'test', version: 3 });
+    const { log: position, ...entry } = claims;
+    const leaf = leafHash(receiptEntryBytes(entry));
+    assert.equal(position.leaf_hash, Buffer.from(leaf).toString('hex'));
+
+    const checkpoint = await get('/v1/log/checkpoint');
+    const head = JSON.parse(
+      new TextDecoder().decode(
+        (await compactVerify(String(checkpoint['checkpoint']), jwks)).payload,
+      ),
+    ) as CheckpointClaims;
+    const proof = await get(`/v1/log/proofs/inclusion?index=${position.index}&size=${head.size}`);
+    assert.ok(
+      verifyInclusion(
+        leaf,
+        position.index,
+        head.size,
+        (proof['path'] as string[]).map((hex) => fromHex(hex)!),
+        fromHex(head.root)!,
+      ),
+    );
+
+    const stored = await get(`/v1/receipts/${claims.jti}`);
+    assert.equal(stored['receipt'], jws);
+  });
+
+  it('issues receipts for every request of a batched quote, each through its own path', async () => {
+    const bindings = [binding(), binding(), binding()];
+    const { reportData, leaves } = batchReportData(bindings);
+    const { evidence } = await simulator.nitro({ at: AT, userData: reportData });
+    for (const [index, opened] of bindings.entries()) {
+      const issued = await post({
+        evidence: Buffer.from(evidence).toString('base64'),
+        binding: bindingToJson(opened),
+        inclusion: inclusionToJson({ index, size: 3, path: inclusionProof(leaves, index) }),
+      });
+      assert.equal(issued.status, 201, JSON.stringify(issued.json));
+    }
+  });
+
+  it('refuses evidence that fails, a binding the quote does not vouch for, and malformed input, with every code', async () => {
+    const opened = binding();
+    const { evidence } = await simulator.snp({
+      at: AT,
+      reportData: bindingDigest(opened),
+      debug: true,
+    });
+    const debug = await post({
+      evidence: Buffer.from(evidence).toString('base64'),
+      binding: bindingToJson(opened),
+    });
+    assert.deepEqual(
+      [debug.status, debug.json['code'], debug.json['codes']],
+      [422, 'RECEIPT_EVIDENCE_REJECTED', ['POLICY_DEBUG_ENABLED']],
+    );
+    assert.equal(debug.type, 'application/problem+json; charset=utf-8');
+
+    const good = await simulator.snp({ at: AT, reportData: bindingDigest(opened) });
+    const other = { ...opened, outputHash: new Uint8Array(32) };
+    const mismatch = await post({
+      evidence: Buffer.from(good.evidence).toString('base64'),
+      binding: bindingToJson(other),
+    });
+    assert.deepEqual([mismatch.status, mismatch.json['code']], [422, 'RECEIPT_BINDING_MISMATCH']);
+
+    allowSimulated = false;
+    const refused = await post({
+      evidence: Buffer.from(good.evidence).toString('base64'),
+      binding: bindingToJson(opened),
+    });
+    allowSimulated = true;
+    assert.deepEqual([refused.status, refused.json['codes']], [422, ['SNP_SIMULATED_NOT_ALLOWED']]);
+
+    const sizeBefore = log.size();
+    for (const body of [
+      {},
+      { evidence: '***', binding: bindingToJson(opened) },
+      { evidence: 'AAAA', binding: { modelHash: 'zz' } },
+    ]) {
+      const response = await post(body);
+      assert.equal(response.status, 400, JSON.stringify(response.json));
+    }
+    assert.equal(log.size(), sizeBefore, 'refusals never reach the log');
+  });
+
+  it('proves that every checkpoint it signed is consistent with the next', async () => {
+    const first = (await get('/v1/log/checkpoint'))['size'] as number;
+    const opened = binding();
+    const { evidence } = await simulator.snp({ at: AT, reportData: bindingDigest(opened) });
+    await post({
+      evidence: Buffer.from(evidence).toString('base64'),
+      binding: bindingToJson(opened),
+    });
+    const second = (await get('/v1/log/checkpoint'))['size'] as number;
+    const proof = await get(`/v1/log/proofs/consistency?first=${first}&second=${second}`);
+    assert.ok(
+      verifyConsistency(
+        first,
+        second,
+        (proof['proof'] as string[]).map((hex) => fromHex(hex)!),
+        log.root(first),
+        log.root(second),
+      ),
+    );
+    const bad = await fetch(
+      `${base}/v1/log/proofs/consistency?first=${second + 5}&second=${second}`,
+    );
+    assert.equal(bad.status, 400);
+  });
+
+  it('keeps its signing key owner-only, and keeps retired keys in the JWKS after rotation', async () => {
+    const files = (await readdir(join(dir, 'keys'))).filter((name) => name.endsWith('.jwk.json'));
+    assert.equal((await stat(join(dir, 'keys', files[0]!))).mode & 0o777, 0o600);
+    const before = signer.jwks().keys.map((key) => key.kid);
+    await signer.rotate();
+    const after = signer.jwks().keys.map((key) => key.kid);
+    assert.equal(after.length, before.length + 1);
+    assert.deepEqual(after.slice(1), before);
+    const opened = binding();
+    const { evidence } = await simulator.snp({ at: AT, reportData: bindingDigest(opened) });
+    const issued = await post({
+      evidence: Buffer.from(evidence).toString('base64'),
+      binding: bindingToJson(opened),
+    });
+    assert.equal(decodeProtectedHeader(String(issued.json['receipt'])).kid, after[0]);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * The real verifier process over real HTTP: killed with SIGKILL in the middle
+ * of a stream of appends, it restarts with every acknowledged receipt present
+ * and a tree consistent with every checkpoint it signed.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compactVerify, createLocalJWKSet } from 'jose';
+import {
+  bindingDigest,
+  bindingToJson,
+  fromHex,
+  verifyConsistency,
+  type CheckpointClaims,
+} from '@veritee/attestations';
+import { DEV_PKI_PATH, simulator } from '../../attestations/test/sim-fixture.js';
+
+const main = resolve(fileURLToPath(import.meta.url), '../../src/main.ts');
+
+function start(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--conditions=veritee-source', '--import', 'tsx', main], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolveStart, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('listening on')) resolveStart(child);
+    });
+    child.on('exit', () => reject(new Error(`verifier exited: ${output}`)));
+  });
+}
+
+describe('verifier process', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'veritee-verifier-main-'));
+    await copyFile(DEV_PKI_PATH, join(dir, 'dev-pki.json'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('keeps every acknowledged receipt and stays consistent with its checkpoints across SIGKILL', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const env = {
+      VERITEE_VERIFIER_LISTEN: `127.0.0.1:${port}`,
+      VERITEE_VERIFIER_DATA: join(dir, 'data'),
+      VERITEE_HOME: dir,
+      VERITEE_ALLOW_SIMULATED: '1',
+    };
+    const base = `http://127.0.0.1:${port}`;
+    // Quotes are made now: the verifier checks them against its own clock.
+    const at = new Date();
+    const bodies = await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        const binding = {
+          modelHash: randomBytes(32),
+          inputCommitment: randomBytes(32),
+          outputHash: randomBytes(32),
+          nonce: randomBytes(32),
+          enclaveKey: randomBytes(32),
+        };
+        const { evidence } = await simulator.snp({ at, reportData: bindingDigest(binding) });
+        return JSON.stringify({
+          evidence: Buffer.from(evidence).toString('base64'),
+          binding: bindingToJson(binding),
+        });
+      }),
+    );
+
+    let verifier = await start(env);
+    const acknowledged: string[] = [];
+    const checkpoints: string[] = [];
+    let killed = false;
+    const stream = (async () => {
+      for (const [index, body] of bodies.entries()) {
+        if (index === 25) {
+          killed = true;
+          verifier.kill('SIGKILL');
+        }
+        try {
+          const response = await fetch(`${base}/v1/receipts`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
+          if (response.status === 201)
+            acknowledged.push(((await response.json()) as { id: string }).id);
+          if (index % 5 === 0)
+            checkpoints.push(
+              ((await (await fetch(`${base}/v1/log/checkpoint`)).json()) as { checkpoint: string })
+                .checkpoint,
+            );
+        } catch {
+          assert.ok(killed, 'requests fail only once the process is killed');
+        }
+      }
+    })();
+    await stream;
+    assert.ok(acknowledged.length >= 20, `acknowledged ${acknowledged.length}`);
+
+    verifier = await start(env);
+    try {
+      for (const id of acknowledged)
+        assert.equal((await fetch(`${base}/v1/receipts/${id}`)).status, 200, id);
+      const jwks = createLocalJWKSet(
+        (await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: [] },
+      );
+      const now = JSON.parse(
+        new TextDecoder().decode(
+          (
+            await compactVerify(
+              ((await (await fetch(`${base}/v1/log/checkpoint`)).json()) as { checkpoint: string })
+                .checkpoint,
+              jwks,
+            )
+          ).payload,
+        ),
+      ) as CheckpointClaims;
+      assert.ok(now.size >= acknowledged.length);
+      for (const signed of checkpoints) {
+        const old = JSON.parse(
+          new TextDecoder().decode((await compactVerify(signed, jwks)).payload),
+        ) as CheckpointClaims;
+        if (old.size === 0) continue;
+        const { proof } = (await (
+          await fetch(`${base}/v1/log/proofs/consistency?first=${old.size}&second=${now.size}`)
+        ).json()) as { proof: string[] };
+        assert.ok(
+          verifyConsistency(
+            old.size,
+            now.size,
+            proof.map((hex) => fromHex(hex)!),
+            fromHex(old.root)!,
+            fromHex(now.root)!,
+          ),
+          `${old.size} -> ${now.size}`,
+        );
+      }
+    } finally {
+      verifier.kill('SIGTERM');
+    }
+  });
+});
