@@ -55,3 +55,4 @@ export * from './seal/sealed.js';
 export { decodeCbor, encodeCbor } from './cbor.js';
 export * from './binding/answer.js';
 export * from './receipt/receipt.js';
+export * from './receipt/verify-receipt.js';

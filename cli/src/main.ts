@@ -6,6 +6,7 @@ import { defaultTrustStore, isVeriteeError, mergeTrustStores } from '@veritee/at
 import { devTrustStore } from '@veritee/attestations/sim';
 import { runVerify, VERIFY_USAGE } from './commands/verify.js';
 import { runSim, SIM_USAGE } from './commands/sim.js';
+import { runReceipt, RECEIPT_USAGE } from './commands/receipt.js';
 import { loadDevPki, veriteeHome } from '@veritee/enclave/dev-pki';
 import { UsageError } from './usage-error.js';
 
@@ -14,6 +15,7 @@ const USAGE = `Usage: veritee <command> [options]
 Commands:
   verify <evidence-file>   verify SEV-SNP or Nitro evidence and print the verdict
   sim snp|nitro --out F    write simulated evidence signed by this machine's dev PKI
+  receipt verify <file>    verify a receipt's signature and its inclusion in the log
 
 Run \`veritee <command> --help\` for a command's options.
 `;
@@ -39,6 +41,8 @@ async function main(argv: readonly string[]): Promise<number> {
         },
         write,
       );
+    case 'receipt':
+      return runReceipt(rest, write);
     case 'sim':
       return runSim(
         rest,
@@ -48,7 +52,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case undefined:
     case 'help':
     case '--help':
-      write(`${USAGE}\n${VERIFY_USAGE}\n${SIM_USAGE}`);
+      write(`${USAGE}\n${VERIFY_USAGE}\n${SIM_USAGE}\n${RECEIPT_USAGE}`);
       return command === undefined ? 2 : 0;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 32))}`);
