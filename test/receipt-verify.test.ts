@@ -109,20 +109,24 @@ describe('veritee receipt verify', () => {
       ).text(),
     );
 
+    /** The CLI with every input from files: no network. */
+    const offlineCheck = (receiptFile: string, jwksFile = files.jwks, proofFile = files.proof) =>
+      runCli([
+        'receipt',
+        'verify',
+        receiptFile,
+        '--jwks',
+        jwksFile,
+        '--checkpoint',
+        files.checkpoint,
+        '--proof',
+        proofFile,
+        '--json',
+      ]);
+
     // Offline: the verifier is stopped for this run.
     await stop(server);
-    const offline = await runCli([
-      'receipt',
-      'verify',
-      files.receipt,
-      '--jwks',
-      files.jwks,
-      '--checkpoint',
-      files.checkpoint,
-      '--proof',
-      files.proof,
-      '--json',
-    ]);
+    const offline = await offlineCheck(files.receipt);
     assert.equal(offline.status, 0, offline.stdout + offline.stderr);
     assert.equal(lastJson<{ valid: boolean }>(offline.stdout).valid, true);
     server.listen(Number(new URL(base).port), '127.0.0.1');
@@ -146,18 +150,7 @@ describe('veritee receipt verify', () => {
         parts[2],
       ].join('.'),
     );
-    const tampered = await runCli([
-      'receipt',
-      'verify',
-      files.receipt,
-      '--jwks',
-      files.jwks,
-      '--checkpoint',
-      files.checkpoint,
-      '--proof',
-      files.proof,
-      '--json',
-    ]);
+    const tampered = await offlineCheck(files.receipt);
     assert.equal(tampered.status, 1);
     assert.deepEqual(lastJson<{ codes: string[] }>(tampered.stdout).codes, [
       'RECEIPT_BAD_SIGNATURE',
@@ -173,35 +166,13 @@ describe('veritee receipt verify', () => {
         )
       ).text(),
     );
-    const misplaced = await runCli([
-      'receipt',
-      'verify',
-      files.receipt,
-      '--jwks',
-      files.jwks,
-      '--checkpoint',
-      files.checkpoint,
-      '--proof',
-      wrongProof,
-      '--json',
-    ]);
+    const misplaced = await offlineCheck(files.receipt, files.jwks, wrongProof);
     assert.deepEqual(lastJson<{ codes: string[] }>(misplaced.stdout).codes, ['RECEIPT_NOT_IN_LOG']);
 
     const foreign = join(dir, 'foreign-jwks.json');
     const other = await openLocalSigner(join(dir, 'other-keys'), () => AT);
     await writeFile(foreign, JSON.stringify(other.jwks()));
-    const unknownKey = await runCli([
-      'receipt',
-      'verify',
-      files.receipt,
-      '--jwks',
-      foreign,
-      '--checkpoint',
-      files.checkpoint,
-      '--proof',
-      files.proof,
-      '--json',
-    ]);
+    const unknownKey = await offlineCheck(files.receipt, foreign);
     assert.deepEqual(lastJson<{ codes: string[] }>(unknownKey.stdout).codes, [
       'RECEIPT_BAD_SIGNATURE',
     ]);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import {
   appraiseEvidence,
-  fromHex,
+  verdictReportData,
   generateEnclaveKeyPair,
   hashOutput,
   identityDigest,
@@ -84,9 +84,7 @@ describe('enclave API over HTTP', () => {
     assert.deepEqual(evidence.modelHash, bundledModel.identity.modelHash);
     const verdict = await appraise(evidence.evidence);
     assert.deepEqual([verdict.verdict, verdict.simulated], ['accept', true]);
-    const reportData = fromHex(
-      typeof verdict.fields['report_data'] === 'string' ? verdict.fields['report_data'] : '',
-    )!;
+    const reportData = verdictReportData(verdict)!;
     assert.ok(
       bytesEqual(
         reportData,
@@ -109,15 +107,7 @@ describe('enclave API over HTTP', () => {
     for (const { answer, output } of results) {
       const verdict = await appraise(answer.evidence);
       assert.equal(verdict.verdict, 'accept');
-      assert.ok(
-        isBoundBy(
-          fromHex(
-            typeof verdict.fields['report_data'] === 'string' ? verdict.fields['report_data'] : '',
-          )!,
-          answer.binding,
-          answer.inclusion,
-        ),
-      );
+      assert.ok(isBoundBy(verdictReportData(verdict)!, answer.binding, answer.inclusion));
       assert.deepEqual(answer.binding.outputHash, hashOutput(output));
       assert.ok(
         (answer.inclusion?.size ?? 0) >= 1,

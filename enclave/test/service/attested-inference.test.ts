@@ -5,7 +5,7 @@ import {
   appraiseEvidence,
   bytesEqual,
   commitInput,
-  fromHex,
+  verdictReportData,
   generateEnclaveKeyPair,
   hashOutput,
   identityDigest,
@@ -61,9 +61,7 @@ async function reportDataOf(answer: AttestedAnswer): Promise<Uint8Array> {
     { at: AT, trust: trustWithDev, allowSimulated: true },
   );
   assert.equal(verdict.verdict, 'accept', verdict.codes.join());
-  const field =
-    verdict.format === 'sev-snp' ? verdict.fields['report_data'] : verdict.fields['user_data'];
-  return fromHex(typeof field === 'string' ? field : '') ?? new Uint8Array(0);
+  return verdictReportData(verdict) ?? new Uint8Array(0);
 }
 
 describe('attested inference', () => {
