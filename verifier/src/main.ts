@@ -4,13 +4,29 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultTrustStore, isVeriteeError, mergeTrustStores } from '@veritee/attestations';
+import {
+  ConfigError,
+  defaultTrustStore,
+  isVeriteeError,
+  mergeTrustStores,
+} from '@veritee/attestations';
 import { devTrustStore, parseDevPki } from '@veritee/attestations/sim';
 import { parseConfig } from './config.js';
 import { openSqliteLog } from './log/sqlite-log.js';
 import { openLocalSigner } from './signing/local-signer.js';
 import { createReceiptService } from './service/receipts.js';
 import { createApp } from './app.js';
+
+function readDevPki(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `VERITEE_ALLOW_SIMULATED=1 but there is no dev PKI at ${path} (set VERITEE_HOME; the enclave or \`veritee sim\` creates it)`,
+    );
+  }
+}
 
 async function main(): Promise<void> {
   const config = parseConfig(process.env);
@@ -20,7 +36,7 @@ async function main(): Promise<void> {
   const signer = await openLocalSigner(join(config.dataDir, 'keys'), clock);
   // Simulated evidence is trusted only when the operator says so, and then only this machine's dev roots.
   const devPki = config.allowSimulated
-    ? await parseDevPki(readFileSync(config.devPkiPath, 'utf8'))
+    ? await parseDevPki(readDevPki(config.devPkiPath))
     : undefined;
   const trust =
     devPki === undefined

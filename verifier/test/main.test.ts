@@ -5,7 +5,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -146,5 +146,26 @@ describe('verifier process', () => {
     } finally {
       verifier.kill('SIGTERM');
     }
+  });
+
+  it('refuses to start when told to trust simulated evidence but holding no dev roots, naming the setting', () => {
+    const result = spawnSync(
+      process.execPath,
+      ['--conditions=veritee-source', '--import', 'tsx', main],
+      {
+        env: {
+          ...process.env,
+          VERITEE_HOME: join(dir, 'no-home'),
+          VERITEE_ALLOW_SIMULATED: '1',
+          VERITEE_VERIFIER_DATA: join(dir, 'other-data'),
+        },
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(result.status, 2);
+    assert.match(
+      result.stderr,
+      /CONFIG_INVALID: VERITEE_ALLOW_SIMULATED=1 but there is no dev PKI/,
+    );
   });
 });
