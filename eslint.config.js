@@ -76,6 +76,27 @@ export default tseslint.config(
     ]),
   },
   {
+    files: ['host/src/**/*.ts'],
+    rules: restricted([
+      {
+        group: ['@veritee/*', '!@veritee/attestations'],
+        message:
+          'host/ may import only attestations (formats), never enclave code or key material.',
+      },
+      { group: ['onnxruntime-node'], message: 'the host runs no model.' },
+    ]),
+  },
+  {
+    files: ['client/src/**/*.ts'],
+    rules: restricted([
+      {
+        group: ['@veritee/*', '!@veritee/attestations'],
+        message: 'the client SDK imports only attestations: nothing server-side.',
+      },
+      { group: ['express', 'onnxruntime-node', '@aws-sdk/*'], message: 'nothing server-side.' },
+    ]),
+  },
+  {
     files: ['**/test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

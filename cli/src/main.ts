@@ -7,6 +7,8 @@ import { devTrustStore } from '@veritee/attestations/sim';
 import { runVerify, VERIFY_USAGE } from './commands/verify.js';
 import { runSim, SIM_USAGE } from './commands/sim.js';
 import { runReceipt, RECEIPT_USAGE } from './commands/receipt.js';
+import { runInfer, INFER_USAGE } from './commands/infer.js';
+import { bundledModelHash } from '@veritee/enclave';
 import { loadDevPki, veriteeHome } from '@veritee/enclave/dev-pki';
 import { UsageError } from './usage-error.js';
 
@@ -16,6 +18,7 @@ Commands:
   verify <evidence-file>   verify SEV-SNP or Nitro evidence and print the verdict
   sim snp|nitro --out F    write simulated evidence signed by this machine's dev PKI
   receipt verify <file>    verify a receipt's signature and its inclusion in the log
+  infer "prompt"           send a private prompt through a host; print the checked answer
 
 Run \`veritee <command> --help\` for a command's options.
 `;
@@ -25,19 +28,35 @@ async function main(argv: readonly string[]): Promise<number> {
   const write = (text: string) => process.stdout.write(text);
   const now = () => new Date();
   const home = veriteeHome(process.env);
+  const simulatedTrust = async () => {
+    const pki = await loadDevPki(home);
+    return pki === undefined
+      ? undefined
+      : mergeTrustStores(defaultTrustStore(), devTrustStore(pki));
+  };
   switch (command) {
+    case 'infer':
+      return runInfer(
+        rest,
+        {
+          env: process.env,
+          bundledModelHash,
+          simulatedTrust,
+          stdin: async () => {
+            const chunks: Buffer[] = [];
+            for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+            return Buffer.concat(chunks).toString('utf8').replace(/\n$/, '');
+          },
+        },
+        write,
+      );
     case 'verify':
       return runVerify(
         rest,
         {
           now,
           env: process.env,
-          simulatedTrust: async () => {
-            const pki = await loadDevPki(home);
-            return pki === undefined
-              ? undefined
-              : mergeTrustStores(defaultTrustStore(), devTrustStore(pki));
-          },
+          simulatedTrust,
         },
         write,
       );
@@ -52,7 +71,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case undefined:
     case 'help':
     case '--help':
-      write(`${USAGE}\n${VERIFY_USAGE}\n${SIM_USAGE}\n${RECEIPT_USAGE}`);
+      write(`${USAGE}\n${VERIFY_USAGE}\n${SIM_USAGE}\n${RECEIPT_USAGE}\n${INFER_USAGE}`);
       return command === undefined ? 2 : 0;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 32))}`);

@@ -2,7 +2,7 @@
  * Enclave configuration from environment variables, validated at start;
  * every error names the variable to fix.
  */
-import { ConfigError, isSnpProduct, type SnpProduct } from '@veritee/attestations';
+import { ConfigError, integerSetting, isSnpProduct, type SnpProduct } from '@veritee/attestations';
 import { BUNDLED_MODEL } from './model/bundled.js';
 import type { BatchingMode } from './service/attested-inference.js';
 
@@ -35,21 +35,6 @@ export interface EnclaveConfig {
   readonly modelThreads: number;
   /** VERITEE_MAX_REQUEST_BYTES: largest sealed request. Default 1 MiB + 1 KiB. */
   readonly maxRequestBytes: number;
-}
-
-function integer(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new ConfigError('CONFIG_INVALID', `${name} must be an integer from ${min} to ${max}`);
-  return value;
 }
 
 export function parseListen(raw: string, name: string): Listen {
@@ -110,15 +95,15 @@ export function parseConfig(env: NodeJS.ProcessEnv): EnclaveConfig {
         ? { kind: 'single' }
         : {
             kind: 'batch',
-            windowMs: integer(env, 'VERITEE_BATCH_WINDOW_MS', 2, 0, 1000),
-            maxSize: integer(env, 'VERITEE_BATCH_MAX', 32, 1, 4096),
+            windowMs: integerSetting(env, 'VERITEE_BATCH_WINDOW_MS', 2, 0, 1000),
+            maxSize: integerSetting(env, 'VERITEE_BATCH_MAX', 32, 1, 4096),
           },
-    evidenceRefreshSeconds: integer(env, 'VERITEE_EVIDENCE_REFRESH_S', 300, 1, 86_400),
+    evidenceRefreshSeconds: integerSetting(env, 'VERITEE_EVIDENCE_REFRESH_S', 300, 1, 86_400),
     configfsTsm: env['VERITEE_CONFIGFS_TSM'] ?? '/sys/kernel/config/tsm/report',
     sevGuestDevice: env['VERITEE_SEV_GUEST'] ?? '/dev/sev-guest',
     nsmDevice: env['VERITEE_NSM'] ?? '/dev/nsm',
-    modelThreads: integer(env, 'VERITEE_MODEL_THREADS', 1, 1, 64),
-    maxRequestBytes: integer(
+    modelThreads: integerSetting(env, 'VERITEE_MODEL_THREADS', 1, 1, 64),
+    maxRequestBytes: integerSetting(
       env,
       'VERITEE_MAX_REQUEST_BYTES',
       1024 * 1024 + 1024,

@@ -1,1 +1,1 @@
-export {};
+export { BUNDLED_MODEL, bundledModelHash } from './model/bundled.js';

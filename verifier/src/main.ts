@@ -56,13 +56,18 @@ async function main(): Promise<void> {
     config.host,
   );
   await new Promise((resolve) => server.once('listening', resolve));
+  const address = server.address();
+  const base =
+    typeof address === 'object' && address !== null
+      ? `http://${address.address}:${address.port}`
+      : `http://${config.host}:${config.port}`;
   process.stdout.write(
     [
-      `veritee verifier listening on http://${config.host}:${config.port}`,
+      `veritee verifier listening on ${base}`,
       `  log        ${join(config.dataDir, 'log.db')} (SQLite, ${log.size()} entries)`,
       `  policy     ${config.policy.id} v${config.policy.version}`,
       `  simulated  ${config.allowSimulated ? `accepted (dev roots from ${config.devPkiPath}), marked in receipts` : 'refused'}`,
-      `  JWKS       http://${config.host}:${config.port}/.well-known/jwks.json`,
+      `  JWKS       ${base}/.well-known/jwks.json`,
       '',
     ].join('\n'),
   );

@@ -152,3 +152,59 @@ function base64(value: unknown, field: string): Uint8Array {
     bad(field, 'is not base64');
   return new Uint8Array(Buffer.from(value, 'base64'));
 }
+
+export const HOST_ANSWER_FORMAT = 'veritee.host-answer/v1';
+
+/** The verifier's receipt for one answer, as the host attaches it. */
+export interface AttachedReceipt {
+  readonly id: string;
+  /** The receipt, a compact JWS. */
+  readonly jws: string;
+  readonly logIndex: number;
+}
+
+/** What the host answers a client with: the enclave's answer and, when the verifier issued one, its receipt. */
+export interface HostAnswer {
+  readonly answer: EnclaveAnswer;
+  readonly receipt?: AttachedReceipt | undefined;
+  /** Why there is no receipt: the verifier's error code. */
+  readonly receiptError?: string | undefined;
+}
+
+export function hostAnswerToJson(value: {
+  answer: Record<string, unknown>;
+  receipt?: AttachedReceipt | undefined;
+  receiptError?: string | undefined;
+}): Record<string, unknown> {
+  return {
+    format: HOST_ANSWER_FORMAT,
+    answer: value.answer,
+    ...(value.receipt === undefined ? {} : { receipt: value.receipt }),
+    ...(value.receiptError === undefined ? {} : { receiptError: value.receiptError }),
+  };
+}
+
+/** @throws EvidenceError ANSWER_MALFORMED naming the field */
+export function parseHostAnswer(value: unknown): HostAnswer {
+  const json = object(value, 'host answer');
+  if (json['format'] !== HOST_ANSWER_FORMAT) bad('format', `is not ${HOST_ANSWER_FORMAT}`);
+  const answer = parseEnclaveAnswer(json['answer']);
+  let receipt: AttachedReceipt | undefined;
+  if (json['receipt'] !== undefined) {
+    const attached = object(json['receipt'], 'receipt');
+    const { id, jws, logIndex } = attached;
+    if (typeof id !== 'string' || !/^[\w-]{1,64}$/.test(id)) bad('receipt.id', 'is not an id');
+    if (typeof jws !== 'string' || !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(jws))
+      bad('receipt.jws', 'is not a compact JWS');
+    if (typeof logIndex !== 'number' || !Number.isSafeInteger(logIndex) || logIndex < 0)
+      bad('receipt.logIndex', 'is not a log index');
+    receipt = { id, jws, logIndex };
+  }
+  const receiptError = json['receiptError'];
+  if (
+    receiptError !== undefined &&
+    (typeof receiptError !== 'string' || !/^[A-Z_]{1,64}$/.test(receiptError))
+  )
+    bad('receiptError', 'is not an error code');
+  return { answer, receipt, receiptError };
+}

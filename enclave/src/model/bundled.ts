@@ -3,7 +3,9 @@
  * llm_guardrail weights by scripts/build-model.ts at build time. Its bytes are
  * deterministic, so their SHA-256 is pinned here and checked at start.
  */
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { modelHash, sha256, toHex } from '@veritee/attestations';
 import { MODEL_CONFIG_FORMAT, type ModelConfig } from './config.js';
 
 export const GUARDRAIL_CONFIG: ModelConfig = {
@@ -20,3 +22,12 @@ export const BUNDLED_MODEL = {
   /** SHA-256 of guardrail.onnx as scripts/build-model.ts writes it. */
   sha256: '4801a352432f490447ee37cea5e45e633a91ecbe225fba58d24e48684edec708',
 } as const;
+
+/** The `veritee.model/v1` hash (hex) of the bundled model and its config: what clients pin by default. */
+export async function bundledModelHash(): Promise<string> {
+  const [model, config] = await Promise.all([
+    readFile(BUNDLED_MODEL.path),
+    readFile(BUNDLED_MODEL.configPath),
+  ]);
+  return toHex(modelHash(sha256(model), sha256(config)));
+}

@@ -1,0 +1,78 @@
+/**
+ * Checks an answer before anything of it is returned: the output opens with
+ * this request's HPKE context (only the enclave that opened the prompt could
+ * have sealed it), the binding names this model, key, nonce, input and output,
+ * and the answer's own quote verifies and vouches for that binding (directly
+ * or through its batch's Merkle root).
+ */
+import {
+  bytesEqual,
+  commitInput,
+  hashOutput,
+  isBoundBy,
+  verdictReportData,
+  type BatchInclusion,
+  type Binding,
+  type EnclaveAnswer,
+  type InferenceRequest,
+  type Verdict,
+} from '@veritee/attestations';
+import { appraiseForClient, type AttestedEnclave } from './check-enclave.js';
+import type { ClientOptions } from './options.js';
+import { Refused } from './refused.js';
+
+export interface CheckedAnswer {
+  readonly output: Uint8Array;
+  readonly binding: Binding;
+  readonly inclusion?: BatchInclusion | undefined;
+  readonly evidence: Uint8Array;
+  readonly verdict: Verdict;
+}
+
+function mismatch(field: string): never {
+  throw new Refused(
+    'CLIENT_BINDING_MISMATCH',
+    `the answer's binding has another ${field} than this request and enclave`,
+  );
+}
+
+/**
+ * @throws ChainError SEAL_OPEN_FAILED when the sealed output was altered or not meant for this request
+ * @throws Refused CLIENT_BINDING_MISMATCH, CLIENT_EVIDENCE_REJECTED
+ */
+export async function checkAnswer(input: {
+  answer: EnclaveAnswer;
+  request: InferenceRequest;
+  openResponse: (sealed: Uint8Array) => Uint8Array;
+  enclave: AttestedEnclave;
+  options: Pick<ClientOptions, 'policy' | 'trust'>;
+  at: Date;
+}): Promise<CheckedAnswer> {
+  const { answer, request, enclave } = input;
+  const output = input.openResponse(answer.sealed);
+  const { binding } = answer;
+  if (!bytesEqual(binding.modelHash, enclave.modelHash)) mismatch('model hash');
+  if (!bytesEqual(binding.enclaveKey, enclave.enclaveKey)) mismatch('enclave key');
+  if (!bytesEqual(binding.nonce, request.nonce)) mismatch('nonce');
+  if (
+    !bytesEqual(
+      binding.inputCommitment,
+      commitInput(request.salt, new TextEncoder().encode(request.prompt)),
+    )
+  )
+    mismatch('input commitment');
+  if (!bytesEqual(binding.outputHash, hashOutput(output))) mismatch('output hash');
+  const verdict = await appraiseForClient(answer.evidence, input.options, input.at);
+  if (verdict.format !== enclave.tee || verdict.simulated !== enclave.simulated)
+    throw new Refused(
+      'CLIENT_BINDING_MISMATCH',
+      "the answer's quote comes from another kind of TEE than the attested enclave",
+    );
+  const reportData = verdictReportData(verdict);
+  if (reportData === undefined || !isBoundBy(reportData, binding, answer.inclusion))
+    throw new Refused(
+      'CLIENT_BINDING_MISMATCH',
+      "the answer's quote does not vouch for its binding",
+    );
+  return { output, binding, inclusion: answer.inclusion, evidence: answer.evidence, verdict };
+}

@@ -1,0 +1,87 @@
+/**
+ * Checks a receipt the way a relying party would, against the verifier
+ * itself (not the host): its signature by a key in the verifier's JWKS, its
+ * inclusion in the verifier's current signed checkpoint, and claims that name
+ * exactly the checked answer (model, commitment, output, nonce, key, evidence).
+ */
+import { createHash } from 'node:crypto';
+import {
+  toHex,
+  verifyReceipt,
+  type AttachedReceipt,
+  type ReceiptCheck,
+} from '@veritee/attestations';
+import type { CheckedAnswer } from './check-answer.js';
+import type { Http } from './http.js';
+import { Refused } from './refused.js';
+
+function field(value: unknown, name: string): unknown {
+  return typeof value === 'object' && value !== null
+    ? (value as Record<string, unknown>)[name]
+    : undefined;
+}
+
+/**
+ * @throws Refused CLIENT_RECEIPT_MISSING, CLIENT_RECEIPT_MISMATCH
+ * @throws ChainError RECEIPT_BAD_SIGNATURE, RECEIPT_NOT_IN_LOG; EvidenceError RECEIPT_MALFORMED
+ */
+export async function checkReceipt(input: {
+  receipt: AttachedReceipt | undefined;
+  receiptError: string | undefined;
+  answer: CheckedAnswer;
+  verifier: string;
+  http: Http;
+}): Promise<ReceiptCheck> {
+  const { receipt, answer, http } = input;
+  if (receipt === undefined)
+    throw new Refused(
+      'CLIENT_RECEIPT_MISSING',
+      `the host attached no receipt (${input.receiptError ?? 'no reason given'})`,
+    );
+  const base = input.verifier.replace(/\/+$/, '');
+  const jwks = (await http.getJson(`${base}/.well-known/jwks.json`)) as Parameters<
+    typeof verifyReceipt
+  >[0]['jwks'];
+  const checkpoint = await http.getJson(`${base}/v1/log/checkpoint`);
+  const size = field(checkpoint, 'size');
+  const signed = field(checkpoint, 'checkpoint');
+  if (typeof size !== 'number' || typeof signed !== 'string' || size <= receipt.logIndex)
+    throw new Refused(
+      'CLIENT_RECEIPT_MISMATCH',
+      `the verifier's checkpoint does not cover log index ${receipt.logIndex}`,
+    );
+  const proof = await http.getJson(
+    `${base}/v1/log/proofs/inclusion?index=${receipt.logIndex}&size=${size}`,
+  );
+  const path = field(proof, 'path');
+  const check = await verifyReceipt({
+    receipt: receipt.jws,
+    jwks,
+    checkpoint: signed,
+    inclusionPath: Array.isArray(path) ? path.map(String) : [],
+  });
+  const { claims } = check;
+  const { binding } = answer;
+  const expected: Array<[string, string, string]> = [
+    ['jti', claims.jti, receipt.id],
+    ['model_hash', claims.model_hash, toHex(binding.modelHash)],
+    ['input_commitment', claims.input_commitment, toHex(binding.inputCommitment)],
+    ['output_hash', claims.output_hash, toHex(binding.outputHash)],
+    ['nonce', claims.nonce, toHex(binding.nonce)],
+    ['enclave_key', claims.enclave_key, toHex(binding.enclaveKey)],
+    [
+      'evidence_hash',
+      claims.evidence_hash,
+      createHash('sha256').update(answer.evidence).digest('hex'),
+    ],
+    ['tee.simulated', String(claims.tee.simulated), String(answer.verdict.simulated)],
+    ['log.index', String(claims.log.index), String(receipt.logIndex)],
+  ];
+  const wrong = expected.filter(([, found, want]) => found !== want).map(([name]) => name);
+  if (wrong.length > 0)
+    throw new Refused(
+      'CLIENT_RECEIPT_MISMATCH',
+      `the receipt's claims differ from the checked answer in ${wrong.join(', ')}`,
+    );
+  return check;
+}

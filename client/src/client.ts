@@ -1,0 +1,111 @@
+/**
+ * The client: fetches the enclave's evidence through the host and verifies it,
+ * seals the prompt to the attested key (fresh salt and nonce per request),
+ * sends it, and returns the output only after the answer, its binding and (when
+ * a verifier is configured) its receipt have been checked.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseHostAnswer, sealRequest, toHex, type ReceiptCheck } from '@veritee/attestations';
+import { checkAnswer } from './check-answer.js';
+import { checkEnclave, type AttestedEnclave } from './check-enclave.js';
+import { checkReceipt } from './check-receipt.js';
+import { createHttp } from './http.js';
+import { checkOptions, DEFAULT_TIMEOUT_MS, type ClientOptions } from './options.js';
+
+export interface InferenceResult {
+  /** The model's output, as the enclave encoded it (UTF-8 JSON for the bundled model). */
+  readonly output: string;
+  /** What was verified, in public values only. */
+  readonly verified: {
+    readonly tee: 'sev-snp' | 'nitro';
+    readonly simulated: boolean;
+    readonly measurement: string;
+    readonly modelHash: string;
+    readonly inputCommitment: string;
+    readonly outputHash: string;
+    readonly batched: boolean;
+  };
+  /** The receipt, when the host attached one; `checked` when a verifier was configured and it passed. */
+  readonly receipt?: {
+    readonly id: string;
+    readonly jws: string;
+    readonly logIndex: number;
+    readonly checked?: ReceiptCheck | undefined;
+  };
+  /** The salt that opens the input commitment; keep it to prove later what was asked. */
+  readonly salt: string;
+}
+
+export function createClient(options: ClientOptions) {
+  checkOptions(options);
+  const clock = options.clock ?? (() => new Date());
+  const http = createHttp(options.fetch ?? fetch, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const host = options.host.replace(/\/+$/, '');
+  let attested: AttestedEnclave | undefined;
+
+  async function enclave(): Promise<AttestedEnclave> {
+    return (attested = await checkEnclave(
+      await http.getJson(`${host}/v1/attestation`),
+      options,
+      clock(),
+    ));
+  }
+
+  return {
+    /** Fetches and verifies the enclave's standing evidence. @throws Refused, UpstreamError */
+    enclave,
+
+    /**
+     * Sends a private prompt and returns the checked answer.
+     * @throws Refused when the enclave, answer or receipt fails the client's checks
+     * @throws ChainError SEAL_OPEN_FAILED for a tampered response; UpstreamError when a service fails
+     */
+    async infer(prompt: string): Promise<InferenceResult> {
+      // Re-attest when the evidence in hand has aged past what the policy accepts.
+      let target = attested;
+      const maxAgeMs = (options.policy.maxEvidenceAgeSeconds ?? 600) * 1000;
+      if (target === undefined || clock().getTime() - target.issuedAt.getTime() > maxAgeMs / 2)
+        target = await enclave();
+      const request = { prompt, salt: randomBytes(32), nonce: randomBytes(32) };
+      const { sealed, openResponse } = sealRequest(target.enclaveKey, request);
+      const hostAnswer = parseHostAnswer(await http.postBytes(`${host}/v1/infer`, sealed));
+      const checked = await checkAnswer({
+        answer: hostAnswer.answer,
+        request,
+        openResponse,
+        enclave: target,
+        options,
+        at: clock(),
+      });
+      const receipt =
+        options.verifier === undefined
+          ? undefined
+          : await checkReceipt({
+              receipt: hostAnswer.receipt,
+              receiptError: hostAnswer.receiptError,
+              answer: checked,
+              verifier: options.verifier,
+              http,
+            });
+      const measurement = checked.verdict.fields['measurement'] ?? checked.verdict.fields['pcr0'];
+      return {
+        output: new TextDecoder().decode(checked.output),
+        verified: {
+          tee: target.tee,
+          simulated: checked.verdict.simulated,
+          measurement: typeof measurement === 'string' ? measurement : '',
+          modelHash: toHex(checked.binding.modelHash),
+          inputCommitment: toHex(checked.binding.inputCommitment),
+          outputHash: toHex(checked.binding.outputHash),
+          batched: checked.inclusion !== undefined,
+        },
+        ...(hostAnswer.receipt === undefined
+          ? {}
+          : { receipt: { ...hostAnswer.receipt, checked: receipt } }),
+        salt: toHex(request.salt),
+      };
+    },
+  };
+}
+
+export type Client = ReturnType<typeof createClient>;

@@ -1,0 +1,73 @@
+/**
+ * What a client demands of an enclave before it sends a prompt. Every field
+ * documents its default; an unset permission is the safe choice.
+ */
+import { ConfigError, type Policy, type TrustStore } from '@veritee/attestations';
+
+export interface ClientPolicy {
+  /** Model hashes (hex, `veritee.model/v1`) the client will send prompts to. Required, non-empty. */
+  readonly models: readonly string[];
+  /** The evidence policy (measurements, TCB, debug...). Default: the attestations default policy (debug refused). */
+  readonly evidence?: Policy | undefined;
+  /** Accept simulated (dev-root) evidence; `trust` must then hold the dev roots. Default false. */
+  readonly allowSimulated?: boolean | undefined;
+  /** Oldest standing evidence accepted, in seconds. Default 600. */
+  readonly maxEvidenceAgeSeconds?: number | undefined;
+}
+
+export interface ClientOptions {
+  /** The host's base URL, e.g. http://127.0.0.1:7000. */
+  readonly host: string;
+  readonly policy: ClientPolicy;
+  /**
+   * The verifier whose receipts the client checks (its JWKS, checkpoint and
+   * proofs are fetched from it directly, never through the host). When set, an
+   * answer without a valid receipt is refused. Default: receipts are returned
+   * unchecked.
+   */
+  readonly verifier?: string | undefined;
+  /** Trust roots. Default: the real AMD and AWS roots only. */
+  readonly trust?: TrustStore | undefined;
+  /** Per-request timeout in milliseconds. Default 30 000. */
+  readonly timeoutMs?: number | undefined;
+  /** Default `() => new Date()`. */
+  readonly clock?: (() => Date) | undefined;
+  /** Default the global fetch. */
+  readonly fetch?: typeof fetch | undefined;
+}
+
+export const DEFAULT_MAX_EVIDENCE_AGE_SECONDS = 600;
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+const HEX32 = /^[0-9a-f]{64}$/;
+
+/** @throws ConfigError CONFIG_INVALID naming the option */
+export function checkOptions(options: ClientOptions): void {
+  try {
+    new URL(options.host);
+  } catch {
+    throw new ConfigError('CONFIG_INVALID', 'host must be an absolute URL');
+  }
+  if (options.verifier !== undefined) {
+    try {
+      new URL(options.verifier);
+    } catch {
+      throw new ConfigError('CONFIG_INVALID', 'verifier must be an absolute URL');
+    }
+  }
+  const { models, maxEvidenceAgeSeconds } = options.policy;
+  if (
+    !Array.isArray(models) ||
+    models.length === 0 ||
+    !models.every((hash: unknown) => typeof hash === 'string' && HEX32.test(hash))
+  )
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'policy.models must list at least one model hash as 64 lower-case hex digits',
+    );
+  if (
+    maxEvidenceAgeSeconds !== undefined &&
+    (!Number.isFinite(maxEvidenceAgeSeconds) || maxEvidenceAgeSeconds <= 0)
+  )
+    throw new ConfigError('CONFIG_INVALID', 'policy.maxEvidenceAgeSeconds must be positive');
+}

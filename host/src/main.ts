@@ -1,0 +1,88 @@
+/**
+ * Starts the host: the only module that reads the environment and the config
+ * file, opens the port and handles signals.
+ */
+import { readFileSync } from 'node:fs';
+import { CONFIG_FILE_VARIABLE, ConfigError, isVeriteeError } from '@veritee/attestations';
+import { parseConfig } from './config.js';
+import { createLogger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { createAdmission } from './service/admission.js';
+import { createRelay } from './service/relay.js';
+import { createUpstream } from './service/upstream.js';
+import { createApp } from './app.js';
+
+function configFile(): unknown {
+  const path = process.env[CONFIG_FILE_VARIABLE];
+  if (path === undefined) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `${CONFIG_FILE_VARIABLE} must name a readable JSON file`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.env, configFile());
+  const logger = createLogger((line) => process.stderr.write(line));
+  const admission = createAdmission(config);
+  const metrics = createMetrics(admission);
+  const enclave = createUpstream({
+    name: 'enclave',
+    ...config.enclave,
+    timeoutMs: config.timeoutMs,
+  });
+  const verifier =
+    config.verifierUrl === undefined
+      ? undefined
+      : createUpstream({ name: 'verifier', url: config.verifierUrl, timeoutMs: config.timeoutMs });
+  const relay = createRelay({
+    enclave,
+    verifier,
+    admission,
+    onReceipt: (outcome) => metrics.receipt(outcome),
+  });
+  const app = createApp({ relay, logger, metrics, maxBodyBytes: config.maxBodyBytes });
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  // Slow clients cannot hold a connection forever.
+  server.requestTimeout = config.timeoutMs * 2;
+  server.headersTimeout = Math.min(60_000, config.timeoutMs * 2);
+  const address = server.address();
+  const where =
+    typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : '';
+  process.stdout.write(
+    [
+      `veritee host listening on http://${where}`,
+      `  enclave   ${config.enclave.socketPath === undefined ? config.enclave.url : `unix:${config.enclave.socketPath}`}`,
+      `  verifier  ${config.verifierUrl ?? 'none (answers carry no receipts)'}`,
+      `  limits    ${config.maxInFlight} in flight, ${config.maxQueue} queued, ${config.maxBodyBytes} bytes per request, ${config.timeoutMs} ms per call`,
+      '',
+    ].join('\n'),
+  );
+  const stop = () => {
+    server.close(() => {
+      enclave.close();
+      verifier?.close();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  const message = isVeriteeError(error)
+    ? `${error.code}: ${error.message}`
+    : 'INTERNAL_ERROR: the host failed to start';
+  process.stderr.write(`veritee host: ${message}\n`);
+  process.exitCode = isVeriteeError(error) ? 2 : 1;
+});

@@ -1,0 +1,134 @@
+/**
+ * The relay: sealed bytes to the enclave and its answer back, with a receipt
+ * from the verifier attached. The host parses only public formats (evidence,
+ * binding, receipt); the prompt and output stay sealed end to end.
+ */
+import {
+  enclaveAnswerToJson,
+  enclaveEvidenceToJson,
+  hostAnswerToJson,
+  isVeriteeError,
+  parseEnclaveAnswer,
+  parseEnclaveEvidence,
+  RequestError,
+  UpstreamError,
+  type AttachedReceipt,
+} from '@veritee/attestations';
+import type { Admission } from './admission.js';
+import type { Upstream, UpstreamResponse } from './upstream.js';
+
+export type ReceiptOutcome = 'issued' | 'refused' | 'unavailable' | 'off';
+
+export interface RelayDeps {
+  readonly enclave: Upstream;
+  /** Unset: answers go out without receipts. */
+  readonly verifier?: Upstream | undefined;
+  readonly admission: Admission;
+  readonly onReceipt?: (outcome: ReceiptOutcome) => void;
+}
+
+const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+function problemCode(response: UpstreamResponse): string | undefined {
+  try {
+    const code = (JSON.parse(response.body.toString('utf8')) as { code?: unknown }).code;
+    return typeof code === 'string' && CODE.test(code) ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function json(response: UpstreamResponse, what: string): unknown {
+  try {
+    return JSON.parse(response.body.toString('utf8'));
+  } catch (error) {
+    throw new UpstreamError('HOST_ENCLAVE_FAILED', `the ${what} is not JSON`, { cause: error });
+  }
+}
+
+/** Passes the enclave's refusal of a bad request through; anything else is the enclave failing. */
+function enclaveFailure(response: UpstreamResponse): never {
+  const code = problemCode(response);
+  if (response.status >= 400 && response.status < 500 && code !== undefined)
+    throw new RequestError(response.status, code, 'the enclave refused the request');
+  throw new UpstreamError('HOST_ENCLAVE_FAILED', `the enclave answered ${response.status}`);
+}
+
+export function createRelay(deps: RelayDeps) {
+  async function receiptFor(
+    answer: Record<string, unknown>,
+  ): Promise<{ receipt?: AttachedReceipt; receiptError?: string }> {
+    if (deps.verifier === undefined) {
+      deps.onReceipt?.('off');
+      return { receiptError: 'HOST_RECEIPTS_OFF' };
+    }
+    const request = {
+      evidence: answer['evidence'],
+      binding: answer['binding'],
+      ...(answer['inclusion'] === undefined ? {} : { inclusion: answer['inclusion'] }),
+    };
+    let response: UpstreamResponse;
+    try {
+      response = await deps.verifier.call('/v1/receipts', {
+        bytes: new TextEncoder().encode(JSON.stringify(request)),
+        type: 'application/json',
+      });
+    } catch (error) {
+      deps.onReceipt?.('unavailable');
+      return { receiptError: isVeriteeError(error) ? error.code : 'HOST_UPSTREAM_UNREACHABLE' };
+    }
+    if (response.status !== 201) {
+      const refused = response.status >= 400 && response.status < 500;
+      deps.onReceipt?.(refused ? 'refused' : 'unavailable');
+      return { receiptError: problemCode(response) ?? 'HOST_VERIFIER_FAILED' };
+    }
+    const issued = JSON.parse(response.body.toString('utf8')) as {
+      id: string;
+      receipt: string;
+      log: { index: number };
+    };
+    deps.onReceipt?.('issued');
+    return { receipt: { id: issued.id, jws: issued.receipt, logIndex: issued.log.index } };
+  }
+
+  return {
+    /** The enclave's standing evidence, checked for shape. @throws UpstreamError */
+    async attestation(): Promise<Record<string, unknown>> {
+      const response = await deps.enclave.call('/v1/evidence');
+      if (response.status !== 200) enclaveFailure(response);
+      return enclaveEvidenceToJson(parseEnclaveEvidence(json(response, 'enclave evidence')));
+    },
+
+    /**
+     * Relays one sealed request; the answer carries the verifier's receipt or why there is none.
+     * @throws RequestError HOST_BUSY (429) or the enclave's refusal; UpstreamError when the enclave fails
+     */
+    infer(sealed: Uint8Array): Promise<Record<string, unknown>> {
+      return deps.admission.run(async () => {
+        const response = await deps.enclave.call('/v1/infer', {
+          bytes: sealed,
+          type: 'application/octet-stream',
+        });
+        if (response.status !== 200) enclaveFailure(response);
+        const answer = enclaveAnswerToJson(parseEnclaveAnswer(json(response, 'enclave answer')));
+        return hostAnswerToJson({ answer, ...(await receiptFor(answer)) });
+      });
+    },
+
+    /** Whether the enclave (and the verifier, when set) answer their health checks. */
+    async readiness(): Promise<{ enclave: boolean; verifier?: boolean }> {
+      const healthy = (upstream: Upstream) =>
+        upstream.call('/healthz').then(
+          (response) => response.status === 200,
+          () => false,
+        );
+      const [enclave, verifier] = await Promise.all([
+        healthy(deps.enclave),
+        deps.verifier === undefined ? undefined : healthy(deps.verifier),
+      ]);
+      return { enclave, ...(verifier === undefined ? {} : { verifier }) };
+    },
+  };
+}
+
+export type Relay = ReturnType<typeof createRelay>;
