@@ -22,9 +22,15 @@ function sources(dir: string): string[] {
 function codesInSource(): Set<string> {
   const codes = new Set<string>();
   const domains = ['SNP', 'NITRO'];
-  for (const file of ['attestations', 'kds', 'enclave', 'verifier', 'cli'].flatMap((workspace) =>
-    sources(join(root, workspace, 'src')),
-  )) {
+  for (const file of [
+    'attestations',
+    'kds',
+    'enclave',
+    'verifier',
+    'host',
+    'client',
+    'cli',
+  ].flatMap((workspace) => sources(join(root, workspace, 'src')))) {
     const text = readFileSync(file, 'utf8');
     // Codes are quoted SCREAMING_SNAKE literals: the first argument of an error or violation call, or a `code:`.
     for (const match of text.matchAll(

@@ -29,6 +29,9 @@ export interface RelayDeps {
 
 const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
+/** An answer goes out without a receipt, saying why. */
+const noReceipt = (code: string) => ({ receiptError: code });
+
 function problemCode(response: UpstreamResponse): string | undefined {
   try {
     const code = (JSON.parse(response.body.toString('utf8')) as { code?: unknown }).code;
@@ -46,6 +49,26 @@ function json(response: UpstreamResponse, what: string): unknown {
   }
 }
 
+/** The verifier's 201 answer, or undefined when it is not what the verifier sends. */
+function parseIssued(
+  response: UpstreamResponse,
+): { id: string; receipt: string; log: { index: number } } | undefined {
+  try {
+    const issued = JSON.parse(response.body.toString('utf8')) as {
+      id?: unknown;
+      receipt?: unknown;
+      log?: { index?: unknown };
+    };
+    const { id, receipt } = issued;
+    const index = issued.log?.index;
+    return typeof id === 'string' && typeof receipt === 'string' && typeof index === 'number'
+      ? { id, receipt, log: { index } }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Passes the enclave's refusal of a bad request through; anything else is the enclave failing. */
 function enclaveFailure(response: UpstreamResponse): never {
   const code = problemCode(response);
@@ -60,7 +83,7 @@ export function createRelay(deps: RelayDeps) {
   ): Promise<{ receipt?: AttachedReceipt; receiptError?: string }> {
     if (deps.verifier === undefined) {
       deps.onReceipt?.('off');
-      return { receiptError: 'HOST_RECEIPTS_OFF' };
+      return noReceipt('HOST_RECEIPTS_OFF');
     }
     const request = {
       evidence: answer['evidence'],
@@ -75,18 +98,15 @@ export function createRelay(deps: RelayDeps) {
       });
     } catch (error) {
       deps.onReceipt?.('unavailable');
-      return { receiptError: isVeriteeError(error) ? error.code : 'HOST_UPSTREAM_UNREACHABLE' };
+      return noReceipt(isVeriteeError(error) ? error.code : 'HOST_UPSTREAM_UNREACHABLE');
     }
-    if (response.status !== 201) {
+    const issued = response.status === 201 ? parseIssued(response) : undefined;
+    if (issued === undefined) {
       const refused = response.status >= 400 && response.status < 500;
       deps.onReceipt?.(refused ? 'refused' : 'unavailable');
-      return { receiptError: problemCode(response) ?? 'HOST_VERIFIER_FAILED' };
+      const code = problemCode(response);
+      return code === undefined ? noReceipt('HOST_VERIFIER_FAILED') : noReceipt(code);
     }
-    const issued = JSON.parse(response.body.toString('utf8')) as {
-      id: string;
-      receipt: string;
-      log: { index: number };
-    };
     deps.onReceipt?.('issued');
     return { receipt: { id: issued.id, jws: issued.receipt, logIndex: issued.log.index } };
   }

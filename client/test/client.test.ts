@@ -1,0 +1,146 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChainError, ConfigError, toHex } from '@veritee/attestations';
+import { createClient, Refused, type ClientPolicy } from '../src/index.js';
+import { trustWithDev } from '../../attestations/test/sim-fixture.js';
+import { MODEL_HASH, standInModel, startFakeHost, type Misbehaviour } from './fake-host.js';
+
+const policy: ClientPolicy = { models: [toHex(MODEL_HASH)], allowSimulated: true };
+const hosts: Array<{ close: () => Promise<void> }> = [];
+after(async () => {
+  await Promise.all(hosts.map((host) => host.close()));
+});
+
+async function clientFor(misbehaviour: Misbehaviour = {}, overrides: Partial<ClientPolicy> = {}) {
+  const host = await startFakeHost(misbehaviour);
+  hosts.push(host);
+  return createClient({ host: host.url, trust: trustWithDev, policy: { ...policy, ...overrides } });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<Refused> {
+  const error = await promise.then(
+    () => assert.fail('expected a refusal'),
+    (caught: unknown) => caught,
+  );
+  assert.ok(error instanceof Refused, `expected Refused, got ${String(error)}`);
+  return error;
+}
+
+describe('createClient', () => {
+  it('refuses a policy without an allowed model', () => {
+    assert.throws(
+      () => createClient({ host: 'http://127.0.0.1:1', policy: { models: [] } }),
+      (error: unknown) => error instanceof ConfigError && error.code === 'CONFIG_INVALID',
+    );
+  });
+
+  describe('when the enclave is honest', () => {
+    it("returns the model's output with what was verified", async () => {
+      const client = await clientFor();
+      const result = await client.infer('a private prompt');
+      assert.equal(result.output, new TextDecoder().decode(standInModel('a private prompt')));
+      assert.equal(result.verified.tee, 'sev-snp');
+      assert.equal(result.verified.simulated, true);
+      assert.equal(result.verified.modelHash, toHex(MODEL_HASH));
+      assert.equal(result.receipt, undefined);
+    });
+
+    it('uses a fresh salt and nonce for every request', async () => {
+      const client = await clientFor();
+      const [one, two] = await Promise.all([client.infer('same'), client.infer('same')]);
+      assert.notEqual(one.salt, two.salt);
+      assert.notEqual(one.verified.inputCommitment, two.verified.inputCommitment);
+    });
+  });
+
+  describe('when it must refuse', () => {
+    it('refuses evidence from a model the policy does not list', async () => {
+      const client = await clientFor({ modelHash: new Uint8Array(32).fill(7) });
+      const error = await refusal(client.infer('prompt'));
+      assert.equal(error.code, 'CLIENT_MODEL_UNEXPECTED');
+    });
+
+    it('refuses a debug enclave under the default evidence policy', async () => {
+      const client = await clientFor({ debug: true });
+      const error = await refusal(client.infer('prompt'));
+      assert.equal(error.code, 'CLIENT_EVIDENCE_REJECTED');
+      assert.ok(error.codes.includes('POLICY_DEBUG_ENABLED'), error.codes.join(' '));
+    });
+
+    it('refuses a simulated enclave unless the policy allows it', async () => {
+      const client = await clientFor({}, { allowSimulated: false });
+      const error = await refusal(client.infer('prompt'));
+      assert.equal(error.code, 'CLIENT_SIMULATED_REFUSED');
+    });
+
+    it('refuses simulated evidence when the dev roots are not trusted', async () => {
+      const host = await startFakeHost();
+      hosts.push(host);
+      const client = createClient({ host: host.url, policy });
+      const error = await refusal(client.infer('prompt'));
+      assert.equal(error.code, 'CLIENT_EVIDENCE_REJECTED');
+    });
+
+    it('refuses stale standing evidence', async () => {
+      const client = await clientFor({ evidenceAgeMs: 3_600_000 });
+      const error = await refusal(client.enclave());
+      assert.equal(error.code, 'CLIENT_EVIDENCE_STALE');
+    });
+
+    it('refuses a replayed answer to an earlier request', async () => {
+      const client = await clientFor({ replay: true });
+      await client.infer('first prompt');
+      // The replay was sealed for another request, so it does not even open.
+      const error = await client.infer('second prompt').then(
+        () => assert.fail('expected a refusal'),
+        (caught: unknown) => caught,
+      );
+      assert.ok(error instanceof ChainError);
+      assert.equal(error.code, 'SEAL_OPEN_FAILED');
+    });
+
+    it('refuses a tampered sealed output', async () => {
+      const client = await clientFor({
+        tamper: (answer) => {
+          const sealed = Buffer.from(String(answer['sealed']), 'base64');
+          sealed[sealed.length - 1] ^= 1;
+          answer['sealed'] = sealed.toString('base64');
+        },
+      });
+      const error = await client.infer('prompt').then(
+        () => assert.fail('expected a refusal'),
+        (caught: unknown) => caught,
+      );
+      assert.ok(error instanceof ChainError);
+      assert.equal(error.code, 'SEAL_OPEN_FAILED');
+    });
+
+    for (const field of ['outputHash', 'inputCommitment', 'nonce', 'modelHash', 'enclaveKey']) {
+      it(`refuses an answer whose binding names another ${field}`, async () => {
+        const client = await clientFor({
+          tamper: (answer) => {
+            const binding = answer['binding'] as Record<string, string>;
+            const value = binding[field] ?? '';
+            binding[field] = `${value.slice(0, -1)}${value.endsWith('0') ? '1' : '0'}`;
+          },
+        });
+        const error = await refusal(client.infer('prompt'));
+        assert.equal(error.code, 'CLIENT_BINDING_MISMATCH');
+      });
+    }
+
+    it('refuses an answer whose quote does not vouch for its binding (a stale quote)', async () => {
+      let earlier: unknown;
+      const client = await clientFor({
+        tamper: (answer) => {
+          // Keep the first quote and attach it to every later answer.
+          earlier ??= answer['evidence'];
+          answer['evidence'] = earlier;
+        },
+      });
+      await client.infer('first');
+      const error = await refusal(client.infer('second'));
+      assert.equal(error.code, 'CLIENT_BINDING_MISMATCH');
+    });
+  });
+});
