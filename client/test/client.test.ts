@@ -103,7 +103,7 @@ describe('createClient', () => {
       const client = await clientFor({
         tamper: (answer) => {
           const sealed = Buffer.from(String(answer['sealed']), 'base64');
-          sealed[sealed.length - 1] ^= 1;
+          sealed.writeUInt8(sealed.readUInt8(sealed.length - 1) ^ 1, sealed.length - 1);
           answer['sealed'] = sealed.toString('base64');
         },
       });

@@ -63,12 +63,13 @@ export function enclaveAnswer(): Record<string, unknown> {
   });
 }
 
-export const json = (response: ServerResponse, status: number, body: unknown) =>
+export function json(response: ServerResponse, status: number, body: unknown): void {
   response
     .writeHead(status, {
       'content-type': status >= 400 ? 'application/problem+json' : 'application/json',
     })
     .end(JSON.stringify(body));
+}
 
 export async function startHost(options: {
   enclave: string;
