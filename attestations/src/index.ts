@@ -56,4 +56,4 @@ export { decodeCbor, encodeCbor } from './cbor.js';
 export * from './binding/answer.js';
 export * from './receipt/receipt.js';
 export * from './receipt/verify-receipt.js';
-export { mergeSettings, integerSetting, CONFIG_FILE_VARIABLE } from './settings.js';
+export { mergeSettings, loadSettings, integerSetting, CONFIG_FILE_VARIABLE } from './settings.js';

@@ -58,3 +58,27 @@ export function integerSetting(
     throw new ConfigError('CONFIG_INVALID', `${name} must be an integer from ${min} to ${max}`);
   return value;
 }
+
+/**
+ * The environment with the config file named by VERITEE_CONFIG merged under
+ * it. The caller injects how to read a file, so this module stays free of I/O.
+ * @throws ConfigError CONFIG_INVALID naming VERITEE_CONFIG or the bad setting
+ */
+export function loadSettings(
+  env: Readonly<Record<string, string | undefined>>,
+  known: readonly string[],
+  read: (path: string) => string,
+): Record<string, string | undefined> {
+  const path = env[CONFIG_FILE_VARIABLE];
+  if (path === undefined || path === '') return { ...env };
+  let file: unknown;
+  try {
+    file = JSON.parse(read(path));
+  } catch {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `${CONFIG_FILE_VARIABLE} must name a readable JSON file`,
+    );
+  }
+  return mergeSettings(file, env, known);
+}

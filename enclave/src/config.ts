@@ -37,6 +37,25 @@ export interface EnclaveConfig {
   readonly maxRequestBytes: number;
 }
 
+/** The settings this service reads; VERITEE_CONFIG may set any of them. */
+export const ENCLAVE_SETTINGS = [
+  'VERITEE_TEE',
+  'VERITEE_SIM_PRODUCT',
+  'VERITEE_ENCLAVE_LISTEN',
+  'VERITEE_MODEL',
+  'VERITEE_MODEL_CONFIG',
+  'VERITEE_MODEL_SHA256',
+  'VERITEE_BATCH',
+  'VERITEE_BATCH_WINDOW_MS',
+  'VERITEE_BATCH_MAX',
+  'VERITEE_EVIDENCE_REFRESH_S',
+  'VERITEE_CONFIGFS_TSM',
+  'VERITEE_SEV_GUEST',
+  'VERITEE_NSM',
+  'VERITEE_MODEL_THREADS',
+  'VERITEE_MAX_REQUEST_BYTES',
+] as const;
+
 export function parseListen(raw: string, name: string): Listen {
   if (raw.startsWith('unix:')) {
     if (raw.length <= 5)
@@ -51,7 +70,7 @@ export function parseListen(raw: string, name: string): Listen {
 }
 
 /** @throws ConfigError CONFIG_INVALID naming the variable */
-export function parseConfig(env: NodeJS.ProcessEnv): EnclaveConfig {
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): EnclaveConfig {
   const tee = env['VERITEE_TEE'] ?? 'sim';
   if (tee !== 'sim' && tee !== 'sim-nitro' && tee !== 'snp' && tee !== 'nitro')
     throw new ConfigError('CONFIG_INVALID', 'VERITEE_TEE must be sim, sim-nitro, snp or nitro');

@@ -3,8 +3,9 @@
  * opens the listening socket and handles signals.
  */
 import { rm } from 'node:fs/promises';
-import { generateEnclaveKeyPair, isVeriteeError, toHex } from '@veritee/attestations';
-import { parseConfig } from './config.js';
+import { readFileSync } from 'node:fs';
+import { generateEnclaveKeyPair, isVeriteeError, loadSettings, toHex } from '@veritee/attestations';
+import { ENCLAVE_SETTINGS, parseConfig } from './config.js';
 import { createLogger } from './log.js';
 import { loadModel } from './model/model.js';
 import { selectTee } from './tee/select.js';
@@ -16,7 +17,9 @@ import { createApp } from './app.js';
 const logger = createLogger((line) => process.stderr.write(line));
 
 async function main(): Promise<void> {
-  const config = parseConfig(process.env);
+  const config = parseConfig(
+    loadSettings(process.env, ENCLAVE_SETTINGS, (path) => readFileSync(path, 'utf8')),
+  );
   const clock = () => new Date();
   const model = await loadModel({
     modelPath: config.model.path,

@@ -3,7 +3,7 @@
  * (VERITEE_CONFIG, same names; the environment wins), validated at start;
  * every error names the setting to fix.
  */
-import { ConfigError, integerSetting, mergeSettings } from '@veritee/attestations';
+import { ConfigError, integerSetting } from '@veritee/attestations';
 
 export interface HostConfig {
   /** VERITEE_HOST_LISTEN: host:port. Default 127.0.0.1:7000. */
@@ -23,6 +23,7 @@ export interface HostConfig {
   readonly maxQueue: number;
 }
 
+/** The settings the host reads; VERITEE_CONFIG may set any of them. */
 export const HOST_SETTINGS = [
   'VERITEE_HOST_LISTEN',
   'VERITEE_ENCLAVE_URL',
@@ -46,11 +47,9 @@ function httpUrl(raw: string, name: string): string {
 }
 
 /**
- * @param file the parsed VERITEE_CONFIG file, when there is one
  * @throws ConfigError CONFIG_INVALID naming the setting
  */
-export function parseConfig(environment: NodeJS.ProcessEnv, file?: unknown): HostConfig {
-  const env = mergeSettings(file, environment, HOST_SETTINGS);
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): HostConfig {
   const listen = env['VERITEE_HOST_LISTEN'] ?? '127.0.0.1:7000';
   const match = /^([^:]+):(\d{1,5})$/.exec(listen);
   const port = Number(match?.[2]);

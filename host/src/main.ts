@@ -3,8 +3,8 @@
  * file, opens the port and handles signals.
  */
 import { readFileSync } from 'node:fs';
-import { CONFIG_FILE_VARIABLE, ConfigError, isVeriteeError } from '@veritee/attestations';
-import { parseConfig } from './config.js';
+import { isVeriteeError, loadSettings } from '@veritee/attestations';
+import { HOST_SETTINGS, parseConfig } from './config.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createAdmission } from './service/admission.js';
@@ -12,21 +12,10 @@ import { createRelay } from './service/relay.js';
 import { createUpstream } from './service/upstream.js';
 import { createApp } from './app.js';
 
-function configFile(): unknown {
-  const path = process.env[CONFIG_FILE_VARIABLE];
-  if (path === undefined) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    throw new ConfigError(
-      'CONFIG_INVALID',
-      `${CONFIG_FILE_VARIABLE} must name a readable JSON file`,
-    );
-  }
-}
-
 async function main(): Promise<void> {
-  const config = parseConfig(process.env, configFile());
+  const config = parseConfig(
+    loadSettings(process.env, HOST_SETTINGS, (path) => readFileSync(path, 'utf8')),
+  );
   const logger = createLogger((line) => process.stderr.write(line));
   const admission = createAdmission(config);
   const metrics = createMetrics(admission);

@@ -1,11 +1,20 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '@veritee/attestations';
-import { parseConfig } from '../src/config.js';
+import { HOST_SETTINGS, parseConfig } from '../src/config.js';
+import { loadSettings } from '@veritee/attestations';
 
-const rejects = (env: NodeJS.ProcessEnv, file: unknown, name: string) =>
+/** The environment plus a config file, as main.ts merges them. */
+const settings = (env: Record<string, string>, file: unknown) =>
+  file === undefined
+    ? env
+    : loadSettings({ ...env, VERITEE_CONFIG: 'host.json' }, HOST_SETTINGS, () =>
+        JSON.stringify(file),
+      );
+
+const rejects = (env: Record<string, string>, file: unknown, name: string) =>
   assert.throws(
-    () => parseConfig(env, file),
+    () => parseConfig(settings(env, file)),
     (error: unknown) =>
       error instanceof ConfigError &&
       error.code === 'CONFIG_INVALID' &&
@@ -23,8 +32,10 @@ describe('parseConfig', () => {
 
   it('takes settings from the config file, with the environment winning', () => {
     const config = parseConfig(
-      { VERITEE_HOST_MAX_QUEUE: '9' },
-      { VERITEE_HOST_MAX_QUEUE: 3, VERITEE_HOST_MAX_IN_FLIGHT: 2, VERITEE_VERIFIER_URL: 'none' },
+      settings(
+        { VERITEE_HOST_MAX_QUEUE: '9' },
+        { VERITEE_HOST_MAX_QUEUE: 3, VERITEE_HOST_MAX_IN_FLIGHT: 2, VERITEE_VERIFIER_URL: 'none' },
+      ),
     );
     assert.equal(config.maxQueue, 9);
     assert.equal(config.maxInFlight, 2);
@@ -46,5 +57,12 @@ describe('parseConfig', () => {
     rejects({}, { VERITEE_HOST_MAX_QUEUE: -1 }, 'VERITEE_HOST_MAX_QUEUE');
     rejects({}, { VERITEE_HOTS_LISTEN: '127.0.0.1:1' }, 'VERITEE_HOTS_LISTEN');
     rejects({}, ['not', 'an', 'object'], 'VERITEE_CONFIG');
+    assert.throws(
+      () =>
+        loadSettings({ VERITEE_CONFIG: '/nonexistent.json' }, HOST_SETTINGS, () => {
+          throw new Error('ENOENT');
+        }),
+      (error: unknown) => error instanceof ConfigError && error.message.includes('VERITEE_CONFIG'),
+    );
   });
 });

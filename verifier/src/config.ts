@@ -23,8 +23,17 @@ export interface VerifierConfig {
   readonly devPkiPath: string;
 }
 
+/** The settings this service reads; VERITEE_CONFIG may set any of them. */
+export const VERIFIER_SETTINGS = [
+  'VERITEE_VERIFIER_LISTEN',
+  'VERITEE_VERIFIER_DATA',
+  'VERITEE_ISSUER',
+  'VERITEE_POLICY',
+  'VERITEE_ALLOW_SIMULATED',
+] as const;
+
 /** @throws ConfigError CONFIG_INVALID naming the variable, POLICY_INVALID naming the field */
-export function parseConfig(env: NodeJS.ProcessEnv): VerifierConfig {
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): VerifierConfig {
   const listen = env['VERITEE_VERIFIER_LISTEN'] ?? '127.0.0.1:7003';
   const match = /^([^:]+):(\d{1,5})$/.exec(listen);
   const port = Number(match?.[2]);

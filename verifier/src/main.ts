@@ -8,10 +8,11 @@ import {
   ConfigError,
   defaultTrustStore,
   isVeriteeError,
+  loadSettings,
   mergeTrustStores,
 } from '@veritee/attestations';
 import { devTrustStore, parseDevPki } from '@veritee/attestations/sim';
-import { parseConfig } from './config.js';
+import { VERIFIER_SETTINGS, parseConfig } from './config.js';
 import { openSqliteLog } from './log/sqlite-log.js';
 import { openLocalSigner } from './signing/local-signer.js';
 import { createReceiptService } from './service/receipts.js';
@@ -29,7 +30,9 @@ function readDevPki(path: string): string {
 }
 
 async function main(): Promise<void> {
-  const config = parseConfig(process.env);
+  const config = parseConfig(
+    loadSettings(process.env, VERIFIER_SETTINGS, (path) => readFileSync(path, 'utf8')),
+  );
   const clock = () => new Date();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const log = openSqliteLog(join(config.dataDir, 'log.db'));
