@@ -21,3 +21,40 @@ export async function ratePerSecond(operation: () => unknown, millis = 1500): Pr
 export function printRow(label: string, value: string): void {
   process.stdout.write(`${label.padEnd(64)}${value}\n`);
 }
+
+export interface Run {
+  readonly perSecond: number;
+  /** Latency percentiles, ms. */
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** Runs `concurrency` loops of `operation(i)` for `millis` ms: throughput and latency percentiles. */
+export async function load(
+  concurrency: number,
+  operation: (index: number) => Promise<unknown>,
+  millis = 3000,
+): Promise<Run> {
+  const latencies: number[] = [];
+  let next = 0;
+  const deadline = performance.now() + millis;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const began = performance.now();
+        await operation(next++);
+        latencies.push(performance.now() - began);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+}
+
+export function formatRun(run: Run): string {
+  return `${run.perSecond.toFixed(0)} req/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms`;
+}

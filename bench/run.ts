@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { benchAttestations } from './attestations.js';
 import { benchSimulator } from './simulator.js';
 import { benchEnclave } from './enclave.js';
+import { benchSystem } from './system.js';
 
 process.stdout.write(
   `veritee benchmarks on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n\n`,
@@ -13,3 +14,5 @@ process.stdout.write('\nattestations/sim: simulated hardware\n');
 await benchSimulator();
 process.stdout.write('\nenclave: plain and attested inference (bundled model)\n');
 await benchEnclave();
+process.stdout.write('\nsystem: enclave, verifier and host as processes, end to end\n');
+await benchSystem();
