@@ -19,6 +19,7 @@ import { createApp } from '../verifier/src/app.js';
 import { openSqliteLog, type ReceiptLog } from '../verifier/src/log/sqlite-log.js';
 import { openLocalSigner } from '../verifier/src/signing/local-signer.js';
 import { createReceiptService } from '../verifier/src/service/receipts.js';
+import { createAttestationResults } from '../verifier/src/service/attestation-results.js';
 
 /** Closes a server, dropping idle keep-alive connections so it stops at once. */
 function stop(server: Server): Promise<void> {
@@ -51,7 +52,17 @@ describe('veritee receipt verify', () => {
       allowSimulated: true,
       clock: () => AT,
     });
-    server.on('request', createApp({ log, signer, issuer: base, clock: () => AT, receipts }));
+    const results = createAttestationResults({
+      appraise: receipts.appraise,
+      policy: () => ({ id: 'p', version: 1, policy: {} }),
+      signer,
+      issuer: base,
+      clock: () => AT,
+    });
+    server.on(
+      'request',
+      createApp({ log, signer, issuer: base, clock: () => AT, receipts, results }),
+    );
   });
   after(async () => {
     await stop(server);

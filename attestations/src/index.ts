@@ -57,3 +57,4 @@ export * from './binding/answer.js';
 export * from './receipt/receipt.js';
 export * from './receipt/verify-receipt.js';
 export { mergeSettings, loadSettings, integerSetting, CONFIG_FILE_VARIABLE } from './settings.js';
+export * from './result/attestation-result.js';

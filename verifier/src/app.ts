@@ -14,9 +14,11 @@ import {
 import type { ReceiptLog } from './log/sqlite-log.js';
 import type { Signer } from './signing/local-signer.js';
 import { ReceiptRefused, type ReceiptService } from './service/receipts.js';
+import type { AttestationResults } from './service/attestation-results.js';
 
 export interface AppDeps {
   readonly receipts: ReceiptService;
+  readonly results: AttestationResults;
   readonly log: ReceiptLog;
   readonly signer: Signer;
   readonly issuer: string;
@@ -44,6 +46,23 @@ export function createApp(deps: AppDeps) {
   app.use(express.json({ limit: MAX_BODY }));
 
   app.get('/healthz', (_request, response) => void response.json({ status: 'ok' }));
+
+  app.post('/v1/verify', async (request: Request, response: Response) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const evidence = base64Field(body['evidence'], 'evidence');
+    const nonce = body['nonce'];
+    if (
+      nonce !== undefined &&
+      (typeof nonce !== 'string' || !/^(?:[0-9a-f]{2}){1,64}$/.test(nonce))
+    )
+      throw new RequestError(
+        400,
+        'REQUEST_FIELD_INVALID',
+        'nonce must be 1 to 64 bytes of lower-case hex',
+      );
+    const { claims, jwt } = await deps.results.issue(evidence, nonce);
+    response.json({ status: claims['ear.status'], codes: claims.codes, result: jwt });
+  });
 
   app.post('/v1/receipts', async (request: Request, response: Response) => {
     const body = (request.body ?? {}) as Record<string, unknown>;

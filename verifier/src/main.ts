@@ -16,6 +16,7 @@ import { VERIFIER_SETTINGS, parseConfig } from './config.js';
 import { openSqliteLog } from './log/sqlite-log.js';
 import { openLocalSigner } from './signing/local-signer.js';
 import { createReceiptService } from './service/receipts.js';
+import { createAttestationResults } from './service/attestation-results.js';
 import { createApp } from './app.js';
 
 function readDevPki(path: string): string {
@@ -54,7 +55,14 @@ async function main(): Promise<void> {
     allowSimulated: config.allowSimulated,
     clock,
   });
-  const server = createApp({ receipts, log, signer, issuer: config.issuer, clock }).listen(
+  const results = createAttestationResults({
+    appraise: receipts.appraise,
+    policy: () => config.policy,
+    signer,
+    issuer: config.issuer,
+    clock,
+  });
+  const server = createApp({ receipts, results, log, signer, issuer: config.issuer, clock }).listen(
     config.port,
     config.host,
   );

@@ -27,6 +27,7 @@ import { createApp } from '../src/app.js';
 import { openSqliteLog, type ReceiptLog } from '../src/log/sqlite-log.js';
 import { openLocalSigner, type Signer } from '../src/signing/local-signer.js';
 import { createReceiptService } from '../src/service/receipts.js';
+import { createAttestationResults } from '../src/service/attestation-results.js';
 
 const binding = (): Binding => ({
   modelHash: new Uint8Array(randomBytes(32)),
@@ -59,8 +60,16 @@ describe('verifier API over HTTP, SQLite log', () => {
       },
       clock: () => AT,
     });
+    const results = createAttestationResults({
+      appraise: receipts.appraise,
+      policy: () => ({ id: 'test', version: 3, policy: {} }),
+      signer,
+      issuer: 'https://verifier.test',
+      clock: () => AT,
+    });
     server = createApp({
       receipts,
+      results,
       log,
       signer,
       issuer: 'https://verifier.test',
@@ -75,8 +84,8 @@ describe('verifier API over HTTP, SQLite log', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const post = async (body: unknown) => {
-    const response = await fetch(`${base}/v1/receipts`, {
+  const post = async (body: unknown, path = '/v1/receipts') => {
+    const response = await fetch(`${base}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -190,6 +199,70 @@ describe('verifier API over HTTP, SQLite log', () => {
       assert.equal(response.status, 400, JSON.stringify(response.json));
     }
     assert.equal(log.size(), sizeBefore, 'refusals never reach the log');
+  });
+
+  describe('POST /v1/verify', () => {
+    const verify = (body: unknown) => post(body, '/v1/verify');
+    const resultClaims = async (jwt: unknown) => {
+      const { payload, protectedHeader } = await compactVerify(
+        String(jwt),
+        createLocalJWKSet(signer.jwks()),
+      );
+      assert.equal(protectedHeader.typ, 'veritee.attestation-result/v1');
+      return JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+    };
+
+    it('signs a warning for simulated evidence, echoing the nonce, with the measurement and TCB', async () => {
+      const { evidence, report } = await simulator.snp({ at: AT });
+      const response = await verify({
+        evidence: Buffer.from(evidence).toString('base64'),
+        nonce: '00ff00ff',
+      });
+      assert.equal(response.status, 200);
+      assert.equal(response.json['status'], 'warning');
+      const claims = await resultClaims(response.json['result']);
+      assert.equal(claims['ear.status'], 'warning');
+      assert.equal(claims['ear.appraisal-policy-id'], 'test@3');
+      assert.equal(claims['nonce'], '00ff00ff');
+      assert.equal(claims['exp'], (claims['iat'] as number) + 300);
+      const tee = claims['tee'] as Record<string, unknown>;
+      assert.equal(tee['simulated'], true);
+      assert.equal(tee['measurement'], Buffer.from(report.measurement).toString('hex'));
+      assert.equal(typeof (tee['tcb'] as Record<string, number>)['snp'], 'number');
+      assert.deepEqual(claims['codes'], []);
+    });
+
+    it('signs contraindicated, with every code and violation, for evidence that fails', async () => {
+      const { evidence } = await simulator.snp({ at: AT, debug: true });
+      const response = await verify({ evidence: Buffer.from(evidence).toString('base64') });
+      assert.equal(response.json['status'], 'contraindicated');
+      const claims = await resultClaims(response.json['result']);
+      assert.deepEqual(claims['codes'], ['POLICY_DEBUG_ENABLED']);
+      assert.equal((claims['violations'] as Array<{ code: string }>)[0]?.code, 'POLICY_DEBUG_ENABLED');
+
+      allowSimulated = false;
+      const untrusted = await verify({
+        evidence: Buffer.from((await simulator.snp({ at: AT })).evidence).toString('base64'),
+      });
+      allowSimulated = true;
+      assert.deepEqual(
+        [untrusted.json['status'], untrusted.json['codes']],
+        ['contraindicated', ['SNP_SIMULATED_NOT_ALLOWED']],
+      );
+
+      const garbage = await verify({ evidence: Buffer.from('not evidence').toString('base64') });
+      assert.deepEqual(
+        [garbage.json['status'], garbage.json['codes']],
+        ['contraindicated', ['EVIDENCE_FORMAT_UNKNOWN']],
+      );
+    });
+
+    it('refuses a malformed request with 400', async () => {
+      for (const body of [{}, { evidence: '***' }, { evidence: 'AAAA', nonce: 'XYZ' }]) {
+        const response = await verify(body);
+        assert.deepEqual([response.status, response.json['code']], [400, 'REQUEST_FIELD_INVALID']);
+      }
+    });
   });
 
   it('proves that every checkpoint it signed is consistent with the next', async () => {

@@ -1,0 +1,52 @@
+/**
+ * Attestation results: evidence in, a signed JWT (`veritee.attestation-result/v1`)
+ * out, for callers that want the verifier's judgement of evidence without a
+ * receipt. Results are not logged: they are short-lived statements, not records.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  ATTESTATION_RESULT_TYPE,
+  attestationResultClaims,
+  type AttestationResultClaims,
+  type Verdict,
+} from '@veritee/attestations';
+import type { Signer } from '../signing/local-signer.js';
+import type { PolicyRef } from './receipts.js';
+
+/** How long a result may be relied on, in seconds. */
+export const RESULT_LIFETIME_SECONDS = 300;
+
+export function createAttestationResults(options: {
+  readonly appraise: (evidence: Uint8Array) => Promise<Verdict>;
+  readonly policy: () => PolicyRef;
+  readonly signer: Signer;
+  readonly issuer: string;
+  readonly clock: () => Date;
+}) {
+  return {
+    /** Appraises the evidence and signs what was found, whatever it was. */
+    async issue(
+      evidence: Uint8Array,
+      nonce: string | undefined,
+    ): Promise<{ claims: AttestationResultClaims; jwt: string }> {
+      const verdict = await options.appraise(evidence);
+      const { id, version } = options.policy();
+      const claims = attestationResultClaims({
+        verdict,
+        issuer: options.issuer,
+        at: options.clock(),
+        lifetimeSeconds: RESULT_LIFETIME_SECONDS,
+        id: randomUUID(),
+        policy: { id, version },
+        evidenceHash: createHash('sha256').update(evidence).digest('hex'),
+        nonce,
+      });
+      return {
+        claims,
+        jwt: await options.signer.sign({ ...claims }, ATTESTATION_RESULT_TYPE),
+      };
+    },
+  };
+}
+
+export type AttestationResults = ReturnType<typeof createAttestationResults>;
