@@ -16,7 +16,8 @@ import { bindingDigest, bindingToJson } from '@veritee/attestations';
 import { AT, simulator, trustWithDev } from '../attestations/test/sim-fixture.js';
 import { lastJson, runCli } from '../cli/test/run-cli.js';
 import { createApp } from '../verifier/src/app.js';
-import { openSqliteLog, type ReceiptLog } from '../verifier/src/log/sqlite-log.js';
+import { openSqliteLog } from '../verifier/src/log/sqlite-log.js';
+import type { ReceiptLog } from '../verifier/src/log/receipt-log.js';
 import { openLocalSigner } from '../verifier/src/signing/local-signer.js';
 import { createReceiptService } from '../verifier/src/service/receipts.js';
 import { createAttestationResults } from '../verifier/src/service/attestation-results.js';
@@ -66,7 +67,7 @@ describe('veritee receipt verify', () => {
   });
   after(async () => {
     await stop(server);
-    log.close();
+    await log.close();
     await rm(dir, { recursive: true, force: true });
   });
 

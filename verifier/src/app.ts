@@ -11,7 +11,7 @@ import {
   RequestError,
   toHex,
 } from '@veritee/attestations';
-import type { ReceiptLog } from './log/sqlite-log.js';
+import type { ReceiptLog } from './log/receipt-log.js';
 import type { Signer } from './signing/local-signer.js';
 import { ReceiptRefused, type ReceiptService } from './service/receipts.js';
 import type { AttestationResults } from './service/attestation-results.js';
@@ -76,46 +76,50 @@ export function createApp(deps: AppDeps) {
       .json({ id: issued.id, receipt: issued.receipt, log: { index: issued.index } });
   });
 
-  app.get('/v1/receipts/:id', (request: Request, response: Response) => {
-    const receipt = deps.log.receipt(String(request.params['id']));
+  app.get('/v1/receipts/:id', async (request: Request, response: Response) => {
+    const receipt = await deps.log.receipt(String(request.params['id']));
     if (receipt === undefined)
       throw new RequestError(404, 'RECEIPT_NOT_FOUND', 'no receipt with this id');
     response.json({ id: request.params['id'], receipt });
   });
 
   app.get('/v1/log/checkpoint', async (_request: Request, response: Response) => {
-    const size = deps.log.size();
+    const size = await deps.log.size();
     const checkpoint = await deps.signer.sign(
       {
         typ: CHECKPOINT_TYPE,
         iss: deps.issuer,
         iat: Math.floor(deps.clock().getTime() / 1000),
         size,
-        root: toHex(deps.log.root(size)),
+        root: toHex(await deps.log.root(size)),
       },
       CHECKPOINT_TYPE,
     );
     response.json({ size, checkpoint });
   });
 
-  app.get('/v1/log/proofs/inclusion', (request: Request, response: Response) => {
+  app.get('/v1/log/proofs/inclusion', async (request: Request, response: Response) => {
     const size = integerParam(request.query['size'], 'size', 1);
     const index = integerParam(request.query['index'], 'index', 0);
-    if (size > deps.log.size() || index >= size)
+    if (size > (await deps.log.size()) || index >= size)
       throw new RequestError(
         400,
         'REQUEST_FIELD_INVALID',
         'index and size must lie within the log',
       );
-    response.json({ index, size, path: deps.log.inclusionProof(index, size).map(toHex) });
+    response.json({ index, size, path: (await deps.log.inclusionProof(index, size)).map(toHex) });
   });
 
-  app.get('/v1/log/proofs/consistency', (request: Request, response: Response) => {
+  app.get('/v1/log/proofs/consistency', async (request: Request, response: Response) => {
     const first = integerParam(request.query['first'], 'first', 1);
     const second = integerParam(request.query['second'], 'second', 1);
-    if (second > deps.log.size() || first > second)
+    if (second > (await deps.log.size()) || first > second)
       throw new RequestError(400, 'REQUEST_FIELD_INVALID', 'need first <= second <= log size');
-    response.json({ first, second, proof: deps.log.consistencyProof(first, second).map(toHex) });
+    response.json({
+      first,
+      second,
+      proof: (await deps.log.consistencyProof(first, second)).map(toHex),
+    });
   });
 
   app.get('/.well-known/jwks.json', (_request, response) => void response.json(deps.signer.jwks()));

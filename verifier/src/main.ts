@@ -75,14 +75,17 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `veritee verifier listening on ${base}`,
-      `  log        ${join(config.dataDir, 'log.db')} (SQLite, ${log.size()} entries)`,
+      `  log        ${join(config.dataDir, 'log.db')} (SQLite, ${await log.size()} entries)`,
       `  policy     ${config.policy.id} v${config.policy.version}`,
       `  simulated  ${config.allowSimulated ? `accepted (dev roots from ${config.devPkiPath}), marked in receipts` : 'refused'}`,
       `  JWKS       ${base}/.well-known/jwks.json`,
       '',
     ].join('\n'),
   );
-  const stop = () => server.close(() => (log.close(), process.exit(0)));
+  const stop = () =>
+    server.close(() => {
+      void log.close().then(() => process.exit(0));
+    });
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

@@ -24,7 +24,8 @@ import {
 } from '@veritee/attestations';
 import { AT, simulator, trustWithDev } from '../../attestations/test/sim-fixture.js';
 import { createApp } from '../src/app.js';
-import { openSqliteLog, type ReceiptLog } from '../src/log/sqlite-log.js';
+import { openSqliteLog } from '../src/log/sqlite-log.js';
+import type { ReceiptLog } from '../src/log/receipt-log.js';
 import { openLocalSigner, type Signer } from '../src/signing/local-signer.js';
 import { createReceiptService } from '../src/service/receipts.js';
 import { createAttestationResults } from '../src/service/attestation-results.js';
@@ -80,7 +81,7 @@ describe('verifier API over HTTP, SQLite log', () => {
   });
   after(async () => {
     await new Promise((resolve) => server.close(resolve));
-    log.close();
+    await log.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -189,7 +190,7 @@ describe('verifier API over HTTP, SQLite log', () => {
     allowSimulated = true;
     assert.deepEqual([refused.status, refused.json['codes']], [422, ['SNP_SIMULATED_NOT_ALLOWED']]);
 
-    const sizeBefore = log.size();
+    const sizeBefore = await log.size();
     for (const body of [
       {},
       { evidence: '***', binding: bindingToJson(opened) },
@@ -198,7 +199,7 @@ describe('verifier API over HTTP, SQLite log', () => {
       const response = await post(body);
       assert.equal(response.status, 400, JSON.stringify(response.json));
     }
-    assert.equal(log.size(), sizeBefore, 'refusals never reach the log');
+    assert.equal(await log.size(), sizeBefore, 'refusals never reach the log');
   });
 
   describe('POST /v1/verify', () => {
@@ -238,7 +239,10 @@ describe('verifier API over HTTP, SQLite log', () => {
       assert.equal(response.json['status'], 'contraindicated');
       const claims = await resultClaims(response.json['result']);
       assert.deepEqual(claims['codes'], ['POLICY_DEBUG_ENABLED']);
-      assert.equal((claims['violations'] as Array<{ code: string }>)[0]?.code, 'POLICY_DEBUG_ENABLED');
+      assert.equal(
+        (claims['violations'] as Array<{ code: string }>)[0]?.code,
+        'POLICY_DEBUG_ENABLED',
+      );
 
       allowSimulated = false;
       const untrusted = await verify({
@@ -280,8 +284,8 @@ describe('verifier API over HTTP, SQLite log', () => {
         first,
         second,
         (proof['proof'] as string[]).map((hex) => fromHex(hex)!),
-        log.root(first),
-        log.root(second),
+        await log.root(first),
+        await log.root(second),
       ),
     );
     const bad = await fetch(

@@ -1,45 +1,19 @@
 /**
- * The append-only receipt log on SQLite (better-sqlite3): leaves and every
- * completed perfect subtree hash are stored, so roots and RFC 9162 inclusion
- * and consistency proofs cost O(log² n) lookups at any size. Appends run in
- * one transaction with synchronous=FULL under WAL: once `append` returns, the
- * entry survives a crash, and only then is a receipt acknowledged.
+ * The receipt log on SQLite (better-sqlite3), the embedded default for one
+ * verifier process. Appends run in one transaction with synchronous=FULL under
+ * WAL: once `append` resolves, the entries survive a crash, and only then are
+ * receipts acknowledged. One process owns the file: appends are serialized in
+ * that process.
  */
 import Database from 'better-sqlite3';
 import {
   consistencyProofFrom,
   inclusionProofFrom,
-  leafHash,
-  nodeHash,
   subtreeHashFrom,
   UpstreamError,
 } from '@veritee/attestations';
-
-export interface LogEntry {
-  readonly index: number;
-  readonly leafHash: Uint8Array;
-}
-
-/** A log entry and the signed receipt it belongs to, stored in the same transaction. */
-export interface ReceiptRecord {
-  readonly entry: Uint8Array;
-  readonly id: string;
-  readonly receipt: string;
-}
-
-export interface ReceiptLog {
-  size(): number;
-  /** Appends records durably and atomically, in order; returns their positions. */
-  append(records: readonly ReceiptRecord[]): LogEntry[];
-  entry(index: number): Uint8Array | undefined;
-  /** The signed receipt (compact JWS) with this id. */
-  receipt(id: string): string | undefined;
-  /** MTH of the first `size` leaves. */
-  root(size: number): Uint8Array;
-  inclusionProof(index: number, size: number): Uint8Array[];
-  consistencyProof(first: number, second: number): Uint8Array[];
-  close(): void;
-}
+import type { LogEntry, ReceiptLog, ReceiptRecord } from './receipt-log.js';
+import { nodesCompletedByAppend } from './tree-nodes.js';
 
 export function openSqliteLog(path: string): ReceiptLog {
   const db = new Database(path);
@@ -71,6 +45,8 @@ export function openSqliteLog(path: string): ReceiptLog {
   );
 
   let size = countLeaves.get()?.n ?? 0;
+  // Appends wait for the one before: the position handed to `seal` must stay free.
+  let tail: Promise<unknown> = Promise.resolve();
 
   const perfect = (level: number, index: number): Uint8Array => {
     const row = selectNode.get(level, index);
@@ -80,49 +56,47 @@ export function openSqliteLog(path: string): ReceiptLog {
   };
   const subtree = (start: number, end: number) => subtreeHashFrom(perfect, start, end);
 
-  const appendAll = db.transaction((records: readonly ReceiptRecord[]): LogEntry[] => {
-    const written: LogEntry[] = [];
-    for (const record of records) {
-      const index = size;
-      const hash = leafHash(record.entry);
-      insertLeaf.run(index, record.entry);
-      insertReceipt.run(record.id, index, record.receipt);
-      insertNode.run(0, index, hash);
-      // Each leaf that completes a pair completes a parent, up the tree.
-      let level = 0;
-      let position = index;
-      let current = hash;
-      while (position % 2 === 1) {
-        current = nodeHash(perfect(level, position - 1), current);
-        level += 1;
-        position = (position - 1) / 2;
-        insertNode.run(level, position, current);
-      }
-      size += 1;
-      written.push({ index, leafHash: hash });
-    }
-    return written;
+  const write = db.transaction((first: number, records: readonly ReceiptRecord[]) => {
+    records.forEach((record, offset) => {
+      insertLeaf.run(first + offset, record.entry);
+      insertReceipt.run(record.id, first + offset, record.receipt);
+    });
+    const rows = nodesCompletedByAppend(
+      first,
+      records.map((record) => record.entry),
+      perfect,
+    );
+    for (const [level, index, hash] of rows) insertNode.run(level, index, hash);
+    return rows.filter(([level]) => level === 0);
   });
 
   return {
-    size: () => size,
-    append: (records) => {
-      const before = size;
-      try {
-        return appendAll(records);
-      } catch (error) {
-        size = before;
-        throw error;
-      }
+    description: `SQLite ${path}`,
+    size: () => Promise.resolve(size),
+    append(count, seal) {
+      const result = tail.then(async (): Promise<LogEntry[]> => {
+        const first = size;
+        const records = await seal(first);
+        if (records.length !== count)
+          throw new RangeError(`sealed ${records.length} records; expected ${count}`);
+        const leaves = write(first, records);
+        size = first + count;
+        return leaves.map(([, index, hash]) => ({ index, leafHash: hash }));
+      });
+      tail = result.catch(() => undefined);
+      return result;
     },
     entry: (index) => {
       const row = selectLeaf.get(index);
-      return row === undefined ? undefined : new Uint8Array(row.data);
+      return Promise.resolve(row === undefined ? undefined : new Uint8Array(row.data));
     },
-    receipt: (id) => selectReceipt.get(id)?.jws,
-    root: (treeSize) => subtree(0, treeSize),
-    inclusionProof: (index, treeSize) => inclusionProofFrom(subtree, index, treeSize),
-    consistencyProof: (first, second) => consistencyProofFrom(subtree, first, second),
-    close: () => db.close(),
+    receipt: (id) => Promise.resolve(selectReceipt.get(id)?.jws),
+    root: async (treeSize) => subtree(0, treeSize),
+    inclusionProof: async (index, treeSize) => inclusionProofFrom(subtree, index, treeSize),
+    consistencyProof: async (first, second) => consistencyProofFrom(subtree, first, second),
+    close: async () => {
+      await tail;
+      db.close();
+    },
   };
 }

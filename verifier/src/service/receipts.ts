@@ -21,7 +21,7 @@ import {
   type TrustStore,
   type Verdict,
 } from '@veritee/attestations';
-import type { ReceiptLog } from '../log/sqlite-log.js';
+import type { ReceiptLog } from '../log/receipt-log.js';
 import type { Signer } from '../signing/local-signer.js';
 
 export interface PolicyRef {
@@ -50,9 +50,60 @@ export class ReceiptRefused extends RequestError {
   }
 }
 
+/** Most receipts committed in one append. */
+const MAX_GROUP = 256;
+
+interface Pending {
+  readonly entry: ReceiptEntry;
+  readonly resolve: (issued: { id: string; receipt: string; index: number }) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 export function createReceiptService(options: ReceiptServiceOptions) {
-  // Appends are serialized: the index a receipt names must be the one it gets.
-  let tail: Promise<unknown> = Promise.resolve();
+  // Group commit: receipts that arrive while an append is in flight share the
+  // next one, so a durable write (an fsync or a database commit) is paid per
+  // group, not per receipt. Each receipt names the position it is given.
+  const pending: Pending[] = [];
+  let draining = false;
+
+  async function drain(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    try {
+      while (pending.length > 0) {
+        const group = pending.splice(0, MAX_GROUP);
+        let receipts: string[] = [];
+        try {
+          const leaves = await options.log.append(group.length, async (first) => {
+            receipts = await Promise.all(
+              group.map(({ entry }, offset) =>
+                options.signer.sign(
+                  { ...entry, log: { index: first + offset, leaf_hash: receiptLeafHash(entry) } },
+                  RECEIPT_TYPE,
+                ),
+              ),
+            );
+            return group.map(({ entry }, offset) => ({
+              entry: receiptEntryBytes(entry),
+              id: entry.jti,
+              receipt: receipts[offset] ?? '',
+            }));
+          });
+          group.forEach(({ entry, resolve }, offset) =>
+            resolve({
+              id: entry.jti,
+              receipt: receipts[offset] ?? '',
+              index: leaves[offset]?.index ?? -1,
+            }),
+          );
+        } catch (error) {
+          for (const { reject } of group) reject(error);
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
 
   const appraise = (evidence: Uint8Array): Promise<Verdict> =>
     appraiseEvidence(
@@ -112,17 +163,10 @@ export function createReceiptService(options: ReceiptServiceOptions) {
         evidence_hash: createHash('sha256').update(evidence).digest('hex'),
         policy: { id, version },
       };
-      const result = tail.then(async () => {
-        const index = options.log.size();
-        const receipt = await options.signer.sign(
-          { ...entry, log: { index, leaf_hash: receiptLeafHash(entry) } },
-          RECEIPT_TYPE,
-        );
-        options.log.append([{ entry: receiptEntryBytes(entry), id: entry.jti, receipt }]);
-        return { id: entry.jti, receipt, index };
+      return new Promise((resolve, reject) => {
+        pending.push({ entry, resolve, reject });
+        void drain();
       });
-      tail = result.catch(() => undefined);
-      return result;
     },
   };
 }

@@ -1,0 +1,129 @@
+/**
+ * What every receipt log store must do, run against each store: proofs for
+ * every size, durability across a reopen, atomic batches, positions that seal
+ * sees fixed, and concurrent writers that never share a position.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { leafHash, merkleRoot, verifyConsistency, verifyInclusion } from '@veritee/attestations';
+import type { ReceiptLog, ReceiptRecord } from '../../src/log/receipt-log.js';
+
+export const record = (name: string | number): ReceiptRecord => ({
+  entry: new TextEncoder().encode(`entry ${name}`),
+  id: `r${name}`,
+  receipt: `jws.${name}`,
+});
+
+export const appendRecords = (log: ReceiptLog, records: readonly ReceiptRecord[]) =>
+  log.append(records.length, () => Promise.resolve(records));
+
+export interface LogStore {
+  /** A fresh, empty log, and a way to open it again (as another process would). */
+  create(): Promise<{
+    log: ReceiptLog;
+    reopen: () => Promise<ReceiptLog>;
+    drop: () => Promise<void>;
+  }>;
+  /** Whether two open handles may append to one log at once (several replicas). */
+  readonly sharedWriters: boolean;
+}
+
+export function describeLogContract(name: string, store: LogStore): void {
+  describe(`${name} receipt log`, () => {
+    it('proves inclusion and consistency for every size from 1 to 200, matching the in-memory tree', async () => {
+      const { log, drop } = await store.create();
+      try {
+        const hashes: Uint8Array[] = [];
+        const roots: Uint8Array[] = [];
+        for (let size = 1; size <= 200; size++) {
+          const [written] = await appendRecords(log, [record(size - 1)]);
+          assert.equal(written?.index, size - 1);
+          hashes.push(leafHash(record(size - 1).entry));
+          const root = await log.root(size);
+          assert.deepEqual(root, merkleRoot(hashes));
+          roots.push(root);
+          for (const index of [0, Math.floor(size / 2), size - 1])
+            assert.ok(
+              verifyInclusion(
+                hashes[index]!,
+                index,
+                size,
+                await log.inclusionProof(index, size),
+                root,
+              ),
+            );
+          for (const first of [1, Math.ceil(size / 3), size])
+            assert.ok(
+              verifyConsistency(
+                first,
+                size,
+                await log.consistencyProof(first, size),
+                roots[first - 1]!,
+                root,
+              ),
+              `${first} -> ${size}`,
+            );
+        }
+        await log.close();
+      } finally {
+        await drop();
+      }
+    });
+
+    it('keeps entries and receipts across a reopen, and appends a batch atomically', async () => {
+      const { log, reopen, drop } = await store.create();
+      try {
+        await appendRecords(log, [record(0), record(1), record(2)]);
+        const root = await log.root(3);
+        await assert.rejects(
+          appendRecords(log, [record(3), record(1)]),
+          'a repeated receipt id fails the whole batch',
+        );
+        assert.equal(await log.size(), 3);
+        await log.close();
+        const reopened = await reopen();
+        assert.equal(await reopened.size(), 3);
+        assert.deepEqual(await reopened.root(3), root);
+        assert.equal(await reopened.receipt('r1'), 'jws.1');
+        assert.equal(await reopened.receipt('r3'), undefined);
+        assert.deepEqual(await reopened.entry(2), record(2).entry);
+        // The failed batch left no hole: the next append takes position 3.
+        const [next] = await appendRecords(reopened, [record(3)]);
+        assert.equal(next?.index, 3);
+        await reopened.close();
+      } finally {
+        await drop();
+      }
+    });
+
+    it('hands every append its own positions, even from concurrent writers', async () => {
+      const { log, reopen, drop } = await store.create();
+      const other = store.sharedWriters ? await reopen() : log;
+      try {
+        const seen: number[] = [];
+        await Promise.all(
+          Array.from({ length: 40 }, (_, n) =>
+            (n % 2 === 0 ? log : other).append(2, async (first) => {
+              seen.push(first, first + 1);
+              await new Promise((resolve) => setTimeout(resolve, n % 3));
+              return [record(`${n}a`), record(`${n}b`)];
+            }),
+          ),
+        );
+        assert.deepEqual(
+          [...seen].sort((a, b) => a - b),
+          Array.from({ length: 80 }, (_, index) => index),
+        );
+        assert.equal(await log.size(), 80);
+        const hashes = await Promise.all(
+          Array.from({ length: 80 }, async (_, index) => leafHash((await log.entry(index))!)),
+        );
+        assert.deepEqual(await other.root(80), merkleRoot(hashes));
+      } finally {
+        if (other !== log) await other.close();
+        await log.close();
+        await drop();
+      }
+    });
+  });
+}
