@@ -15,6 +15,15 @@ import {
 import type { LogEntry, ReceiptLog, ReceiptRecord } from './receipt-log.js';
 import { nodesCompletedByAppend } from './tree-nodes.js';
 
+/** A synchronous computation as a promise that rejects with what it throws. */
+function settle<T>(compute: () => T): Promise<T> {
+  try {
+    return Promise.resolve(compute());
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+}
+
 export function openSqliteLog(path: string): ReceiptLog {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -91,9 +100,10 @@ export function openSqliteLog(path: string): ReceiptLog {
       return Promise.resolve(row === undefined ? undefined : new Uint8Array(row.data));
     },
     receipt: (id) => Promise.resolve(selectReceipt.get(id)?.jws),
-    root: async (treeSize) => subtree(0, treeSize),
-    inclusionProof: async (index, treeSize) => inclusionProofFrom(subtree, index, treeSize),
-    consistencyProof: async (first, second) => consistencyProofFrom(subtree, first, second),
+    // Errors (a corrupt log) reject the promise rather than throw.
+    root: (treeSize) => settle(() => subtree(0, treeSize)),
+    inclusionProof: (index, treeSize) => settle(() => inclusionProofFrom(subtree, index, treeSize)),
+    consistencyProof: (first, second) => settle(() => consistencyProofFrom(subtree, first, second)),
     close: async () => {
       await tail;
       db.close();
