@@ -20,7 +20,7 @@ function settle<T>(compute: () => T): Promise<T> {
   try {
     return Promise.resolve(compute());
   } catch (error) {
-    return Promise.reject(error as Error);
+    return Promise.reject(error);
   }
 }
 
