@@ -17,11 +17,7 @@ import { nodesCompletedByAppend } from './tree-nodes.js';
 
 /** A synchronous computation as a promise that rejects with what it throws. */
 function settle<T>(compute: () => T): Promise<T> {
-  try {
-    return Promise.resolve(compute());
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return new Promise<T>((resolve) => resolve(compute()));
 }
 
 export function openSqliteLog(path: string): ReceiptLog {
