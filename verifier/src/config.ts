@@ -13,6 +13,13 @@ export interface VerifierConfig {
   readonly port: number;
   /** VERITEE_VERIFIER_DATA: where the SQLite log and signing keys live. Default ~/.veritee/verifier. */
   readonly dataDir: string;
+  /**
+   * VERITEE_DATABASE_URL: a postgresql:// URL to keep the log in PostgreSQL, shared by
+   * every replica pointed at it. Default: SQLite at `<dataDir>/log.db`, for one verifier.
+   */
+  readonly database:
+    | { readonly kind: 'sqlite'; readonly path: string }
+    | { readonly kind: 'postgres'; readonly url: string };
   /** VERITEE_ISSUER: the `iss` of receipts. Default http://host:port. */
   readonly issuer: string;
   /** VERITEE_POLICY: a policy JSON file. Default the built-in policy. */
@@ -27,6 +34,7 @@ export interface VerifierConfig {
 export const VERIFIER_SETTINGS = [
   'VERITEE_VERIFIER_LISTEN',
   'VERITEE_VERIFIER_DATA',
+  'VERITEE_DATABASE_URL',
   'VERITEE_ISSUER',
   'VERITEE_POLICY',
   'VERITEE_ALLOW_SIMULATED',
@@ -55,10 +63,18 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     const parsed = parsePolicy(json);
     policy = { id: parsed.id ?? 'default', version: parsed.version ?? 1, policy: parsed };
   }
+  const dataDir = env['VERITEE_VERIFIER_DATA'] ?? join(homedir(), '.veritee', 'verifier');
+  const databaseUrl = env['VERITEE_DATABASE_URL'];
+  if (databaseUrl !== undefined && databaseUrl !== '' && !/^postgres(?:ql)?:\/\//.test(databaseUrl))
+    throw new ConfigError('CONFIG_INVALID', 'VERITEE_DATABASE_URL must be a postgresql:// URL');
   return {
     host,
     port,
-    dataDir: env['VERITEE_VERIFIER_DATA'] ?? join(homedir(), '.veritee', 'verifier'),
+    dataDir,
+    database:
+      databaseUrl === undefined || databaseUrl === ''
+        ? { kind: 'sqlite', path: join(dataDir, 'log.db') }
+        : { kind: 'postgres', url: databaseUrl },
     issuer: env['VERITEE_ISSUER'] ?? `http://${host}:${port}`,
     policy,
     allowSimulated: allow === '1',

@@ -14,6 +14,7 @@ import {
 import { devTrustStore, parseDevPki } from '@veritee/attestations/sim';
 import { VERIFIER_SETTINGS, parseConfig } from './config.js';
 import { openSqliteLog } from './log/sqlite-log.js';
+import { openPostgresLog } from './log/postgres-log.js';
 import { openLocalSigner } from './signing/local-signer.js';
 import { createReceiptService } from './service/receipts.js';
 import { createAttestationResults } from './service/attestation-results.js';
@@ -36,7 +37,10 @@ async function main(): Promise<void> {
   );
   const clock = () => new Date();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const log = openSqliteLog(join(config.dataDir, 'log.db'));
+  const log =
+    config.database.kind === 'sqlite'
+      ? openSqliteLog(config.database.path)
+      : await openPostgresLog(config.database.url);
   const signer = await openLocalSigner(join(config.dataDir, 'keys'), clock);
   // Simulated evidence is trusted only when the operator says so, and then only this machine's dev roots.
   const devPki = config.allowSimulated
@@ -75,7 +79,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `veritee verifier listening on ${base}`,
-      `  log        ${join(config.dataDir, 'log.db')} (SQLite, ${await log.size()} entries)`,
+      `  log        ${log.description} (${await log.size()} entries)`,
       `  policy     ${config.policy.id} v${config.policy.version}`,
       `  simulated  ${config.allowSimulated ? `accepted (dev roots from ${config.devPkiPath}), marked in receipts` : 'refused'}`,
       `  JWKS       ${base}/.well-known/jwks.json`,

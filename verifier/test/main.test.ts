@@ -20,6 +20,7 @@ import {
   type CheckpointClaims,
 } from '@veritee/attestations';
 import { DEV_PKI_PATH, simulator } from '../../attestations/test/sim-fixture.js';
+import { createTestDatabase, POSTGRES_SKIP } from './postgres.js';
 
 const main = resolve(fileURLToPath(import.meta.url), '../../src/main.ts');
 
@@ -46,107 +47,121 @@ describe('verifier process', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('keeps every acknowledged receipt and stays consistent with its checkpoints across SIGKILL', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const env = {
-      VERITEE_VERIFIER_LISTEN: `127.0.0.1:${port}`,
-      VERITEE_VERIFIER_DATA: join(dir, 'data'),
-      VERITEE_HOME: dir,
-      VERITEE_ALLOW_SIMULATED: '1',
-    };
-    const base = `http://127.0.0.1:${port}`;
-    // Quotes are made now: the verifier checks them against its own clock.
-    const at = new Date();
-    const bodies = await Promise.all(
-      Array.from({ length: 40 }, async () => {
-        const binding = {
-          modelHash: randomBytes(32),
-          inputCommitment: randomBytes(32),
-          outputHash: randomBytes(32),
-          nonce: randomBytes(32),
-          enclaveKey: randomBytes(32),
+  for (const store of ['SQLite', 'PostgreSQL'] as const)
+    it(
+      `keeps every acknowledged receipt and stays consistent with its checkpoints across SIGKILL (${store})`,
+      { skip: store === 'PostgreSQL' && POSTGRES_SKIP },
+      async () => {
+        const database = store === 'PostgreSQL' ? await createTestDatabase() : undefined;
+        after(() => database?.drop());
+        const port = 20000 + Math.floor(Math.random() * 20000);
+        const env = {
+          VERITEE_VERIFIER_LISTEN: `127.0.0.1:${port}`,
+          VERITEE_VERIFIER_DATA: join(dir, `data-${store}`),
+          VERITEE_HOME: dir,
+          VERITEE_ALLOW_SIMULATED: '1',
+          ...(database === undefined ? {} : { VERITEE_DATABASE_URL: database.url }),
         };
-        const { evidence } = await simulator.snp({ at, reportData: bindingDigest(binding) });
-        return JSON.stringify({
-          evidence: Buffer.from(evidence).toString('base64'),
-          binding: bindingToJson(binding),
-        });
-      }),
-    );
-
-    let verifier = await start(env);
-    const acknowledged: string[] = [];
-    const checkpoints: string[] = [];
-    let killed = false;
-    const stream = (async () => {
-      for (const [index, body] of bodies.entries()) {
-        if (index === 25) {
-          killed = true;
-          verifier.kill('SIGKILL');
-        }
-        try {
-          const response = await fetch(`${base}/v1/receipts`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body,
-          });
-          if (response.status === 201)
-            acknowledged.push(((await response.json()) as { id: string }).id);
-          if (index % 5 === 0)
-            checkpoints.push(
-              ((await (await fetch(`${base}/v1/log/checkpoint`)).json()) as { checkpoint: string })
-                .checkpoint,
-            );
-        } catch {
-          assert.ok(killed, 'requests fail only once the process is killed');
-        }
-      }
-    })();
-    await stream;
-    assert.ok(acknowledged.length >= 20, `acknowledged ${acknowledged.length}`);
-
-    verifier = await start(env);
-    try {
-      for (const id of acknowledged)
-        assert.equal((await fetch(`${base}/v1/receipts/${id}`)).status, 200, id);
-      const jwks = createLocalJWKSet(
-        (await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: [] },
-      );
-      const now = JSON.parse(
-        new TextDecoder().decode(
-          (
-            await compactVerify(
-              ((await (await fetch(`${base}/v1/log/checkpoint`)).json()) as { checkpoint: string })
-                .checkpoint,
-              jwks,
-            )
-          ).payload,
-        ),
-      ) as CheckpointClaims;
-      assert.ok(now.size >= acknowledged.length);
-      for (const signed of checkpoints) {
-        const old = JSON.parse(
-          new TextDecoder().decode((await compactVerify(signed, jwks)).payload),
-        ) as CheckpointClaims;
-        if (old.size === 0) continue;
-        const { proof } = (await (
-          await fetch(`${base}/v1/log/proofs/consistency?first=${old.size}&second=${now.size}`)
-        ).json()) as { proof: string[] };
-        assert.ok(
-          verifyConsistency(
-            old.size,
-            now.size,
-            proof.map((hex) => fromHex(hex)!),
-            fromHex(old.root)!,
-            fromHex(now.root)!,
-          ),
-          `${old.size} -> ${now.size}`,
+        const base = `http://127.0.0.1:${port}`;
+        // Quotes are made now: the verifier checks them against its own clock.
+        const at = new Date();
+        const bodies = await Promise.all(
+          Array.from({ length: 40 }, async () => {
+            const binding = {
+              modelHash: randomBytes(32),
+              inputCommitment: randomBytes(32),
+              outputHash: randomBytes(32),
+              nonce: randomBytes(32),
+              enclaveKey: randomBytes(32),
+            };
+            const { evidence } = await simulator.snp({ at, reportData: bindingDigest(binding) });
+            return JSON.stringify({
+              evidence: Buffer.from(evidence).toString('base64'),
+              binding: bindingToJson(binding),
+            });
+          }),
         );
-      }
-    } finally {
-      verifier.kill('SIGTERM');
-    }
-  });
+
+        let verifier = await start(env);
+        const acknowledged: string[] = [];
+        const checkpoints: string[] = [];
+        let killed = false;
+        const stream = (async () => {
+          for (const [index, body] of bodies.entries()) {
+            if (index === 25) {
+              killed = true;
+              verifier.kill('SIGKILL');
+            }
+            try {
+              const response = await fetch(`${base}/v1/receipts`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body,
+              });
+              if (response.status === 201)
+                acknowledged.push(((await response.json()) as { id: string }).id);
+              if (index % 5 === 0)
+                checkpoints.push(
+                  (
+                    (await (await fetch(`${base}/v1/log/checkpoint`)).json()) as {
+                      checkpoint: string;
+                    }
+                  ).checkpoint,
+                );
+            } catch {
+              assert.ok(killed, 'requests fail only once the process is killed');
+            }
+          }
+        })();
+        await stream;
+        assert.ok(acknowledged.length >= 20, `acknowledged ${acknowledged.length}`);
+
+        verifier = await start(env);
+        try {
+          for (const id of acknowledged)
+            assert.equal((await fetch(`${base}/v1/receipts/${id}`)).status, 200, id);
+          const jwks = createLocalJWKSet(
+            (await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: [] },
+          );
+          const now = JSON.parse(
+            new TextDecoder().decode(
+              (
+                await compactVerify(
+                  (
+                    (await (await fetch(`${base}/v1/log/checkpoint`)).json()) as {
+                      checkpoint: string;
+                    }
+                  ).checkpoint,
+                  jwks,
+                )
+              ).payload,
+            ),
+          ) as CheckpointClaims;
+          assert.ok(now.size >= acknowledged.length);
+          for (const signed of checkpoints) {
+            const old = JSON.parse(
+              new TextDecoder().decode((await compactVerify(signed, jwks)).payload),
+            ) as CheckpointClaims;
+            if (old.size === 0) continue;
+            const { proof } = (await (
+              await fetch(`${base}/v1/log/proofs/consistency?first=${old.size}&second=${now.size}`)
+            ).json()) as { proof: string[] };
+            assert.ok(
+              verifyConsistency(
+                old.size,
+                now.size,
+                proof.map((hex) => fromHex(hex)!),
+                fromHex(old.root)!,
+                fromHex(now.root)!,
+              ),
+              `${old.size} -> ${now.size}`,
+            );
+          }
+        } finally {
+          verifier.kill('SIGTERM');
+        }
+      },
+    );
 
   it('refuses to start when told to trust simulated evidence but holding no dev roots, naming the setting', () => {
     const result = spawnSync(

@@ -1,0 +1,187 @@
+/**
+ * The receipt log on PostgreSQL (pg), for several verifier replicas sharing
+ * one log. An append holds the one-row head's lock (SELECT ... FOR UPDATE)
+ * from the moment it learns its first position until it commits, so replicas
+ * append one after another and never share a position; receipts are
+ * acknowledged only after COMMIT (synchronous_commit on, the default).
+ */
+import pg from 'pg';
+import {
+  consistencyProofFrom,
+  inclusionProofFrom,
+  subtreeHashFrom,
+  UpstreamError,
+} from '@veritee/attestations';
+import type { LogEntry, ReceiptLog } from './receipt-log.js';
+import {
+  nodesCompletedByAppend,
+  nodesReadByAppend,
+  withStoredNodes,
+  type NodeKey,
+  type NodeRow,
+} from './tree-nodes.js';
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS veritee_log_head (
+    id SMALLINT PRIMARY KEY CHECK (id = 1),
+    size BIGINT NOT NULL
+  );
+  INSERT INTO veritee_log_head (id, size) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+  CREATE TABLE IF NOT EXISTS veritee_leaves (idx BIGINT PRIMARY KEY, data BYTEA NOT NULL);
+  CREATE TABLE IF NOT EXISTS veritee_receipts (
+    id TEXT PRIMARY KEY,
+    idx BIGINT NOT NULL UNIQUE REFERENCES veritee_leaves (idx),
+    jws TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS veritee_nodes (
+    level SMALLINT NOT NULL,
+    idx BIGINT NOT NULL,
+    hash BYTEA NOT NULL,
+    PRIMARY KEY (level, idx)
+  );
+`;
+
+// Replicas starting together must not race to create the schema.
+const SCHEMA_LOCK = 0x7665726974; // "verit"
+
+function missing(level: number, index: number): never {
+  throw new UpstreamError('LOG_CORRUPT', `log lacks node ${level}/${index}`);
+}
+
+function unavailable(error: unknown): never {
+  if (error instanceof UpstreamError || error instanceof RangeError) throw error;
+  throw new UpstreamError('LOG_UNAVAILABLE', 'the PostgreSQL log failed', { cause: error });
+}
+
+async function fetchNodes(
+  client: pg.Pool | pg.PoolClient,
+  keys: readonly NodeKey[],
+): Promise<NodeRow[]> {
+  if (keys.length === 0) return [];
+  const result = await client.query<{ level: number; idx: string; hash: Buffer }>(
+    `SELECT n.level, n.idx, n.hash FROM veritee_nodes n
+       JOIN unnest($1::smallint[], $2::bigint[]) AS k (level, idx)
+         ON n.level = k.level AND n.idx = k.idx`,
+    [keys.map(([level]) => level), keys.map(([, index]) => index)],
+  );
+  return result.rows.map((row) => [row.level, Number(row.idx), new Uint8Array(row.hash)]);
+}
+
+/**
+ * Opens (and creates, if need be) the log in the database `connectionString` names.
+ * @throws UpstreamError LOG_UNAVAILABLE when the database cannot be reached
+ */
+export async function openPostgresLog(
+  connectionString: string,
+  options: { readonly maxConnections?: number } = {},
+): Promise<ReceiptLog> {
+  const pool = new pg.Pool({ connectionString, max: options.maxConnections ?? 8 });
+  // An idle client losing its connection must not crash the verifier; the next query reconnects.
+  pool.on('error', () => undefined);
+  const target = new URL(connectionString);
+  try {
+    const client = await pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
+      await client.query(SCHEMA);
+      await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end();
+    unavailable(error);
+  }
+
+  const subtreeWith =
+    (perfect: (level: number, index: number) => Uint8Array) => (start: number, end: number) =>
+      subtreeHashFrom(perfect, start, end);
+  const compute = <T>(
+    run: (subtree: (start: number, end: number) => Uint8Array) => T,
+  ): Promise<T> =>
+    withStoredNodes(
+      (perfect) => run(subtreeWith(perfect)),
+      (keys) => fetchNodes(pool, keys),
+      missing,
+    ).catch(unavailable);
+
+  return {
+    description: `PostgreSQL ${target.hostname || target.searchParams.get('host') || 'localhost'}${target.pathname}`,
+    async size() {
+      const result = await pool
+        .query<{ size: string }>('SELECT size FROM veritee_log_head WHERE id = 1')
+        .catch(unavailable);
+      return Number(result.rows[0]?.size ?? 0);
+    },
+    async append(count, seal): Promise<LogEntry[]> {
+      const client = await pool.connect().catch(unavailable);
+      try {
+        await client.query('BEGIN');
+        const head = await client.query<{ size: string }>(
+          'SELECT size FROM veritee_log_head WHERE id = 1 FOR UPDATE',
+        );
+        const first = Number(head.rows[0]?.size ?? 0);
+        const records = await seal(first);
+        if (records.length !== count)
+          throw new RangeError(`sealed ${records.length} records; expected ${count}`);
+        const stored = await fetchNodes(client, nodesReadByAppend(first, count));
+        const storedMap = new Map(
+          stored.map(([level, index, hash]) => [`${level}/${index}`, hash]),
+        );
+        const rows = nodesCompletedByAppend(
+          first,
+          records.map((record) => record.entry),
+          (level, index) => storedMap.get(`${level}/${index}`) ?? missing(level, index),
+        );
+        const indexes = records.map((_, offset) => first + offset);
+        await client.query(
+          'INSERT INTO veritee_leaves (idx, data) SELECT * FROM unnest($1::bigint[], $2::bytea[])',
+          [indexes, records.map((record) => Buffer.from(record.entry))],
+        );
+        await client.query(
+          'INSERT INTO veritee_receipts (id, idx, jws) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])',
+          [records.map((record) => record.id), indexes, records.map((record) => record.receipt)],
+        );
+        await client.query(
+          'INSERT INTO veritee_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])',
+          [
+            rows.map(([level]) => level),
+            rows.map(([, index]) => index),
+            rows.map(([, , hash]) => Buffer.from(hash)),
+          ],
+        );
+        await client.query('UPDATE veritee_log_head SET size = $1 WHERE id = 1', [first + count]);
+        await client.query('COMMIT');
+        return rows
+          .filter(([level]) => level === 0)
+          .map(([, index, hash]) => ({ index, leafHash: hash }));
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        // A duplicate receipt id is the caller's error, not the database's.
+        if ((error as { code?: string }).code === '23505') throw error;
+        return unavailable(error);
+      } finally {
+        client.release();
+      }
+    },
+    async entry(index) {
+      const result = await pool
+        .query<{ data: Buffer }>('SELECT data FROM veritee_leaves WHERE idx = $1', [index])
+        .catch(unavailable);
+      const row = result.rows[0];
+      return row === undefined ? undefined : new Uint8Array(row.data);
+    },
+    async receipt(id) {
+      const result = await pool
+        .query<{ jws: string }>('SELECT jws FROM veritee_receipts WHERE id = $1', [id])
+        .catch(unavailable);
+      return result.rows[0]?.jws;
+    },
+    root: (treeSize) => compute((subtree) => subtree(0, treeSize)),
+    inclusionProof: (index, treeSize) =>
+      compute((subtree) => inclusionProofFrom(subtree, index, treeSize)),
+    consistencyProof: (first, second) =>
+      compute((subtree) => consistencyProofFrom(subtree, first, second)),
+    close: () => pool.end(),
+  };
+}
