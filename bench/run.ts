@@ -4,6 +4,7 @@ import { benchAttestations } from './attestations.js';
 import { benchSimulator } from './simulator.js';
 import { benchEnclave } from './enclave.js';
 import { benchSystem } from './system.js';
+import { benchVerifier } from './verifier.js';
 
 process.stdout.write(
   `veritee benchmarks on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n\n`,
@@ -14,5 +15,7 @@ process.stdout.write('\nattestations/sim: simulated hardware\n');
 await benchSimulator();
 process.stdout.write('\nenclave: plain and attested inference (bundled model)\n');
 await benchEnclave();
+process.stdout.write('\nverifier: receipts and proofs\n');
+await benchVerifier();
 process.stdout.write('\nsystem: enclave, verifier and host as processes, end to end\n');
 await benchSystem();

@@ -1,0 +1,150 @@
+/**
+ * The verifier: receipts issued per second (appraisal of a simulated SNP
+ * quote, ES256 signing and a durable append together, group commit on) with
+ * SQLite and with PostgreSQL; and inclusion proofs served per second over HTTP
+ * from a log of one million entries, with the time it took to build.
+ * Verification runs on the event loop: there is no worker pool yet.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bindingDigest, type Binding } from '@veritee/attestations';
+import { AT, simulator, trustWithDev } from '../attestations/test/sim-fixture.js';
+import { createApp } from '../verifier/src/app.js';
+import type { ReceiptLog } from '../verifier/src/log/receipt-log.js';
+import { openSqliteLog } from '../verifier/src/log/sqlite-log.js';
+import { openPostgresLog } from '../verifier/src/log/postgres-log.js';
+import { createAttestationResults } from '../verifier/src/service/attestation-results.js';
+import { createReceiptService } from '../verifier/src/service/receipts.js';
+import { openLocalSigner } from '../verifier/src/signing/local-signer.js';
+import { createTestDatabase } from '../verifier/test/postgres.js';
+import { formatRun, load, printRow } from './measure.js';
+
+const POLICY = { id: 'bench', version: 1, policy: {} };
+const PROOF_LOG_SIZE = 1_000_000;
+
+async function quotes(count: number): Promise<Array<{ evidence: Uint8Array; binding: Binding }>> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const binding: Binding = {
+        modelHash: randomBytes(32),
+        inputCommitment: randomBytes(32),
+        outputHash: randomBytes(32),
+        nonce: randomBytes(32),
+        enclaveKey: randomBytes(32),
+      };
+      const { evidence } = await simulator.snp({ at: AT, reportData: bindingDigest(binding) });
+      return { evidence, binding };
+    }),
+  );
+}
+
+async function receiptsPerSecond(log: ReceiptLog, dir: string, label: string): Promise<void> {
+  const receipts = createReceiptService({
+    log,
+    signer: await openLocalSigner(join(dir, 'keys'), () => AT),
+    issuer: 'https://verifier.bench',
+    policy: () => POLICY,
+    trust: trustWithDev,
+    allowSimulated: true,
+    clock: () => AT,
+  });
+  const inputs = await quotes(64);
+  for (const concurrency of [1, 32]) {
+    const run = await load(concurrency, (index) => {
+      const { evidence, binding } = inputs[index % inputs.length]!;
+      return receipts.issue(evidence, binding, undefined);
+    });
+    printRow(`receipts issued, ${label}, c=${concurrency}`, formatRun(run));
+  }
+}
+
+/** Fills a log with `size` synthetic entries in large groups; returns the seconds it took. */
+async function fill(log: ReceiptLog, size: number): Promise<number> {
+  const started = performance.now();
+  const group = 10_000;
+  for (let first = 0; first < size; first += group) {
+    const count = Math.min(group, size - first);
+    await log.append(count, (at) =>
+      Promise.resolve(
+        Array.from({ length: count }, (_, offset) => ({
+          entry: new TextEncoder().encode(`entry ${at + offset}`),
+          id: `r${at + offset}`,
+          receipt: `jws.${at + offset}`,
+        })),
+      ),
+    );
+  }
+  return (performance.now() - started) / 1000;
+}
+
+async function proofsServed(log: ReceiptLog, dir: string, size: number, label: string) {
+  const signer = await openLocalSigner(join(dir, 'keys'), () => AT);
+  const receipts = createReceiptService({
+    log,
+    signer,
+    issuer: 'https://verifier.bench',
+    policy: () => POLICY,
+    trust: trustWithDev,
+    allowSimulated: true,
+    clock: () => AT,
+  });
+  const results = createAttestationResults({
+    appraise: receipts.appraise,
+    policy: () => POLICY,
+    signer,
+    issuer: 'https://verifier.bench',
+    clock: () => AT,
+  });
+  const server = createApp({
+    receipts,
+    results,
+    log,
+    signer,
+    issuer: 'https://verifier.bench',
+    clock: () => AT,
+  }).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  for (const concurrency of [1, 8]) {
+    const run = await load(concurrency, async () => {
+      const index = Math.floor(Math.random() * size);
+      const response = await fetch(`${base}/v1/log/proofs/inclusion?index=${index}&size=${size}`);
+      await response.json();
+    });
+    printRow(`inclusion proofs over HTTP, ${label}, c=${concurrency}`, formatRun(run));
+  }
+  await new Promise((resolve) => server.close(resolve));
+}
+
+export async function benchVerifier(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'veritee-bench-verifier-'));
+  try {
+    const sqlite = openSqliteLog(join(dir, 'receipts.db'));
+    await receiptsPerSecond(sqlite, dir, 'SQLite');
+    await sqlite.close();
+
+    const postgres = process.env['VERITEE_TEST_POSTGRES_URL'];
+    if (postgres === undefined) printRow('receipts issued, PostgreSQL', 'skipped: no server');
+    else {
+      const database = await createTestDatabase();
+      const log = await openPostgresLog(database.url);
+      await receiptsPerSecond(log, dir, 'PostgreSQL');
+      await log.close();
+      await database.drop();
+    }
+
+    const big = openSqliteLog(join(dir, 'million.db'));
+    const seconds = await fill(big, PROOF_LOG_SIZE);
+    printRow(
+      `built a SQLite log of ${PROOF_LOG_SIZE} entries`,
+      `${seconds.toFixed(1)} s (${(PROOF_LOG_SIZE / seconds).toFixed(0)} entries/s)`,
+    );
+    await proofsServed(big, dir, PROOF_LOG_SIZE, `SQLite ${PROOF_LOG_SIZE}`);
+    await big.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
