@@ -3,7 +3,7 @@
  * quote, ES256 signing and a durable append together, group commit on) with
  * SQLite and with PostgreSQL; and inclusion proofs served per second over HTTP
  * from a log of one million entries, with the time it took to build.
- * Verification runs on the event loop: there is no worker pool yet.
+ * Appraisal runs in a worker pool of 1 thread, then of one per core.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,13 +11,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bindingDigest, type Binding } from '@veritee/attestations';
-import { AT, simulator, trustWithDev } from '../attestations/test/sim-fixture.js';
+import { AT, DEV_PKI_PATH, simulator, trustWithDev } from '../attestations/test/sim-fixture.js';
 import { createApp } from '../verifier/src/app.js';
 import type { ReceiptLog } from '../verifier/src/log/receipt-log.js';
 import { openSqliteLog } from '../verifier/src/log/sqlite-log.js';
 import { openPostgresLog } from '../verifier/src/log/postgres-log.js';
 import { createAttestationResults } from '../verifier/src/service/attestation-results.js';
 import { createReceiptService } from '../verifier/src/service/receipts.js';
+import {
+  createInlineAppraiser,
+  createPooledAppraiser,
+  defaultWorkers,
+  type Appraiser,
+} from '../verifier/src/service/appraiser.js';
 import { openLocalSigner } from '../verifier/src/signing/local-signer.js';
 import { createTestDatabase } from '../verifier/test/postgres.js';
 import { formatRun, load, printRow } from './measure.js';
@@ -41,14 +47,18 @@ async function quotes(count: number): Promise<Array<{ evidence: Uint8Array; bind
   );
 }
 
-async function receiptsPerSecond(log: ReceiptLog, dir: string, label: string): Promise<void> {
+async function receiptsPerSecond(
+  log: ReceiptLog,
+  dir: string,
+  label: string,
+  appraiser: Appraiser,
+): Promise<void> {
   const receipts = createReceiptService({
     log,
     signer: await openLocalSigner(join(dir, 'keys'), () => AT),
     issuer: 'https://verifier.bench',
     policy: () => POLICY,
-    trust: trustWithDev,
-    allowSimulated: true,
+    appraiser,
     clock: () => AT,
   });
   const inputs = await quotes(64);
@@ -81,14 +91,14 @@ async function fill(log: ReceiptLog, size: number): Promise<number> {
 }
 
 async function proofsServed(log: ReceiptLog, dir: string, size: number, label: string) {
+  const appraiser = createInlineAppraiser({ trust: trustWithDev, allowSimulated: true });
   const signer = await openLocalSigner(join(dir, 'keys'), () => AT);
   const receipts = createReceiptService({
     log,
     signer,
     issuer: 'https://verifier.bench',
     policy: () => POLICY,
-    trust: trustWithDev,
-    allowSimulated: true,
+    appraiser,
     clock: () => AT,
   });
   const results = createAttestationResults({
@@ -122,19 +132,42 @@ async function proofsServed(log: ReceiptLog, dir: string, size: number, label: s
 export async function benchVerifier(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'veritee-bench-verifier-'));
   try {
-    const sqlite = openSqliteLog(join(dir, 'receipts.db'));
-    await receiptsPerSecond(sqlite, dir, 'SQLite');
-    await sqlite.close();
+    const cores = defaultWorkers();
+    const pools: Array<[string, Appraiser]> = [
+      [
+        '1 worker',
+        createPooledAppraiser({
+          workers: 1,
+          trust: { allowSimulated: true, devPkiPath: DEV_PKI_PATH },
+        }),
+      ],
+      [
+        `${cores} workers`,
+        createPooledAppraiser({
+          workers: cores,
+          trust: { allowSimulated: true, devPkiPath: DEV_PKI_PATH },
+        }),
+      ],
+    ];
+    for (const [workers, appraiser] of pools) {
+      const sqlite = openSqliteLog(join(dir, `receipts-${workers.replace(' ', '-')}.db`));
+      await receiptsPerSecond(sqlite, dir, `SQLite, ${workers}`, appraiser);
+      await sqlite.close();
+    }
 
     const postgres = process.env['VERITEE_TEST_POSTGRES_URL'];
     if (postgres === undefined) printRow('receipts issued, PostgreSQL', 'skipped: no server');
     else {
-      const database = await createTestDatabase();
-      const log = await openPostgresLog(database.url);
-      await receiptsPerSecond(log, dir, 'PostgreSQL');
-      await log.close();
-      await database.drop();
+      for (const [workers, appraiser] of pools) {
+        const database = await createTestDatabase();
+        const log = await openPostgresLog(database.url);
+        await receiptsPerSecond(log, dir, `PostgreSQL, ${workers}`, appraiser);
+        await log.close();
+        await database.drop();
+      }
     }
+
+    for (const [, appraiser] of pools) await appraiser.close();
 
     const big = openSqliteLog(join(dir, 'million.db'));
     const seconds = await fill(big, PROOF_LOG_SIZE);

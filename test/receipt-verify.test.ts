@@ -20,6 +20,7 @@ import { openSqliteLog } from '../verifier/src/log/sqlite-log.js';
 import type { ReceiptLog } from '../verifier/src/log/receipt-log.js';
 import { openLocalSigner } from '../verifier/src/signing/local-signer.js';
 import { createReceiptService } from '../verifier/src/service/receipts.js';
+import { createInlineAppraiser } from '../verifier/src/service/appraiser.js';
 import { createAttestationResults } from '../verifier/src/service/attestation-results.js';
 
 /** Closes a server, dropping idle keep-alive connections so it stops at once. */
@@ -49,8 +50,7 @@ describe('veritee receipt verify', () => {
       signer,
       issuer: base,
       policy: () => ({ id: 'p', version: 1, policy: {} }),
-      trust: trustWithDev,
-      allowSimulated: true,
+      appraiser: createInlineAppraiser({ trust: trustWithDev, allowSimulated: true }),
       clock: () => AT,
     });
     const results = createAttestationResults({

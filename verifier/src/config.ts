@@ -3,9 +3,9 @@
  * every error names the variable to fix.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, parsePolicy, type Policy } from '@veritee/attestations';
+import { ConfigError, integerSetting, parsePolicy, type Policy } from '@veritee/attestations';
 
 export interface VerifierConfig {
   /** VERITEE_VERIFIER_LISTEN: host:port. Default 127.0.0.1:7003. */
@@ -20,6 +20,8 @@ export interface VerifierConfig {
   readonly database:
     | { readonly kind: 'sqlite'; readonly path: string }
     | { readonly kind: 'postgres'; readonly url: string };
+  /** VERITEE_VERIFIER_WORKERS: appraisal worker threads. Default one per core. */
+  readonly workers: number;
   /** VERITEE_ISSUER: the `iss` of receipts. Default http://host:port. */
   readonly issuer: string;
   /** VERITEE_POLICY: a policy JSON file. Default the built-in policy. */
@@ -35,6 +37,7 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_VERIFIER_LISTEN',
   'VERITEE_VERIFIER_DATA',
   'VERITEE_DATABASE_URL',
+  'VERITEE_VERIFIER_WORKERS',
   'VERITEE_ISSUER',
   'VERITEE_POLICY',
   'VERITEE_ALLOW_SIMULATED',
@@ -71,6 +74,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     host,
     port,
     dataDir,
+    workers: integerSetting(env, 'VERITEE_VERIFIER_WORKERS', availableParallelism(), 1, 256),
     database:
       databaseUrl === undefined || databaseUrl === ''
         ? { kind: 'sqlite', path: join(dataDir, 'log.db') }

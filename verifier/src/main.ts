@@ -4,19 +4,14 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ConfigError,
-  defaultTrustStore,
-  isVeriteeError,
-  loadSettings,
-  mergeTrustStores,
-} from '@veritee/attestations';
-import { devTrustStore, parseDevPki } from '@veritee/attestations/sim';
+import { ConfigError, isVeriteeError, loadSettings } from '@veritee/attestations';
+import { parseDevPki } from '@veritee/attestations/sim';
 import { VERIFIER_SETTINGS, parseConfig } from './config.js';
 import { openSqliteLog } from './log/sqlite-log.js';
 import { openPostgresLog } from './log/postgres-log.js';
 import { openLocalSigner } from './signing/local-signer.js';
 import { createReceiptService } from './service/receipts.js';
+import { createPooledAppraiser } from './service/appraiser.js';
 import { createAttestationResults } from './service/attestation-results.js';
 import { createApp } from './app.js';
 
@@ -43,20 +38,17 @@ async function main(): Promise<void> {
       : await openPostgresLog(config.database.url);
   const signer = await openLocalSigner(join(config.dataDir, 'keys'), clock);
   // Simulated evidence is trusted only when the operator says so, and then only this machine's dev roots.
-  const devPki = config.allowSimulated
-    ? await parseDevPki(readDevPki(config.devPkiPath))
-    : undefined;
-  const trust =
-    devPki === undefined
-      ? defaultTrustStore()
-      : mergeTrustStores(defaultTrustStore(), devTrustStore(devPki));
+  if (config.allowSimulated) await parseDevPki(readDevPki(config.devPkiPath));
+  const appraiser = createPooledAppraiser({
+    workers: config.workers,
+    trust: { allowSimulated: config.allowSimulated, devPkiPath: config.devPkiPath },
+  });
   const receipts = createReceiptService({
     log,
     signer,
     issuer: config.issuer,
     policy: () => config.policy,
-    trust,
-    allowSimulated: config.allowSimulated,
+    appraiser,
     clock,
   });
   const results = createAttestationResults({
@@ -81,6 +73,7 @@ async function main(): Promise<void> {
       `veritee verifier listening on ${base}`,
       `  log        ${log.description} (${await log.size()} entries)`,
       `  policy     ${config.policy.id} v${config.policy.version}`,
+      `  workers    ${config.workers} appraisal threads`,
       `  simulated  ${config.allowSimulated ? `accepted (dev roots from ${config.devPkiPath}), marked in receipts` : 'refused'}`,
       `  JWKS       ${base}/.well-known/jwks.json`,
       '',
@@ -88,7 +81,7 @@ async function main(): Promise<void> {
   );
   const stop = () =>
     server.close(() => {
-      void log.close().then(() => process.exit(0));
+      void Promise.all([log.close(), appraiser.close()]).then(() => process.exit(0));
     });
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

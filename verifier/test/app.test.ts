@@ -28,6 +28,7 @@ import { openSqliteLog } from '../src/log/sqlite-log.js';
 import type { ReceiptLog } from '../src/log/receipt-log.js';
 import { openLocalSigner, type Signer } from '../src/signing/local-signer.js';
 import { createReceiptService } from '../src/service/receipts.js';
+import { createInlineAppraiser } from '../src/service/appraiser.js';
 import { createAttestationResults } from '../src/service/attestation-results.js';
 
 const binding = (): Binding => ({
@@ -55,9 +56,15 @@ describe('verifier API over HTTP, SQLite log', () => {
       signer,
       issuer: 'https://verifier.test',
       policy: () => ({ id: 'test', version: 3, policy: {} }),
-      trust: trustWithDev,
-      get allowSimulated() {
-        return allowSimulated;
+      appraiser: {
+        // Appraises inline, allowing simulated evidence as the test sets it.
+        appraise: (evidence, at, policy) =>
+          createInlineAppraiser({ trust: trustWithDev, allowSimulated }).appraise(
+            evidence,
+            at,
+            policy,
+          ),
+        close: () => Promise.resolve(),
       },
       clock: () => AT,
     });

@@ -5,7 +5,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  appraiseEvidence,
   verdictReportData,
   verdictText,
   isBoundBy,
@@ -18,11 +17,11 @@ import {
   type Binding,
   type Policy,
   type ReceiptEntry,
-  type TrustStore,
   type Verdict,
 } from '@veritee/attestations';
 import type { ReceiptLog } from '../log/receipt-log.js';
 import type { Signer } from '../signing/local-signer.js';
+import type { Appraiser } from './appraiser.js';
 
 export interface PolicyRef {
   readonly id: string;
@@ -35,9 +34,8 @@ export interface ReceiptServiceOptions {
   readonly signer: Signer;
   readonly issuer: string;
   readonly policy: () => PolicyRef;
-  readonly trust: TrustStore;
-  /** Accept simulated evidence (receipts then say so). Default false. */
-  readonly allowSimulated: boolean;
+  /** Where evidence is appraised: inline or in a worker pool. */
+  readonly appraiser: Appraiser;
   readonly clock: () => Date;
 }
 
@@ -106,15 +104,7 @@ export function createReceiptService(options: ReceiptServiceOptions) {
   }
 
   const appraise = (evidence: Uint8Array): Promise<Verdict> =>
-    appraiseEvidence(
-      { evidence },
-      {
-        at: options.clock(),
-        policy: options.policy().policy,
-        trust: options.trust,
-        allowSimulated: options.allowSimulated,
-      },
-    );
+    options.appraiser.appraise(evidence, options.clock(), options.policy().policy);
 
   return {
     appraise,

@@ -1,0 +1,44 @@
+/**
+ * A worker thread of the appraisal pool: builds its trust store once from
+ * workerData, then appraises each task it is given. Verdicts are plain data,
+ * so they cross back to the main thread as they are.
+ */
+import { readFileSync } from 'node:fs';
+import { workerData } from 'node:worker_threads';
+import {
+  appraiseEvidence,
+  defaultTrustStore,
+  mergeTrustStores,
+  type Policy,
+  type Verdict,
+} from '@veritee/attestations';
+import { devTrustStore, parseDevPki } from '@veritee/attestations/sim';
+
+export interface WorkerTrust {
+  /** Accept simulated evidence chaining to the dev PKI at `devPkiPath`. */
+  readonly allowSimulated: boolean;
+  readonly devPkiPath?: string | undefined;
+}
+
+export interface AppraisalTask {
+  readonly evidence: Uint8Array;
+  /** The time of verification, ms since the epoch. */
+  readonly at: number;
+  readonly policy: Policy;
+}
+
+const settings = workerData as WorkerTrust;
+const trust =
+  settings.allowSimulated && settings.devPkiPath !== undefined
+    ? mergeTrustStores(
+        defaultTrustStore(),
+        devTrustStore(await parseDevPki(readFileSync(settings.devPkiPath, 'utf8'))),
+      )
+    : defaultTrustStore();
+
+export default function appraise(task: AppraisalTask): Promise<Verdict> {
+  return appraiseEvidence(
+    { evidence: task.evidence },
+    { at: new Date(task.at), policy: task.policy, trust, allowSimulated: settings.allowSimulated },
+  );
+}

@@ -1,0 +1,67 @@
+/**
+ * Appraisal of evidence, the verifier's CPU-bound work (ECDSA P-384, RSA-PSS
+ * chains). Inline on the event loop, or in a pool of worker threads (piscina)
+ * sized to the machine, so one verifier uses every core and its event loop
+ * stays free to answer while quotes are being checked.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import {
+  appraiseEvidence,
+  type Policy,
+  type TrustStore,
+  type Verdict,
+} from '@veritee/attestations';
+import type { AppraisalTask, WorkerTrust } from './appraisal-worker.js';
+
+export interface Appraiser {
+  appraise(evidence: Uint8Array, at: Date, policy: Policy): Promise<Verdict>;
+  close(): Promise<void>;
+}
+
+/** Appraises on the calling thread. */
+export function createInlineAppraiser(options: {
+  readonly trust: TrustStore;
+  /** Accept simulated evidence (receipts then say so). Default false. */
+  readonly allowSimulated: boolean;
+}): Appraiser {
+  return {
+    appraise: (evidence, at, policy) =>
+      appraiseEvidence(
+        { evidence },
+        { at, policy, trust: options.trust, allowSimulated: options.allowSimulated },
+      ),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** The default pool size: one worker per core the process may use. */
+export const defaultWorkers = (): number => availableParallelism();
+
+/**
+ * Appraises in `workers` worker threads; each builds its trust store once
+ * (the real roots, plus the dev PKI's roots when simulation is allowed).
+ */
+export function createPooledAppraiser(options: {
+  readonly workers: number;
+  readonly trust: WorkerTrust;
+}): Appraiser {
+  // The build output runs its .js worker; sources (tests, benchmarks) run the
+  // .ts worker through a bootstrap that registers tsx inside the thread.
+  const fromSources = import.meta.url.endsWith('.ts');
+  const worker = new URL(`./appraisal-worker${fromSources ? '.ts' : '.js'}`, import.meta.url);
+  const pool = new Piscina({
+    filename: fromSources
+      ? new URL('../../../scripts/tsx-worker.mjs', import.meta.url).href
+      : worker.href,
+    minThreads: options.workers,
+    maxThreads: options.workers,
+    workerData: { ...options.trust, module: worker.href },
+    execArgv: process.execArgv,
+  });
+  return {
+    appraise: (evidence, at, policy) =>
+      pool.run({ evidence, at: at.getTime(), policy } satisfies AppraisalTask) as Promise<Verdict>,
+    close: () => pool.destroy(),
+  };
+}

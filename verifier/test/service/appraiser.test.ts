@@ -1,0 +1,49 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_POLICY } from '@veritee/attestations';
+import {
+  AT,
+  DEV_PKI_PATH,
+  simulator,
+  trustWithDev,
+} from '../../../attestations/test/sim-fixture.js';
+import { createInlineAppraiser, createPooledAppraiser } from '../../src/service/appraiser.js';
+
+describe('createPooledAppraiser', () => {
+  const pooled = createPooledAppraiser({
+    workers: 2,
+    trust: { allowSimulated: true, devPkiPath: DEV_PKI_PATH },
+  });
+  const strict = createPooledAppraiser({ workers: 1, trust: { allowSimulated: false } });
+  const inline = createInlineAppraiser({ trust: trustWithDev, allowSimulated: true });
+  after(() => Promise.all([pooled.close(), strict.close()]));
+
+  it('reaches the same verdicts as appraising inline, for accepted and rejected evidence alike', async () => {
+    const cases = [
+      (await simulator.snp({ at: AT })).evidence,
+      (await simulator.snp({ at: AT, debug: true })).evidence,
+      (await simulator.nitro({ at: AT })).evidence,
+      new TextEncoder().encode('not evidence'),
+    ];
+    const inWorkers = await Promise.all(
+      cases.map((evidence) => pooled.appraise(evidence, AT, DEFAULT_POLICY)),
+    );
+    const inThread = await Promise.all(
+      cases.map((evidence) => inline.appraise(evidence, AT, DEFAULT_POLICY)),
+    );
+    assert.deepEqual(inWorkers, inThread);
+    assert.deepEqual(
+      inWorkers.map((verdict) => verdict.verdict),
+      ['accept', 'reject', 'accept', 'reject'],
+    );
+  });
+
+  it('refuses simulated evidence in workers not told to allow it: they hold no dev roots', async () => {
+    const verdict = await strict.appraise(
+      (await simulator.snp({ at: AT })).evidence,
+      AT,
+      DEFAULT_POLICY,
+    );
+    assert.deepEqual([verdict.verdict, verdict.codes], ['reject', ['SNP_CHAIN_UNTRUSTED']]);
+  });
+});
