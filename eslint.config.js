@@ -87,6 +87,15 @@ export default tseslint.config(
     ]),
   },
   {
+    files: ['infra/src/**/*.ts'],
+    rules: restricted([
+      {
+        group: ['@veritee/*', '!@veritee/attestations', '!@veritee/attestations/*'],
+        message: 'infra/ may import only attestations, never the source of the services.',
+      },
+    ]),
+  },
+  {
     files: ['client/src/**/*.ts'],
     rules: restricted([
       {

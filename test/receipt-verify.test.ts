@@ -6,14 +6,13 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bindingDigest, bindingToJson } from '@veritee/attestations';
-import { AT, simulator, trustWithDev } from '../attestations/test/sim-fixture.js';
+import { AT, simulator, trustWithDev, randomBinding } from '../attestations/test/sim-fixture.js';
 import { lastJson, runCli } from '../cli/test/run-cli.js';
 import { createApp } from '../verifier/src/app.js';
 import { openSqliteLog } from '../verifier/src/log/sqlite-log.js';
@@ -72,13 +71,7 @@ describe('veritee receipt verify', () => {
   });
 
   async function issue(): Promise<string> {
-    const binding = {
-      modelHash: randomBytes(32),
-      inputCommitment: randomBytes(32),
-      outputHash: randomBytes(32),
-      nonce: randomBytes(32),
-      enclaveKey: randomBytes(32),
-    };
+    const binding = randomBinding();
     const { evidence } = await simulator.snp({ at: AT, reportData: bindingDigest(binding) });
     const response = await fetch(`${base}/v1/receipts`, {
       method: 'POST',

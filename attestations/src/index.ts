@@ -58,3 +58,4 @@ export * from './receipt/receipt.js';
 export * from './receipt/verify-receipt.js';
 export { mergeSettings, loadSettings, integerSetting, CONFIG_FILE_VARIABLE } from './settings.js';
 export * from './result/attestation-result.js';
+export { createEnvelopedData, openEnvelopedData } from './seal/cms.js';

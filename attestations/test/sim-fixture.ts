@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createSimulator, parseDevPki } from '../src/sim/index.js';
-import { defaultTrustStore, mergeTrustStores } from '../src/index.js';
+import { defaultTrustStore, mergeTrustStores, type Binding } from '../src/index.js';
 
 /** The committed test-only dev PKI (see fixtures/README.md). */
 export const DEV_PKI_PATH = fileURLToPath(new URL('./fixtures/dev-pki.json', import.meta.url));
@@ -11,3 +12,14 @@ export const simulator = createSimulator(devPki);
 export const trustWithDev = mergeTrustStores(defaultTrustStore(), simulator.trust);
 /** A pinned clock inside the fixture PKI's validity. */
 export const AT = new Date('2026-06-01T12:00:00Z');
+
+/** A binding of random values: what an enclave would bind, for tests that need any. */
+export function randomBinding(): Binding {
+  return {
+    modelHash: new Uint8Array(randomBytes(32)),
+    inputCommitment: new Uint8Array(randomBytes(32)),
+    outputHash: new Uint8Array(randomBytes(32)),
+    nonce: new Uint8Array(randomBytes(32)),
+    enclaveKey: new Uint8Array(randomBytes(32)),
+  };
+}

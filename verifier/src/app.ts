@@ -12,7 +12,7 @@ import {
   toHex,
 } from '@veritee/attestations';
 import type { ReceiptLog } from './log/receipt-log.js';
-import type { Signer } from './signing/local-signer.js';
+import type { Signer } from './signing/signer.js';
 import { ReceiptRefused, type ReceiptService } from './service/receipts.js';
 import type { AttestationResults } from './service/attestation-results.js';
 

@@ -22,6 +22,16 @@ export interface VerifierConfig {
     | { readonly kind: 'postgres'; readonly url: string };
   /** VERITEE_VERIFIER_WORKERS: appraisal worker threads. Default one per core. */
   readonly workers: number;
+  /**
+   * VERITEE_KMS_KEY_ID: sign with this AWS KMS key (ECC_NIST_P256) instead of a local key;
+   * VERITEE_KMS_RETIRED_KEY_IDS (comma-separated) stay in the JWKS; VERITEE_KMS_ENDPOINT
+   * overrides the endpoint (a local KMS). Region and credentials: the AWS SDK's usual chain.
+   */
+  readonly kms?: {
+    readonly keyId: string;
+    readonly retiredKeyIds: readonly string[];
+    readonly endpoint?: string | undefined;
+  };
   /** VERITEE_ISSUER: the `iss` of receipts. Default http://host:port. */
   readonly issuer: string;
   /** VERITEE_POLICY: a policy JSON file. Default the built-in policy. */
@@ -38,6 +48,9 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_VERIFIER_DATA',
   'VERITEE_DATABASE_URL',
   'VERITEE_VERIFIER_WORKERS',
+  'VERITEE_KMS_KEY_ID',
+  'VERITEE_KMS_RETIRED_KEY_IDS',
+  'VERITEE_KMS_ENDPOINT',
   'VERITEE_ISSUER',
   'VERITEE_POLICY',
   'VERITEE_ALLOW_SIMULATED',
@@ -70,10 +83,26 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   const databaseUrl = env['VERITEE_DATABASE_URL'];
   if (databaseUrl !== undefined && databaseUrl !== '' && !/^postgres(?:ql)?:\/\//.test(databaseUrl))
     throw new ConfigError('CONFIG_INVALID', 'VERITEE_DATABASE_URL must be a postgresql:// URL');
+  const kmsKeyId = env['VERITEE_KMS_KEY_ID'];
+  const kmsEndpoint = env['VERITEE_KMS_ENDPOINT'];
+  if (kmsEndpoint !== undefined && !/^https?:\/\//.test(kmsEndpoint))
+    throw new ConfigError('CONFIG_INVALID', 'VERITEE_KMS_ENDPOINT must be an http(s) URL');
   return {
     host,
     port,
     dataDir,
+    ...(kmsKeyId === undefined || kmsKeyId === ''
+      ? {}
+      : {
+          kms: {
+            keyId: kmsKeyId,
+            retiredKeyIds: (env['VERITEE_KMS_RETIRED_KEY_IDS'] ?? '')
+              .split(',')
+              .map((id) => id.trim())
+              .filter((id) => id !== ''),
+            endpoint: kmsEndpoint,
+          },
+        }),
     workers: integerSetting(env, 'VERITEE_VERIFIER_WORKERS', availableParallelism(), 1, 256),
     database:
       databaseUrl === undefined || databaseUrl === ''

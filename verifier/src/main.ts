@@ -9,7 +9,9 @@ import { parseDevPki } from '@veritee/attestations/sim';
 import { VERIFIER_SETTINGS, parseConfig } from './config.js';
 import { openSqliteLog } from './log/sqlite-log.js';
 import { openPostgresLog } from './log/postgres-log.js';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { openLocalSigner } from './signing/local-signer.js';
+import { openKmsSigner } from './signing/kms-signer.js';
 import { createReceiptService } from './service/receipts.js';
 import { createPooledAppraiser } from './service/appraiser.js';
 import { createAttestationResults } from './service/attestation-results.js';
@@ -36,7 +38,16 @@ async function main(): Promise<void> {
     config.database.kind === 'sqlite'
       ? openSqliteLog(config.database.path)
       : await openPostgresLog(config.database.url);
-  const signer = await openLocalSigner(join(config.dataDir, 'keys'), clock);
+  const signer =
+    config.kms === undefined
+      ? await openLocalSigner(join(config.dataDir, 'keys'), clock)
+      : await openKmsSigner({
+          client: new KMSClient(
+            config.kms.endpoint === undefined ? {} : { endpoint: config.kms.endpoint },
+          ),
+          keyId: config.kms.keyId,
+          retiredKeyIds: config.kms.retiredKeyIds,
+        });
   // Simulated evidence is trusted only when the operator says so, and then only this machine's dev roots.
   if (config.allowSimulated) await parseDevPki(readDevPki(config.devPkiPath));
   const appraiser = createPooledAppraiser({
@@ -74,6 +85,7 @@ async function main(): Promise<void> {
       `  log        ${log.description} (${await log.size()} entries)`,
       `  policy     ${config.policy.id} v${config.policy.version}`,
       `  workers    ${config.workers} appraisal threads`,
+      `  signing    ${signer.description}`,
       `  simulated  ${config.allowSimulated ? `accepted (dev roots from ${config.devPkiPath}), marked in receipts` : 'refused'}`,
       `  JWKS       ${base}/.well-known/jwks.json`,
       '',

@@ -1,6 +1,5 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,22 +21,17 @@ import {
   type ReceiptClaims,
   type CheckpointClaims,
 } from '@veritee/attestations';
-import { AT, simulator, trustWithDev } from '../../attestations/test/sim-fixture.js';
+import { AT, simulator, trustWithDev, randomBinding } from '../../attestations/test/sim-fixture.js';
 import { createApp } from '../src/app.js';
 import { openSqliteLog } from '../src/log/sqlite-log.js';
 import type { ReceiptLog } from '../src/log/receipt-log.js';
-import { openLocalSigner, type Signer } from '../src/signing/local-signer.js';
+import { openLocalSigner } from '../src/signing/local-signer.js';
+import type { Signer } from '../src/signing/signer.js';
 import { createReceiptService } from '../src/service/receipts.js';
 import { createInlineAppraiser } from '../src/service/appraiser.js';
 import { createAttestationResults } from '../src/service/attestation-results.js';
 
-const binding = (): Binding => ({
-  modelHash: new Uint8Array(randomBytes(32)),
-  inputCommitment: new Uint8Array(randomBytes(32)),
-  outputHash: new Uint8Array(randomBytes(32)),
-  nonce: new Uint8Array(randomBytes(32)),
-  enclaveKey: new Uint8Array(randomBytes(32)),
-});
+const binding = (): Binding => randomBinding();
 
 describe('verifier API over HTTP, SQLite log', () => {
   let dir: string;

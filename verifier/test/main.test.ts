@@ -6,7 +6,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,11 +14,14 @@ import { compactVerify, createLocalJWKSet } from 'jose';
 import {
   bindingDigest,
   bindingToJson,
+  defaultTrustStore,
   fromHex,
   verifyConsistency,
   type CheckpointClaims,
 } from '@veritee/attestations';
-import { DEV_PKI_PATH, simulator } from '../../attestations/test/sim-fixture.js';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { DEV_PKI_PATH, simulator, randomBinding } from '../../attestations/test/sim-fixture.js';
+import { startLocalKms } from '../../infra/src/kms/local-kms.js';
 import { createTestDatabase, POSTGRES_SKIP } from './postgres.js';
 
 const main = resolve(fileURLToPath(import.meta.url), '../../src/main.ts');
@@ -67,13 +69,7 @@ describe('verifier process', () => {
         const at = new Date();
         const bodies = await Promise.all(
           Array.from({ length: 40 }, async () => {
-            const binding = {
-              modelHash: randomBytes(32),
-              inputCommitment: randomBytes(32),
-              outputHash: randomBytes(32),
-              nonce: randomBytes(32),
-              enclaveKey: randomBytes(32),
-            };
+            const binding = randomBinding();
             const { evidence } = await simulator.snp({ at, reportData: bindingDigest(binding) });
             return JSON.stringify({
               evidence: Buffer.from(evidence).toString('base64'),
@@ -162,6 +158,56 @@ describe('verifier process', () => {
         }
       },
     );
+
+  it('signs receipts with an AWS KMS key when VERITEE_KMS_KEY_ID names one', async () => {
+    const kms = await startLocalKms({ trust: defaultTrustStore() });
+    const client = new KMSClient({
+      endpoint: kms.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const keyId = (
+      await client.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }))
+    ).KeyMetadata!.KeyId!;
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const verifier = await start({
+      VERITEE_VERIFIER_LISTEN: `127.0.0.1:${port}`,
+      VERITEE_VERIFIER_DATA: join(dir, 'data-kms'),
+      VERITEE_HOME: dir,
+      VERITEE_ALLOW_SIMULATED: '1',
+      VERITEE_KMS_KEY_ID: keyId,
+      VERITEE_KMS_ENDPOINT: kms.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const binding = randomBinding();
+      const { evidence } = await simulator.snp({
+        at: new Date(),
+        reportData: bindingDigest(binding),
+      });
+      const response = await fetch(`${base}/v1/receipts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          evidence: Buffer.from(evidence).toString('base64'),
+          binding: bindingToJson(binding),
+        }),
+      });
+      assert.equal(response.status, 201);
+      const { receipt } = (await response.json()) as { receipt: string };
+      const jwks = (await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: [] };
+      const { protectedHeader } = await compactVerify(receipt, createLocalJWKSet(jwks));
+      assert.match(String(protectedHeader.kid), /^kms-/);
+      assert.ok(kms.calls.includes('Sign'), 'the receipt was signed through KMS');
+    } finally {
+      verifier.kill('SIGTERM');
+      client.destroy();
+      await kms.close();
+    }
+  });
 
   it('refuses to start when told to trust simulated evidence but holding no dev roots, naming the setting', () => {
     const result = spawnSync(

@@ -10,7 +10,7 @@ import {
   type AttestationResultClaims,
   type Verdict,
 } from '@veritee/attestations';
-import type { Signer } from '../signing/local-signer.js';
+import type { Signer } from '../signing/signer.js';
 import type { PolicyRef } from './receipts.js';
 
 /** How long a result may be relied on, in seconds. */

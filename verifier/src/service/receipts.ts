@@ -20,7 +20,7 @@ import {
   type Verdict,
 } from '@veritee/attestations';
 import type { ReceiptLog } from '../log/receipt-log.js';
-import type { Signer } from '../signing/local-signer.js';
+import type { Signer } from '../signing/signer.js';
 import type { Appraiser } from './appraiser.js';
 
 export interface PolicyRef {

@@ -9,15 +9,7 @@ import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JW
 
 type KeyLike = CryptoKey | Uint8Array;
 import { ConfigError } from '@veritee/attestations';
-
-export interface Signer {
-  /** Signs claims as a compact JWS with the current key; `typ` goes in the header. */
-  sign(claims: Record<string, unknown>, typ: string): Promise<string>;
-  /** Every public key, current first: the JWKS relying parties fetch. */
-  jwks(): { keys: JWK[] };
-  /** Makes a new key current; the old one stays in the JWKS. */
-  rotate(): Promise<void>;
-}
+import type { Signer } from './signer.js';
 
 const ALG = 'ES256';
 
@@ -71,6 +63,7 @@ export async function openLocalSigner(dir: string, clock: () => Date): Promise<S
   if (keys.length === 0) keys = [await create()];
 
   return {
+    description: `local key in ${dir}`,
     sign: (claims, typ) => {
       const current = keys[0] as StoredKey;
       return new SignJWT(claims)
