@@ -12,11 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bindingDigest, type Binding } from '@veritee/attestations';
 import { AT, DEV_PKI_PATH, simulator, trustWithDev } from '../attestations/test/sim-fixture.js';
-import { createApp } from '../verifier/src/app.js';
 import type { ReceiptLog } from '../verifier/src/log/receipt-log.js';
 import { openSqliteLog } from '../verifier/src/log/sqlite-log.js';
 import { openPostgresLog } from '../verifier/src/log/postgres-log.js';
-import { createAttestationResults } from '../verifier/src/service/attestation-results.js';
 import { createReceiptService } from '../verifier/src/service/receipts.js';
 import {
   createInlineAppraiser,
@@ -25,6 +23,7 @@ import {
   type Appraiser,
 } from '../verifier/src/service/appraiser.js';
 import { openLocalSigner } from '../verifier/src/signing/local-signer.js';
+import { createVerifier } from '../verifier/src/verifier.js';
 import { createTestDatabase } from '../verifier/test/postgres.js';
 import { formatRun, load, printRow } from './measure.js';
 
@@ -92,30 +91,15 @@ async function fill(log: ReceiptLog, size: number): Promise<number> {
 
 async function proofsServed(log: ReceiptLog, dir: string, size: number, label: string) {
   const appraiser = createInlineAppraiser({ trust: trustWithDev, allowSimulated: true });
-  const signer = await openLocalSigner(join(dir, 'keys'), () => AT);
-  const receipts = createReceiptService({
+  const { app } = await createVerifier({
     log,
-    signer,
-    issuer: 'https://verifier.bench',
-    policy: () => POLICY,
+    signer: await openLocalSigner(join(dir, 'keys'), () => AT),
     appraiser,
+    issuer: 'https://verifier.bench',
+    basePolicy: POLICY,
     clock: () => AT,
   });
-  const results = createAttestationResults({
-    appraise: receipts.appraise,
-    policy: () => POLICY,
-    signer,
-    issuer: 'https://verifier.bench',
-    clock: () => AT,
-  });
-  const server = createApp({
-    receipts,
-    results,
-    log,
-    signer,
-    issuer: 'https://verifier.bench',
-    clock: () => AT,
-  }).listen(0, '127.0.0.1');
+  const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   for (const concurrency of [1, 8]) {

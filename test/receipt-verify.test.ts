@@ -14,13 +14,11 @@ import type { AddressInfo } from 'node:net';
 import { bindingDigest, bindingToJson } from '@veritee/attestations';
 import { AT, simulator, trustWithDev, randomBinding } from '../attestations/test/sim-fixture.js';
 import { lastJson, runCli } from '../cli/test/run-cli.js';
-import { createApp } from '../verifier/src/app.js';
 import { openSqliteLog } from '../verifier/src/log/sqlite-log.js';
 import type { ReceiptLog } from '../verifier/src/log/receipt-log.js';
 import { openLocalSigner } from '../verifier/src/signing/local-signer.js';
-import { createReceiptService } from '../verifier/src/service/receipts.js';
 import { createInlineAppraiser } from '../verifier/src/service/appraiser.js';
-import { createAttestationResults } from '../verifier/src/service/attestation-results.js';
+import { createVerifier } from '../verifier/src/verifier.js';
 
 /** Closes a server, dropping idle keep-alive connections so it stops at once. */
 function stop(server: Server): Promise<void> {
@@ -44,25 +42,15 @@ describe('veritee receipt verify', () => {
     server = createServer().listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const receipts = createReceiptService({
+    const { app } = await createVerifier({
       log,
       signer,
-      issuer: base,
-      policy: () => ({ id: 'p', version: 1, policy: {} }),
       appraiser: createInlineAppraiser({ trust: trustWithDev, allowSimulated: true }),
-      clock: () => AT,
-    });
-    const results = createAttestationResults({
-      appraise: receipts.appraise,
-      policy: () => ({ id: 'p', version: 1, policy: {} }),
-      signer,
       issuer: base,
+      basePolicy: { id: 'p', version: 1, policy: {} },
       clock: () => AT,
     });
-    server.on(
-      'request',
-      createApp({ log, signer, issuer: base, clock: () => AT, receipts, results }),
-    );
+    server.on('request', app);
   });
   after(async () => {
     await stop(server);

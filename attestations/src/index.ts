@@ -59,3 +59,5 @@ export * from './receipt/verify-receipt.js';
 export { mergeSettings, loadSettings, integerSetting, CONFIG_FILE_VARIABLE } from './settings.js';
 export * from './result/attestation-result.js';
 export { createEnvelopedData, openEnvelopedData } from './seal/cms.js';
+export * from './receipt/policy-change.js';
+export { type ReferenceSet } from './policy/reference-values.js';

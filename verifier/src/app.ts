@@ -2,12 +2,14 @@
  * The verifier's HTTP API (express): receipts, attestation results, the log's
  * checkpoint and proofs, and the JWKS. Errors are RFC 9457 problem+json.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
   CHECKPOINT_TYPE,
   isVeriteeError,
   parseBinding,
   parseInclusion,
+  parseReferenceValue,
   RequestError,
   toHex,
 } from '@veritee/attestations';
@@ -15,8 +17,13 @@ import type { ReceiptLog } from './log/receipt-log.js';
 import type { Signer } from './signing/signer.js';
 import { ReceiptRefused, type ReceiptService } from './service/receipts.js';
 import type { AttestationResults } from './service/attestation-results.js';
+import type { PolicyRegistry } from './service/policy-registry.js';
 
 export interface AppDeps {
+  /** Reference values and policy versions; unset: the policy is fixed and there is no admin API. */
+  readonly registry?: PolicyRegistry | undefined;
+  /** The admin API's bearer token; unset: the admin API is off. */
+  readonly adminToken?: string | undefined;
   readonly receipts: ReceiptService;
   readonly results: AttestationResults;
   readonly log: ReceiptLog;
@@ -31,6 +38,13 @@ function base64Field(value: unknown, name: string): Uint8Array {
   if (typeof value !== 'string' || value.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
     throw new RequestError(400, 'REQUEST_FIELD_INVALID', `${name} must be base64`);
   return new Uint8Array(Buffer.from(value, 'base64'));
+}
+
+/** Compares bearer tokens in constant time (through their digests, so lengths leak nothing). */
+function isAuthorized(header: string | undefined, token: string): boolean {
+  const given = header?.startsWith('Bearer ') === true ? header.slice(7) : '';
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return given !== '' && timingSafeEqual(digest(given), digest(token));
 }
 
 function integerParam(value: unknown, name: string, min: number): number {
@@ -119,6 +133,60 @@ export function createApp(deps: AppDeps) {
       first,
       second,
       proof: (await deps.log.consistencyProof(first, second)).map(toHex),
+    });
+  });
+
+  app.get('/v1/policies', (_request: Request, response: Response) => {
+    if (deps.registry === undefined)
+      throw new RequestError(404, 'REQUEST_NOT_FOUND', 'this verifier has no policy registry');
+    const { id, version, policy } = deps.registry.current();
+    response.json({
+      id,
+      version,
+      policy,
+      changes: deps.registry.history().map(({ claims, statement }) => ({
+        version: claims.policy.version,
+        action: claims.action,
+        reference: claims.reference,
+        ...(claims.note === undefined ? {} : { note: claims.note }),
+        issuedAt: new Date(claims.iat * 1000).toISOString(),
+        log: claims.log,
+        statement,
+      })),
+    });
+  });
+
+  app.post('/v1/admin/reference-values', async (request: Request, response: Response) => {
+    if (deps.registry === undefined || deps.adminToken === undefined)
+      throw new RequestError(
+        404,
+        'REQUEST_NOT_FOUND',
+        'the admin API is off (set VERITEE_ADMIN_TOKEN)',
+      );
+    if (!isAuthorized(request.headers.authorization, deps.adminToken))
+      throw new RequestError(401, 'ADMIN_UNAUTHORIZED', 'a valid admin bearer token is required');
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const action = body['action'];
+    if (action !== 'register' && action !== 'retire')
+      throw new RequestError(400, 'REQUEST_FIELD_INVALID', 'action must be register or retire');
+    const note = body['note'];
+    if (note !== undefined && (typeof note !== 'string' || note.length > 200))
+      throw new RequestError(
+        400,
+        'REQUEST_FIELD_INVALID',
+        'note must be text of at most 200 characters',
+      );
+    let reference;
+    try {
+      reference = parseReferenceValue(body['reference']);
+    } catch (error) {
+      throw new RequestError(400, 'REQUEST_FIELD_INVALID', (error as Error).message);
+    }
+    const changed = await deps.registry.change(action, reference, note);
+    response.status(201).json({
+      version: changed.version,
+      log: { index: changed.index },
+      statement: changed.statement,
     });
   });
 

@@ -32,6 +32,10 @@ export interface VerifierConfig {
     readonly retiredKeyIds: readonly string[];
     readonly endpoint?: string | undefined;
   };
+  /** VERITEE_ADMIN_TOKEN: the admin API's bearer token (at least 32 characters). Unset: the admin API is off. */
+  readonly adminToken?: string;
+  /** VERITEE_POLICY_REFRESH_S: how often replicas re-read policy changes from the log. Default 5. */
+  readonly policyRefreshSeconds: number;
   /** VERITEE_ISSUER: the `iss` of receipts. Default http://host:port. */
   readonly issuer: string;
   /** VERITEE_POLICY: a policy JSON file. Default the built-in policy. */
@@ -51,6 +55,8 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_KMS_KEY_ID',
   'VERITEE_KMS_RETIRED_KEY_IDS',
   'VERITEE_KMS_ENDPOINT',
+  'VERITEE_ADMIN_TOKEN',
+  'VERITEE_POLICY_REFRESH_S',
   'VERITEE_ISSUER',
   'VERITEE_POLICY',
   'VERITEE_ALLOW_SIMULATED',
@@ -87,10 +93,15 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   const kmsEndpoint = env['VERITEE_KMS_ENDPOINT'];
   if (kmsEndpoint !== undefined && !/^https?:\/\//.test(kmsEndpoint))
     throw new ConfigError('CONFIG_INVALID', 'VERITEE_KMS_ENDPOINT must be an http(s) URL');
+  const adminToken = env['VERITEE_ADMIN_TOKEN'];
+  if (adminToken !== undefined && adminToken !== '' && adminToken.length < 32)
+    throw new ConfigError('CONFIG_INVALID', 'VERITEE_ADMIN_TOKEN must be at least 32 characters');
   return {
     host,
     port,
     dataDir,
+    ...(adminToken === undefined || adminToken === '' ? {} : { adminToken }),
+    policyRefreshSeconds: integerSetting(env, 'VERITEE_POLICY_REFRESH_S', 5, 1, 3600),
     ...(kmsKeyId === undefined || kmsKeyId === ''
       ? {}
       : {

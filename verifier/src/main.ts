@@ -12,10 +12,8 @@ import { openPostgresLog } from './log/postgres-log.js';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { openLocalSigner } from './signing/local-signer.js';
 import { openKmsSigner } from './signing/kms-signer.js';
-import { createReceiptService } from './service/receipts.js';
 import { createPooledAppraiser } from './service/appraiser.js';
-import { createAttestationResults } from './service/attestation-results.js';
-import { createApp } from './app.js';
+import { createVerifier } from './verifier.js';
 
 function readDevPki(path: string): string {
   try {
@@ -54,25 +52,21 @@ async function main(): Promise<void> {
     workers: config.workers,
     trust: { allowSimulated: config.allowSimulated, devPkiPath: config.devPkiPath },
   });
-  const receipts = createReceiptService({
+  const { app, registry } = await createVerifier({
     log,
     signer,
-    issuer: config.issuer,
-    policy: () => config.policy,
     appraiser,
-    clock,
-  });
-  const results = createAttestationResults({
-    appraise: receipts.appraise,
-    policy: () => config.policy,
-    signer,
     issuer: config.issuer,
+    basePolicy: config.policy,
+    adminToken: config.adminToken,
     clock,
   });
-  const server = createApp({ receipts, results, log, signer, issuer: config.issuer, clock }).listen(
-    config.port,
-    config.host,
-  );
+  // Replicas sharing a PostgreSQL log learn of each other's policy changes from it.
+  const refreshing = setInterval(() => {
+    registry.refresh().catch(() => undefined);
+  }, config.policyRefreshSeconds * 1000);
+  refreshing.unref();
+  const server = app.listen(config.port, config.host);
   await new Promise((resolve) => server.once('listening', resolve));
   const address = server.address();
   const base =
@@ -83,7 +77,7 @@ async function main(): Promise<void> {
     [
       `veritee verifier listening on ${base}`,
       `  log        ${log.description} (${await log.size()} entries)`,
-      `  policy     ${config.policy.id} v${config.policy.version}`,
+      `  policy     ${registry.current().id} v${registry.current().version}${config.adminToken === undefined ? '' : ' (admin API on: POST /v1/admin/reference-values)'}`,
       `  workers    ${config.workers} appraisal threads`,
       `  signing    ${signer.description}`,
       `  simulated  ${config.allowSimulated ? `accepted (dev roots from ${config.devPkiPath}), marked in receipts` : 'refused'}`,

@@ -22,14 +22,12 @@ import {
   type CheckpointClaims,
 } from '@veritee/attestations';
 import { AT, simulator, trustWithDev, randomBinding } from '../../attestations/test/sim-fixture.js';
-import { createApp } from '../src/app.js';
 import { openSqliteLog } from '../src/log/sqlite-log.js';
 import type { ReceiptLog } from '../src/log/receipt-log.js';
 import { openLocalSigner } from '../src/signing/local-signer.js';
 import type { Signer } from '../src/signing/signer.js';
-import { createReceiptService } from '../src/service/receipts.js';
 import { createInlineAppraiser } from '../src/service/appraiser.js';
-import { createAttestationResults } from '../src/service/attestation-results.js';
+import { createVerifier } from '../src/verifier.js';
 
 const binding = (): Binding => randomBinding();
 
@@ -39,17 +37,16 @@ describe('verifier API over HTTP, SQLite log', () => {
   let base: string;
   let log: ReceiptLog;
   let signer: Signer;
+  let app: Awaited<ReturnType<typeof createVerifier>>['app'];
   let allowSimulated = true;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'veritee-verifier-'));
     log = openSqliteLog(join(dir, 'log.db'));
     signer = await openLocalSigner(join(dir, 'keys'), () => AT);
-    const receipts = createReceiptService({
+    ({ app } = await createVerifier({
       log,
       signer,
-      issuer: 'https://verifier.test',
-      policy: () => ({ id: 'test', version: 3, policy: {} }),
       appraiser: {
         // Appraises inline, allowing simulated evidence as the test sets it.
         appraise: (evidence, at, policy) =>
@@ -60,23 +57,11 @@ describe('verifier API over HTTP, SQLite log', () => {
           ),
         close: () => Promise.resolve(),
       },
-      clock: () => AT,
-    });
-    const results = createAttestationResults({
-      appraise: receipts.appraise,
-      policy: () => ({ id: 'test', version: 3, policy: {} }),
-      signer,
       issuer: 'https://verifier.test',
+      basePolicy: { id: 'test', version: 3, policy: {} },
       clock: () => AT,
-    });
-    server = createApp({
-      receipts,
-      results,
-      log,
-      signer,
-      issuer: 'https://verifier.test',
-      clock: () => AT,
-    }).listen(0, '127.0.0.1');
+    }));
+    server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

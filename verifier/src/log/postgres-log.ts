@@ -10,6 +10,7 @@ import {
   consistencyProofFrom,
   inclusionProofFrom,
   subtreeHashFrom,
+  isVeriteeError,
   UpstreamError,
 } from '@veritee/attestations';
 import type { LogEntry, ReceiptLog } from './receipt-log.js';
@@ -49,7 +50,8 @@ function missing(level: number, index: number): never {
 }
 
 function unavailable(error: unknown): never {
-  if (error instanceof UpstreamError || error instanceof RangeError) throw error;
+  // Our own errors (a refused seal, a corrupt log) pass through; the database's become LOG_UNAVAILABLE.
+  if (isVeriteeError(error) || error instanceof RangeError) throw error;
   throw new UpstreamError('LOG_UNAVAILABLE', 'the PostgreSQL log failed', { cause: error });
 }
 
@@ -176,6 +178,15 @@ export async function openPostgresLog(
         .query<{ jws: string }>('SELECT jws FROM veritee_receipts WHERE id = $1', [id])
         .catch(unavailable);
       return result.rows[0]?.jws;
+    },
+    async findReceipts(prefix) {
+      const result = await pool
+        .query<{ id: string; idx: string; jws: string }>(
+          'SELECT id, idx, jws FROM veritee_receipts WHERE starts_with(id, $1) ORDER BY idx',
+          [prefix],
+        )
+        .catch(unavailable);
+      return result.rows.map((row) => ({ id: row.id, index: Number(row.idx), receipt: row.jws }));
     },
     root: (treeSize) => compute((subtree) => subtree(0, treeSize)),
     inclusionProof: (index, treeSize) =>

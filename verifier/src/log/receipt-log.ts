@@ -32,6 +32,8 @@ export interface ReceiptLog {
   entry(index: number): Promise<Uint8Array | undefined>;
   /** The signed receipt (compact JWS) with this id. */
   receipt(id: string): Promise<string | undefined>;
+  /** Every stored statement whose id starts with `prefix`, in log order (policy changes use this). */
+  findReceipts(prefix: string): Promise<Array<{ id: string; index: number; receipt: string }>>;
   /** MTH of the first `size` leaves. */
   root(size: number): Promise<Uint8Array>;
   inclusionProof(index: number, size: number): Promise<Uint8Array[]>;

@@ -42,6 +42,10 @@ export function openSqliteLog(path: string): ReceiptLog {
   const selectReceipt = db.prepare<[string], { jws: string }>(
     'SELECT jws FROM receipts WHERE id = ?',
   );
+  const selectReceiptsByPrefix = db.prepare<
+    [string, string],
+    { id: string; idx: number; jws: string }
+  >('SELECT id, idx, jws FROM receipts WHERE id >= ? AND id < ? ORDER BY idx');
   const insertNode = db.prepare<[number, number, Uint8Array]>(
     'INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)',
   );
@@ -96,6 +100,13 @@ export function openSqliteLog(path: string): ReceiptLog {
       return Promise.resolve(row === undefined ? undefined : new Uint8Array(row.data));
     },
     receipt: (id) => Promise.resolve(selectReceipt.get(id)?.jws),
+    // Ids are ASCII: every id with the prefix sorts between it and the prefix followed by U+FFFF.
+    findReceipts: (prefix) =>
+      Promise.resolve(
+        selectReceiptsByPrefix
+          .all(prefix, `${prefix}\uffff`)
+          .map((row) => ({ id: row.id, index: row.idx, receipt: row.jws })),
+      ),
     // Errors (a corrupt log) reject the promise rather than throw.
     root: (treeSize) => settle(() => subtree(0, treeSize)),
     inclusionProof: (index, treeSize) => settle(() => inclusionProofFrom(subtree, index, treeSize)),

@@ -34,6 +34,15 @@ export interface ReceiptServiceOptions {
   readonly signer: Signer;
   readonly issuer: string;
   readonly policy: () => PolicyRef;
+  /**
+   * Whether reference values allow vouching for this model under this measurement
+   * (SNP) or PCR0 (Nitro). Default: any model.
+   */
+  readonly allowsModel?: (
+    tee: 'sev-snp' | 'nitro',
+    measurement: string,
+    modelHash: string,
+  ) => boolean;
   /** Where evidence is appraised: inline or in a worker pool. */
   readonly appraiser: Appraiser;
   readonly clock: () => Date;
@@ -135,13 +144,20 @@ export function createReceiptService(options: ReceiptServiceOptions) {
       const { id, version } = options.policy();
       const measurement =
         verdictText(verdict, verdict.format === 'sev-snp' ? 'measurement' : 'pcr0') ?? '';
+      const format = verdict.format === 'nitro' ? 'nitro' : 'sev-snp';
+      if (options.allowsModel?.(format, measurement, toHex(binding.modelHash)) === false)
+        throw new ReceiptRefused(
+          'RECEIPT_MODEL_NOT_REGISTERED',
+          'no reference value ties this model to this measurement',
+          ['RECEIPT_MODEL_NOT_REGISTERED'],
+        );
       const entry: ReceiptEntry = {
         typ: RECEIPT_TYPE,
         iss: options.issuer,
         iat: Math.floor(options.clock().getTime() / 1000),
         jti: randomUUID(),
         tee: {
-          format: verdict.format === 'nitro' ? 'nitro' : 'sev-snp',
+          format,
           measurement,
           simulated: verdict.simulated,
         },

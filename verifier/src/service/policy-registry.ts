@@ -1,0 +1,215 @@
+/**
+ * The verifier's policy: a base policy from its file, plus reference values
+ * that operators register and retire through the admin API. Every change is a
+ * new policy version, signed and appended to the log (`veritee.policy-change/v1`),
+ * and the log is the source of truth: the registry is rebuilt by replaying the
+ * changes it holds, so replicas sharing a PostgreSQL log agree on every version.
+ */
+import {
+  applyReferenceValues,
+  POLICY_CHANGE_TYPE,
+  policyChangeEntryBytes,
+  policyChangeLeafHash,
+  RequestError,
+  UpstreamError,
+  type NitroPcrSet,
+  type PolicyChangeClaims,
+  type PolicyChangeEntry,
+  type ReferenceSet,
+  type ReferenceValue,
+} from '@veritee/attestations';
+import type { ReceiptLog } from '../log/receipt-log.js';
+import type { Signer } from '../signing/signer.js';
+import type { PolicyRef } from './receipts.js';
+
+const ANY_MODEL = '*';
+
+interface State {
+  readonly version: number;
+  readonly snp?: Map<string, Set<string>>;
+  readonly nitro?: Map<string, { pcrs: NitroPcrSet; models: Set<string> }>;
+  readonly history: readonly { claims: PolicyChangeClaims; statement: string }[];
+}
+
+const pcrKey = (pcrs: NitroPcrSet) =>
+  JSON.stringify([pcrs.pcr0, pcrs.pcr1 ?? null, pcrs.pcr2 ?? null, pcrs.pcr8 ?? null]);
+
+function payloadOf(jws: string): PolicyChangeClaims {
+  const [, payload] = jws.split('.');
+  try {
+    return JSON.parse(
+      Buffer.from(payload ?? '', 'base64url').toString('utf8'),
+    ) as PolicyChangeClaims;
+  } catch (error) {
+    throw new UpstreamError('LOG_CORRUPT', 'a policy change in the log is not a JWS', {
+      cause: error,
+    });
+  }
+}
+
+/** Applies one change; refuses to retire what is not registered. */
+function apply(state: State, claims: PolicyChangeClaims, statement: string): State {
+  const { reference, action } = claims;
+  const model = reference.modelHash ?? ANY_MODEL;
+  const snp = reference.tee === 'sev-snp' ? new Map(state.snp ?? []) : state.snp;
+  const nitro = reference.tee === 'nitro' ? new Map(state.nitro ?? []) : state.nitro;
+  if (reference.tee === 'sev-snp' && snp !== undefined) {
+    const models = new Set(snp.get(reference.measurement) ?? []);
+    // Retiring without a model retires the value for every model.
+    if (action === 'register') models.add(model);
+    else if (reference.modelHash === undefined) models.clear();
+    else models.delete(model);
+    if (models.size === 0) snp.delete(reference.measurement);
+    else snp.set(reference.measurement, models);
+  }
+  if (reference.tee === 'nitro' && nitro !== undefined) {
+    const key = pcrKey(reference.pcrs);
+    const models = new Set(nitro.get(key)?.models ?? []);
+    if (action === 'register') models.add(model);
+    else if (reference.modelHash === undefined) models.clear();
+    else models.delete(model);
+    if (models.size === 0) nitro.delete(key);
+    else nitro.set(key, { pcrs: reference.pcrs, models });
+  }
+  return {
+    version: claims.policy.version,
+    ...(snp === undefined ? {} : { snp }),
+    ...(nitro === undefined ? {} : { nitro }),
+    history: [...state.history, { claims, statement }],
+  };
+}
+
+function isRegistered(state: State, reference: ReferenceValue): boolean {
+  const models =
+    reference.tee === 'sev-snp'
+      ? state.snp?.get(reference.measurement)
+      : state.nitro?.get(pcrKey(reference.pcrs))?.models;
+  if (models === undefined) return false;
+  return reference.modelHash === undefined ? models.size > 0 : models.has(reference.modelHash);
+}
+
+export interface PolicyRegistryOptions {
+  /** The policy from its file: its id, its version (the first), and its rules. */
+  readonly base: PolicyRef;
+  readonly log: ReceiptLog;
+  readonly signer: Signer;
+  readonly issuer: string;
+  readonly clock: () => Date;
+}
+
+export function createPolicyRegistry(options: PolicyRegistryOptions) {
+  const { base } = options;
+  const prefix = `policy-${base.id}-`;
+  const initial = (): State => ({
+    version: base.version,
+    // The base file's own lists are registered values that no model is tied to.
+    ...(base.policy.snp?.measurements === undefined
+      ? {}
+      : {
+          snp: new Map(
+            base.policy.snp.measurements.map((m) => [m.toLowerCase(), new Set([ANY_MODEL])]),
+          ),
+        }),
+    ...(base.policy.nitro?.pcrs === undefined
+      ? {}
+      : {
+          nitro: new Map(
+            base.policy.nitro.pcrs.map((pcrs) => [
+              pcrKey(pcrs),
+              { pcrs, models: new Set([ANY_MODEL]) },
+            ]),
+          ),
+        }),
+    history: [],
+  });
+  let state = initial();
+  let current: PolicyRef = base;
+
+  const derive = (next: State): PolicyRef => ({
+    id: base.id,
+    version: next.version,
+    policy: applyReferenceValues(base.policy, {
+      ...(next.snp === undefined ? {} : { snp: next.snp }),
+      ...(next.nitro === undefined ? {} : { nitro: next.nitro }),
+    } satisfies ReferenceSet),
+  });
+
+  /** Rebuilds the state from every change in the log. */
+  async function refresh(): Promise<void> {
+    let next = initial();
+    for (const { receipt } of await options.log.findReceipts(prefix))
+      next = apply(next, payloadOf(receipt), receipt);
+    state = next;
+    current = derive(next);
+  }
+
+  return {
+    refresh,
+
+    /** The policy in force now. */
+    current: (): PolicyRef => current,
+
+    /**
+     * Whether a model may be vouched for under this measurement (SNP) or PCR0 (Nitro):
+     * yes when no reference value ties models to it, or one ties this model (or any).
+     */
+    allowsModel(tee: 'sev-snp' | 'nitro', measurement: string, modelHash: string): boolean {
+      const entries =
+        tee === 'sev-snp'
+          ? [state.snp?.get(measurement)]
+          : [...(state.nitro?.values() ?? [])]
+              .filter((entry) => entry.pcrs.pcr0 === measurement)
+              .map((entry) => entry.models);
+      const tied = entries.filter((models) => models !== undefined);
+      if (tied.length === 0) return true;
+      return tied.some((models) => models.has(ANY_MODEL) || models.has(modelHash));
+    },
+
+    /** Every change, oldest first, with its signed statement. */
+    history: () => state.history,
+
+    /**
+     * Registers or retires a reference value: a new policy version, durable in
+     * the log before this resolves.
+     * @throws RequestError 409 POLICY_REFERENCE_UNKNOWN when retiring what is not registered
+     */
+    async change(
+      action: 'register' | 'retire',
+      reference: ReferenceValue,
+      note: string | undefined,
+    ): Promise<{ version: number; index: number; statement: string }> {
+      let statement = '';
+      let version = 0;
+      const [written] = await options.log.append(1, async (first) => {
+        // Under the log's append lock: every earlier change is committed and replayed here.
+        await refresh();
+        if (action === 'retire' && !isRegistered(state, reference))
+          throw new RequestError(
+            409,
+            'POLICY_REFERENCE_UNKNOWN',
+            'no such reference value is registered',
+          );
+        version = current.version + 1;
+        const entry: PolicyChangeEntry = {
+          typ: POLICY_CHANGE_TYPE,
+          iss: options.issuer,
+          iat: Math.floor(options.clock().getTime() / 1000),
+          jti: `${prefix}${version}`,
+          policy: { id: base.id, version },
+          action,
+          reference,
+          ...(note === undefined ? {} : { note }),
+        };
+        statement = await options.signer.sign(
+          { ...entry, log: { index: first, leaf_hash: policyChangeLeafHash(entry) } },
+          POLICY_CHANGE_TYPE,
+        );
+        return [{ entry: policyChangeEntryBytes(entry), id: entry.jti, receipt: statement }];
+      });
+      await refresh();
+      return { version, index: written?.index ?? -1, statement };
+    },
+  };
+}
+
+export type PolicyRegistry = ReturnType<typeof createPolicyRegistry>;
