@@ -8,6 +8,7 @@ import { runVerify, VERIFY_USAGE } from './commands/verify.js';
 import { runSim, SIM_USAGE } from './commands/sim.js';
 import { runReceipt, RECEIPT_USAGE } from './commands/receipt.js';
 import { runInfer, INFER_USAGE } from './commands/infer.js';
+import { runOperator, OPERATOR_USAGE } from './commands/operator.js';
 import { bundledModelHash } from '@veritee/enclave';
 import { loadDevPki, veriteeHome } from '@veritee/enclave/dev-pki';
 import { UsageError } from './usage-error.js';
@@ -19,6 +20,7 @@ Commands:
   sim snp|nitro --out F    write simulated evidence signed by this machine's dev PKI
   receipt verify <file>    verify a receipt's signature and its inclusion in the log
   infer "prompt"           send a private prompt through a host; print the checked answer
+  operator register|retire approve or withdraw enclave images with the verifier
 
 Run \`veritee <command> --help\` for a command's options.
 `;
@@ -50,6 +52,8 @@ async function main(argv: readonly string[]): Promise<number> {
         },
         write,
       );
+    case 'operator':
+      return runOperator(rest, { env: process.env }, write);
     case 'verify':
       return runVerify(
         rest,
@@ -71,7 +75,9 @@ async function main(argv: readonly string[]): Promise<number> {
     case undefined:
     case 'help':
     case '--help':
-      write(`${USAGE}\n${VERIFY_USAGE}\n${SIM_USAGE}\n${RECEIPT_USAGE}\n${INFER_USAGE}`);
+      write(
+        `${USAGE}\n${VERIFY_USAGE}\n${SIM_USAGE}\n${RECEIPT_USAGE}\n${INFER_USAGE}\n${OPERATOR_USAGE}`,
+      );
       return command === undefined ? 2 : 0;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 32))}`);

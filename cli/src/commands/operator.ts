@@ -1,0 +1,192 @@
+/**
+ * `veritee operator register|retire`: an operator approves (or withdraws) the
+ * images the verifier accepts, through its admin API. Each change becomes a new
+ * policy version recorded in the verifier's log.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  ConfigError,
+  modelHash,
+  parseReferenceValue,
+  sha256,
+  toHex,
+  UpstreamError,
+  type ReferenceValue,
+} from '@veritee/attestations';
+import { UsageError } from '../usage-error.js';
+
+export const OPERATOR_USAGE = `Usage: veritee operator register|retire [options]
+
+Registers (or retires) reference values with the verifier's admin API: each
+change is a new policy version, recorded in the verifier's log.
+
+What:
+  --measurement <hex>     an SEV-SNP launch measurement (48 bytes); repeat for several
+  --pcrs <file>           Nitro PCRs: the JSON \`nitro-cli build-enclave\` prints
+                          ({"Measurements": {"PCR0": ..., "PCR1": ..., "PCR2": ...}})
+For which model (optional; unset: any model):
+  --model-hash <hex>      the model hash (veritee.model/v1)
+  --model <file> --model-config <file>   ... or the model and its config, hashed here
+Where:
+  --verifier <url>        default $VERITEE_VERIFIER_URL or http://127.0.0.1:7003
+  --token-file <file>     the admin token (default $VERITEE_ADMIN_TOKEN)
+  --note <text>           recorded with the change (at most 200 characters)
+  --json                  one JSON line per change
+`;
+
+export interface OperatorDeps {
+  readonly env: NodeJS.ProcessEnv;
+  readonly fetch?: typeof fetch;
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read the ${what} file ${JSON.stringify(path)}`);
+  }
+}
+
+/** The PCRs of `nitro-cli build-enclave` or `describe-eif` output, lower-cased. */
+export function pcrsFromNitroCli(text: string): Record<string, string> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError('the --pcrs file is not JSON');
+  }
+  const measurements = (json as { Measurements?: Record<string, unknown> }).Measurements ?? json;
+  const pcrs: Record<string, string> = {};
+  for (const index of [0, 1, 2, 8]) {
+    const value = (measurements as Record<string, unknown>)[`PCR${index}`];
+    if (typeof value === 'string') pcrs[`pcr${index}`] = value.toLowerCase();
+  }
+  if (pcrs['pcr0'] === undefined) throw new UsageError('the --pcrs file names no PCR0');
+  return pcrs;
+}
+
+export async function runOperator(
+  argv: readonly string[],
+  deps: OperatorDeps,
+  write: (text: string) => void,
+): Promise<number> {
+  const [action, ...rest] = argv;
+  if (action !== 'register' && action !== 'retire') {
+    write(OPERATOR_USAGE);
+    return action === '--help' || action === 'help' ? 0 : 2;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: false,
+    options: {
+      measurement: { type: 'string', multiple: true },
+      pcrs: { type: 'string' },
+      'model-hash': { type: 'string' },
+      model: { type: 'string' },
+      'model-config': { type: 'string' },
+      verifier: { type: 'string' },
+      'token-file': { type: 'string' },
+      note: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  void positionals;
+  const measurements = values.measurement ?? [];
+  if (measurements.length > 0 === (values.pcrs !== undefined))
+    throw new UsageError('give --measurement (one or more) or --pcrs, not both');
+
+  let model: string | undefined = values['model-hash']?.toLowerCase();
+  if (values.model !== undefined || values['model-config'] !== undefined) {
+    if (model !== undefined) throw new UsageError('give --model-hash or --model, not both');
+    if (values.model === undefined || values['model-config'] === undefined)
+      throw new UsageError('--model needs --model-config: the model hash covers both');
+    const [bytes, config] = await Promise.all([
+      readFile(values.model).catch(() => {
+        throw new UsageError(`cannot read the model file ${JSON.stringify(values.model)}`);
+      }),
+      readFile(values['model-config']).catch(() => {
+        throw new UsageError(
+          `cannot read the model config ${JSON.stringify(values['model-config'])}`,
+        );
+      }),
+    ]);
+    model = toHex(modelHash(sha256(bytes), sha256(config)));
+  }
+  const forModel = model === undefined ? {} : { modelHash: model };
+  // Checked here as the verifier will: a typo is caught before anything is sent.
+  const references: ReferenceValue[] =
+    values.pcrs === undefined
+      ? measurements.map((measurement) =>
+          parseReferenceValue({
+            tee: 'sev-snp',
+            measurement: measurement.toLowerCase(),
+            ...forModel,
+          }),
+        )
+      : [
+          parseReferenceValue({
+            tee: 'nitro',
+            pcrs: pcrsFromNitroCli(await readText(values.pcrs, '--pcrs')),
+            ...forModel,
+          }),
+        ];
+
+  const token =
+    values['token-file'] === undefined
+      ? deps.env['VERITEE_ADMIN_TOKEN']
+      : (await readText(values['token-file'], 'token')).trim();
+  if (token === undefined || token === '')
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'the admin token is missing: set VERITEE_ADMIN_TOKEN or --token-file',
+    );
+  const verifier = (
+    values.verifier ??
+    deps.env['VERITEE_VERIFIER_URL'] ??
+    'http://127.0.0.1:7003'
+  ).replace(/\/+$/, '');
+  const send = deps.fetch ?? fetch;
+
+  for (const reference of references) {
+    let response: Response;
+    try {
+      response = await send(`${verifier}/v1/admin/reference-values`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          action,
+          reference,
+          ...(values.note === undefined ? {} : { note: values.note }),
+        }),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      throw new UpstreamError('VERIFIER_UNAVAILABLE', `cannot reach ${verifier}`, { cause: error });
+    }
+    const body = (await response.json().catch(() => ({}))) as {
+      version?: number;
+      log?: { index?: number };
+      code?: string;
+      detail?: string;
+    };
+    const what =
+      reference.tee === 'sev-snp'
+        ? `sev-snp measurement ${reference.measurement}`
+        : `nitro PCR0 ${reference.pcrs.pcr0 ?? ''}`;
+    if (response.status !== 201) {
+      write(
+        values.json
+          ? `${JSON.stringify({ ok: false, action, reference, code: body.code ?? 'UNKNOWN' })}\n`
+          : `FAILED   ${action} ${what}: ${body.code ?? response.status} ${body.detail ?? ''}\n`,
+      );
+      return 1;
+    }
+    write(
+      values.json
+        ? `${JSON.stringify({ ok: true, action, reference, version: body.version, logIndex: body.log?.index })}\n`
+        : `${action === 'register' ? 'registered' : 'retired'} ${what}${model === undefined ? '' : ` for model ${model}`}: policy version ${body.version} (log index ${body.log?.index})\n`,
+    );
+  }
+  return 0;
+}
