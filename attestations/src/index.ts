@@ -61,3 +61,4 @@ export * from './result/attestation-result.js';
 export { createEnvelopedData, openEnvelopedData } from './seal/cms.js';
 export * from './receipt/policy-change.js';
 export { type ReferenceSet } from './policy/reference-values.js';
+export * from './seal/sealed-model.js';

@@ -19,11 +19,16 @@ const PREFIX = 'kms:recipientattestation:';
 
 function actionMatches(pattern: unknown, action: string): boolean {
   const patterns = Array.isArray(pattern) ? pattern : [pattern];
-  return patterns.some(
-    (value) =>
-      typeof value === 'string' &&
-      (value === '*' || value === 'kms:*' || value.toLowerCase() === action.toLowerCase()),
-  );
+  // IAM action patterns: case-insensitive, `*` matching any run of characters.
+  const matches = (value: string) =>
+    new RegExp(
+      `^${value
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      'i',
+    ).test(action);
+  return patterns.some((value) => typeof value === 'string' && matches(value));
 }
 
 /**
