@@ -62,3 +62,4 @@ export { createEnvelopedData, openEnvelopedData } from './seal/cms.js';
 export * from './receipt/policy-change.js';
 export { type ReferenceSet } from './policy/reference-values.js';
 export * from './seal/sealed-model.js';
+export * from './seal/key-release.js';

@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
   CHECKPOINT_TYPE,
+  fromHex,
   isVeriteeError,
   parseBinding,
   parseInclusion,
@@ -18,8 +19,11 @@ import type { Signer } from './signing/signer.js';
 import { ReceiptRefused, type ReceiptService } from './service/receipts.js';
 import type { AttestationResults } from './service/attestation-results.js';
 import type { PolicyRegistry } from './service/policy-registry.js';
+import type { KeyBroker } from './service/key-broker.js';
 
 export interface AppDeps {
+  /** The SEV-SNP key broker; unset: POST /v1/keys/release is off. */
+  readonly broker?: KeyBroker | undefined;
   /** Reference values and policy versions; unset: the policy is fixed and there is no admin API. */
   readonly registry?: PolicyRegistry | undefined;
   /** The admin API's bearer token; unset: the admin API is off. */
@@ -187,6 +191,32 @@ export function createApp(deps: AppDeps) {
       version: changed.version,
       log: { index: changed.index },
       statement: changed.statement,
+    });
+  });
+
+  app.post('/v1/keys/release', async (request: Request, response: Response) => {
+    if (deps.broker === undefined)
+      throw new RequestError(
+        404,
+        'REQUEST_NOT_FOUND',
+        'this verifier releases no keys (set VERITEE_KEY_BROKER=1)',
+      );
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const hex = (name: string) => {
+      const value = body[name];
+      if (typeof value !== 'string' || !/^(?:[0-9a-f]{2}){1,64}$/.test(value))
+        throw new RequestError(400, 'REQUEST_FIELD_INVALID', `${name} must be lower-case hex`);
+      return fromHex(value) ?? new Uint8Array(0);
+    };
+    const released = await deps.broker.release(base64Field(body['evidence'], 'evidence'), {
+      enclaveKey: hex('enclaveKey'),
+      nonce: hex('nonce'),
+      encryptedKey: base64Field(body['encryptedKey'], 'encryptedKey'),
+    });
+    response.json({
+      sealedKey: Buffer.from(released.sealedKey).toString('base64'),
+      log: { index: released.index },
+      statement: released.statement,
     });
   });
 

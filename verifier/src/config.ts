@@ -36,6 +36,10 @@ export interface VerifierConfig {
   readonly adminToken?: string;
   /** VERITEE_POLICY_REFRESH_S: how often replicas re-read policy changes from the log. Default 5. */
   readonly policyRefreshSeconds: number;
+  /** VERITEE_KMS_ENDPOINT: another KMS endpoint (a local one) for signing and the key broker. */
+  readonly kmsEndpoint?: string;
+  /** VERITEE_KEY_BROKER: 1 to release KMS-wrapped data keys to SEV-SNP evidence that passes policy. Default 0. */
+  readonly keyBroker: boolean;
   /** VERITEE_ISSUER: the `iss` of receipts. Default http://host:port. */
   readonly issuer: string;
   /** VERITEE_POLICY: a policy JSON file. Default the built-in policy. */
@@ -56,6 +60,7 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_KMS_RETIRED_KEY_IDS',
   'VERITEE_KMS_ENDPOINT',
   'VERITEE_ADMIN_TOKEN',
+  'VERITEE_KEY_BROKER',
   'VERITEE_POLICY_REFRESH_S',
   'VERITEE_ISSUER',
   'VERITEE_POLICY',
@@ -96,10 +101,15 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   const adminToken = env['VERITEE_ADMIN_TOKEN'];
   if (adminToken !== undefined && adminToken !== '' && adminToken.length < 32)
     throw new ConfigError('CONFIG_INVALID', 'VERITEE_ADMIN_TOKEN must be at least 32 characters');
+  const broker = env['VERITEE_KEY_BROKER'] ?? '0';
+  if (broker !== '0' && broker !== '1')
+    throw new ConfigError('CONFIG_INVALID', 'VERITEE_KEY_BROKER must be 0 or 1');
   return {
     host,
     port,
     dataDir,
+    keyBroker: broker === '1',
+    ...(kmsEndpoint === undefined || kmsEndpoint === '' ? {} : { kmsEndpoint }),
     ...(adminToken === undefined || adminToken === '' ? {} : { adminToken }),
     policyRefreshSeconds: integerSetting(env, 'VERITEE_POLICY_REFRESH_S', 5, 1, 3600),
     ...(kmsKeyId === undefined || kmsKeyId === ''

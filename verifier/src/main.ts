@@ -12,6 +12,7 @@ import { openPostgresLog } from './log/postgres-log.js';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { openLocalSigner } from './signing/local-signer.js';
 import { openKmsSigner } from './signing/kms-signer.js';
+import { kmsUnwrap } from './service/kms-unwrap.js';
 import { createPooledAppraiser } from './service/appraiser.js';
 import { createVerifier } from './verifier.js';
 
@@ -36,13 +37,17 @@ async function main(): Promise<void> {
     config.database.kind === 'sqlite'
       ? openSqliteLog(config.database.path)
       : await openPostgresLog(config.database.url);
+  // One KMS client serves signing and the key broker; its region and credentials come from the SDK's chain.
+  const kmsEndpoint = config.kmsEndpoint;
+  const kmsClient =
+    config.kms !== undefined || config.keyBroker
+      ? new KMSClient(kmsEndpoint === undefined ? {} : { endpoint: kmsEndpoint })
+      : undefined;
   const signer =
     config.kms === undefined
       ? await openLocalSigner(join(config.dataDir, 'keys'), clock)
       : await openKmsSigner({
-          client: new KMSClient(
-            config.kms.endpoint === undefined ? {} : { endpoint: config.kms.endpoint },
-          ),
+          client: kmsClient ?? new KMSClient({}),
           keyId: config.kms.keyId,
           retiredKeyIds: config.kms.retiredKeyIds,
         });
@@ -59,6 +64,7 @@ async function main(): Promise<void> {
     issuer: config.issuer,
     basePolicy: config.policy,
     adminToken: config.adminToken,
+    unwrap: config.keyBroker && kmsClient !== undefined ? kmsUnwrap(kmsClient) : undefined,
     clock,
   });
   // Replicas sharing a PostgreSQL log learn of each other's policy changes from it.
@@ -80,6 +86,7 @@ async function main(): Promise<void> {
       `  policy     ${registry.current().id} v${registry.current().version}${config.adminToken === undefined ? '' : ' (admin API on: POST /v1/admin/reference-values)'}`,
       `  workers    ${config.workers} appraisal threads`,
       `  signing    ${signer.description}`,
+      `  keys       ${config.keyBroker ? 'key broker on: POST /v1/keys/release' : 'no key release'}`,
       `  simulated  ${config.allowSimulated ? `accepted (dev roots from ${config.devPkiPath}), marked in receipts` : 'refused'}`,
       `  JWKS       ${base}/.well-known/jwks.json`,
       '',

@@ -10,6 +10,7 @@ import type { Appraiser } from './service/appraiser.js';
 import { createAttestationResults } from './service/attestation-results.js';
 import { createPolicyRegistry } from './service/policy-registry.js';
 import { createReceiptService } from './service/receipts.js';
+import { createKeyBroker } from './service/key-broker.js';
 import type { Signer } from './signing/signer.js';
 
 export interface VerifierDeps {
@@ -21,6 +22,8 @@ export interface VerifierDeps {
   readonly basePolicy: { readonly id: string; readonly version: number; readonly policy: Policy };
   /** The admin API's bearer token; unset: no admin API. */
   readonly adminToken?: string | undefined;
+  /** Unwraps data keys with KMS; set, the verifier is also the SEV-SNP key broker. */
+  readonly unwrap?: ((encryptedKey: Uint8Array) => Promise<Uint8Array>) | undefined;
   readonly clock: () => Date;
 }
 
@@ -45,7 +48,20 @@ export async function createVerifier(deps: VerifierDeps) {
     issuer,
     clock,
   });
+  const broker =
+    deps.unwrap === undefined
+      ? undefined
+      : createKeyBroker({
+          appraise: receipts.appraise,
+          policy: () => registry.current(),
+          unwrap: deps.unwrap,
+          log,
+          signer,
+          issuer,
+          clock,
+        });
   const app = createApp({
+    broker,
     receipts,
     results,
     registry,

@@ -19,9 +19,9 @@ import {
   verifyConsistency,
   type CheckpointClaims,
 } from '@veritee/attestations';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { DEV_PKI_PATH, simulator, randomBinding } from '../../attestations/test/sim-fixture.js';
-import { startLocalKms } from '../../infra/src/kms/local-kms.js';
+import { localKmsClient, startLocalKms } from '../../infra/src/kms/local-kms.js';
 import { createTestDatabase, POSTGRES_SKIP } from './postgres.js';
 
 const main = resolve(fileURLToPath(import.meta.url), '../../src/main.ts');
@@ -161,11 +161,7 @@ describe('verifier process', () => {
 
   it('signs receipts with an AWS KMS key when VERITEE_KMS_KEY_ID names one', async () => {
     const kms = await startLocalKms({ trust: defaultTrustStore() });
-    const client = new KMSClient({
-      endpoint: kms.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const client = localKmsClient(kms.endpoint);
     const keyId = (
       await client.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }))
     ).KeyMetadata!.KeyId!;

@@ -40,7 +40,8 @@ export interface BatchInclusion {
 
 const SHA256_SIZE = 32;
 
-function lengthPrefixed(parts: readonly Uint8Array[]): Uint8Array {
+/** Each part as a 4-byte big-endian length and its bytes: the canonical encoding of every digest here. */
+export function lengthPrefixed(parts: readonly Uint8Array[]): Uint8Array {
   const total = parts.reduce((sum, part) => sum + 4 + part.byteLength, 0);
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);

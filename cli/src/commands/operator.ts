@@ -3,7 +3,9 @@
  * images the verifier accepts, through its admin API. Each change becomes a new
  * policy version recorded in the verifier's log.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { sealModelWithKms } from '@veritee/infra';
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
@@ -17,6 +19,12 @@ import {
 import { UsageError } from '../usage-error.js';
 
 export const OPERATOR_USAGE = `Usage: veritee operator register|retire [options]
+       veritee operator seal-model --kms-key-id <key> --model <file> --out <file>
+
+seal-model encrypts model weights under a fresh AWS KMS data key
+(veritee.sealed-model/v1); only an enclave the key policy admits can have the
+key released (AWS credentials and region: the SDK's usual chain;
+--kms-endpoint or $VERITEE_KMS_ENDPOINT for another endpoint).
 
 Registers (or retires) reference values with the verifier's admin API: each
 change is a new policy version, recorded in the verifier's log.
@@ -72,6 +80,7 @@ export async function runOperator(
   write: (text: string) => void,
 ): Promise<number> {
   const [action, ...rest] = argv;
+  if (action === 'seal-model') return runSealModel(rest, deps, write);
   if (action !== 'register' && action !== 'retire') {
     write(OPERATOR_USAGE);
     return action === '--help' || action === 'help' ? 0 : 2;
@@ -189,4 +198,38 @@ export async function runOperator(
     );
   }
   return 0;
+}
+
+async function runSealModel(
+  argv: readonly string[],
+  deps: OperatorDeps,
+  write: (text: string) => void,
+): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'kms-key-id': { type: 'string' },
+      model: { type: 'string' },
+      out: { type: 'string' },
+      'kms-endpoint': { type: 'string' },
+    },
+  });
+  const keyId = values['kms-key-id'];
+  if (keyId === undefined || values.model === undefined || values.out === undefined)
+    throw new UsageError('seal-model needs --kms-key-id, --model and --out');
+  const model = await readFile(values.model).catch(() => {
+    throw new UsageError(`cannot read the model file ${JSON.stringify(values.model)}`);
+  });
+  const endpoint = values['kms-endpoint'] ?? deps.env['VERITEE_KMS_ENDPOINT'];
+  const kms = new KMSClient(endpoint === undefined ? {} : { endpoint });
+  try {
+    const sealed = await sealModelWithKms({ kms, keyId, model });
+    await writeFile(values.out, sealed, { mode: 0o644 });
+    write(
+      `sealed ${values.model} (${model.byteLength} bytes, sha256 ${toHex(sha256(model))}) under KMS key ${keyId} -> ${values.out}\n`,
+    );
+    return 0;
+  } finally {
+    kms.destroy();
+  }
 }

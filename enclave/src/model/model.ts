@@ -33,6 +33,8 @@ export interface LoadModelOptions {
   readonly expectedSha256: string;
   /** onnxruntime intra-op threads. Default 1: requests run side by side instead. */
   readonly threads?: number;
+  /** The weights already in memory (opened from a sealed model): `modelPath` is then not read. */
+  readonly modelBytes?: Uint8Array;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   let configBytes: Uint8Array;
   try {
     [bytes, configBytes] = await Promise.all([
-      readFile(options.modelPath),
+      options.modelBytes ?? readFile(options.modelPath),
       readFile(options.configPath),
     ]);
   } catch (error) {

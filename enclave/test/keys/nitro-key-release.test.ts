@@ -6,7 +6,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateKeyCommand, DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DecryptCommand } from '@aws-sdk/client-kms';
 import {
   ChainError,
   defaultTrustStore,
@@ -17,6 +18,7 @@ import {
 import { simulatedPcr } from '@veritee/attestations/sim';
 import { simulator, trustWithDev } from '../../../attestations/test/sim-fixture.js';
 import {
+  localKmsClient,
   nitroKeyPolicy,
   sealModelWithKms,
   startLocalKms,
@@ -34,12 +36,6 @@ describe('releaseDataKeyWithNitro', () => {
   let client: KMSClient;
   let keyId: string;
   let sealed: ReturnType<typeof parseSealedModel>;
-  const clientFor = (endpoint: string) =>
-    new KMSClient({
-      endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
   const tee = (options: { pcrs?: Record<number, Uint8Array>; clock?: () => Date } = {}) =>
     createSimulatedTee({
       simulator,
@@ -53,7 +49,7 @@ describe('releaseDataKeyWithNitro', () => {
   before(async () => {
     kms = await startLocalKms({ trust: trustWithDev, allowSimulated: true });
     strictKms = await startLocalKms({ trust: defaultTrustStore() });
-    client = clientFor(kms.endpoint);
+    client = localKmsClient(kms.endpoint);
     const policy = nitroKeyPolicy({
       accountId: '111122223333',
       enclaveRoleArn: 'arn:aws:iam::111122223333:role/enclave-host',
@@ -117,7 +113,7 @@ describe('releaseDataKeyWithNitro', () => {
   });
 
   it('refuses a simulated enclave where KMS trusts only the real AWS root', async () => {
-    const strict = clientFor(strictKms.endpoint);
+    const strict = localKmsClient(strictKms.endpoint);
     const strictKey = (await strict.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
     const strictSealed = parseSealedModel(
       await sealModelWithKms({ kms: strict, keyId: strictKey, model: WEIGHTS }),

@@ -20,6 +20,7 @@ import {
   randomUUID,
   type KeyObject,
 } from 'node:crypto';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseNitroDocument, toHex, verifyNitro, type TrustStore } from '@veritee/attestations';
@@ -335,4 +336,13 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
         server.close(() => resolve());
       }),
   };
+}
+
+/** An SDK client for a local endpoint: any region and credentials do, since it checks no signatures. */
+export function localKmsClient(endpoint: string): KMSClient {
+  return new KMSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
 import { ConfigError, UpstreamError, defaultTrustStore } from '@veritee/attestations';
-import { startLocalKms, type LocalKms } from '../../../infra/src/kms/local-kms.js';
+import { localKmsClient, startLocalKms, type LocalKms } from '../../../infra/src/kms/local-kms.js';
 import { derToJoseSignature, openKmsSigner } from '../../src/signing/kms-signer.js';
 
 describe('openKmsSigner', () => {
@@ -25,11 +25,7 @@ describe('openKmsSigner', () => {
 
   before(async () => {
     kms = await startLocalKms({ trust: defaultTrustStore() });
-    client = new KMSClient({
-      endpoint: kms.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    client = localKmsClient(kms.endpoint);
   });
   after(async () => {
     client.destroy();

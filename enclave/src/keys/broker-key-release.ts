@@ -1,0 +1,72 @@
+/**
+ * Key release on SEV-SNP through the verifier's key broker: the enclave makes
+ * a fresh X25519 key pair and nonce, quotes a digest binding them to the
+ * wrapped data key it asks for (`veritee.key-release/v1`), and opens the data
+ * key the broker seals to that key. The private key never leaves this process.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  ChainError,
+  generateEnclaveKeyPair,
+  keyReleaseDigest,
+  openReleasedKey,
+  toHex,
+  UpstreamError,
+} from '@veritee/attestations';
+import type { TeeProvider } from '../tee/provider.js';
+
+/**
+ * @throws ChainError KEY_RELEASE_DENIED when the broker refuses, KEY_RELEASE_OPEN_FAILED
+ * @throws UpstreamError KEY_BROKER_UNAVAILABLE
+ */
+export async function releaseDataKeyWithBroker(options: {
+  /** The verifier's base URL. */
+  readonly broker: string;
+  readonly tee: TeeProvider;
+  /** The data key as KMS encrypted it (CiphertextBlob). */
+  readonly encryptedKey: Uint8Array;
+  readonly fetch?: typeof fetch;
+}): Promise<Uint8Array> {
+  const keyPair = generateEnclaveKeyPair();
+  const nonce = new Uint8Array(randomBytes(32));
+  const request = { enclaveKey: keyPair.publicKey, nonce, encryptedKey: options.encryptedKey };
+  const evidence = await options.tee.quote({
+    reportData: keyReleaseDigest(request),
+    nonce,
+    publicKey: keyPair.publicKey,
+  });
+  let response: Response;
+  try {
+    response = await (options.fetch ?? fetch)(
+      `${options.broker.replace(/\/+$/, '')}/v1/keys/release`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          evidence: Buffer.from(evidence).toString('base64'),
+          enclaveKey: toHex(keyPair.publicKey),
+          nonce: toHex(nonce),
+          encryptedKey: Buffer.from(options.encryptedKey).toString('base64'),
+        }),
+        signal: AbortSignal.timeout(30_000),
+      },
+    );
+  } catch (error) {
+    throw new UpstreamError('KEY_BROKER_UNAVAILABLE', 'the key broker could not be reached', {
+      cause: error,
+    });
+  }
+  const body = (await response.json().catch(() => ({}))) as {
+    sealedKey?: string;
+    code?: string;
+    codes?: string[];
+  };
+  if (response.status >= 400 && response.status < 500)
+    throw new ChainError(
+      'KEY_RELEASE_DENIED',
+      `the key broker refused: ${[...(body.codes ?? [body.code ?? String(response.status)])].join(', ').slice(0, 300)}`,
+    );
+  if (!response.ok || typeof body.sealedKey !== 'string')
+    throw new UpstreamError('KEY_BROKER_UNAVAILABLE', `the key broker answered ${response.status}`);
+  return openReleasedKey(keyPair, new Uint8Array(Buffer.from(body.sealedKey, 'base64')));
+}

@@ -1,0 +1,148 @@
+/**
+ * Key release on SEV-SNP through the verifier's key broker, over real HTTP,
+ * with the real AWS SDK against the local KMS endpoint: the key reaches only
+ * evidence that passes the policy in force, and every release is in the log.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { compactVerify, createLocalJWKSet } from 'jose';
+import {
+  ChainError,
+  defaultTrustStore,
+  openSealedModel,
+  parseSealedModel,
+  toHex,
+} from '@veritee/attestations';
+import { simulator, trustWithDev } from '../../../attestations/test/sim-fixture.js';
+import {
+  localKmsClient,
+  sealModelWithKms,
+  startLocalKms,
+  type LocalKms,
+} from '../../../infra/src/index.js';
+import type { ReceiptLog } from '../../../verifier/src/log/receipt-log.js';
+import { openSqliteLog } from '../../../verifier/src/log/sqlite-log.js';
+import { createInlineAppraiser } from '../../../verifier/src/service/appraiser.js';
+import { kmsUnwrap } from '../../../verifier/src/service/kms-unwrap.js';
+import type { PolicyRegistry } from '../../../verifier/src/service/policy-registry.js';
+import { openLocalSigner } from '../../../verifier/src/signing/local-signer.js';
+import type { Signer } from '../../../verifier/src/signing/signer.js';
+import { createVerifier } from '../../../verifier/src/verifier.js';
+import { releaseDataKeyWithBroker } from '../../src/keys/broker-key-release.js';
+import { createSimulatedTee } from '../../src/tee/simulated.js';
+import type { TeeProvider } from '../../src/tee/provider.js';
+
+const WEIGHTS = new TextEncoder().encode('weights for a confidential VM '.repeat(500));
+
+describe('releaseDataKeyWithBroker', () => {
+  let kms: LocalKms;
+  let client: KMSClient;
+  let dir: string;
+  let log: ReceiptLog;
+  let signer: Signer;
+  let registry: PolicyRegistry;
+  let server: Server;
+  let broker: string;
+  let sealed: ReturnType<typeof parseSealedModel>;
+  const tee = createSimulatedTee({ simulator, kind: 'sev-snp', clock: () => new Date() });
+  const custom = (quote: TeeProvider['quote']): TeeProvider => ({ ...tee, quote });
+  const denied = (error: unknown) =>
+    error instanceof ChainError && error.code === 'KEY_RELEASE_DENIED';
+  const releases = async () => (await log.findReceipts('release-')).length;
+
+  before(async () => {
+    kms = await startLocalKms({ trust: defaultTrustStore() });
+    client = localKmsClient(kms.endpoint);
+    const keyId = (await client.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+    sealed = parseSealedModel(await sealModelWithKms({ kms: client, keyId, model: WEIGHTS }));
+    dir = await mkdtemp(join(tmpdir(), 'veritee-broker-'));
+    log = openSqliteLog(join(dir, 'log.db'));
+    signer = await openLocalSigner(join(dir, 'keys'), () => new Date());
+    const verifier = await createVerifier({
+      log,
+      signer,
+      appraiser: createInlineAppraiser({ trust: trustWithDev, allowSimulated: true }),
+      issuer: 'https://verifier.test',
+      basePolicy: { id: 'prod', version: 1, policy: {} },
+      unwrap: kmsUnwrap(client),
+      clock: () => new Date(),
+    });
+    registry = verifier.registry;
+    server = verifier.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    broker = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await log.close();
+    client.destroy();
+    await kms.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('releases the data key to evidence that passes, and logs a signed statement of it', async () => {
+    const dataKey = await releaseDataKeyWithBroker({
+      broker,
+      tee,
+      encryptedKey: sealed.header.encryptedKey,
+    });
+    assert.deepEqual(openSealedModel(sealed, dataKey), WEIGHTS);
+    const [logged] = await log.findReceipts('release-');
+    assert.ok(logged !== undefined, 'the release is in the log');
+    const { payload, protectedHeader } = await compactVerify(
+      logged.receipt,
+      createLocalJWKSet(signer.jwks()),
+    );
+    assert.equal(protectedHeader.typ, 'veritee.key-release/v1');
+    const claims = JSON.parse(new TextDecoder().decode(payload)) as {
+      tee: { simulated: boolean };
+      log: { index: number };
+    };
+    assert.equal(claims.tee.simulated, true);
+    assert.equal(claims.log.index, logged.index);
+  });
+
+  it('refuses a debug guest, and logs nothing', async () => {
+    const before = await releases();
+    const debug = custom(
+      async ({ reportData }) =>
+        (await simulator.snp({ at: new Date(), reportData, debug: true })).evidence,
+    );
+    await assert.rejects(
+      releaseDataKeyWithBroker({ broker, tee: debug, encryptedKey: sealed.header.encryptedKey }),
+      (error: unknown) => denied(error) && /POLICY_DEBUG_ENABLED/.test((error as Error).message),
+    );
+    assert.equal(await releases(), before);
+  });
+
+  it('refuses evidence that does not bind the request', async () => {
+    const unbound = custom(
+      async () =>
+        (await simulator.snp({ at: new Date(), reportData: new Uint8Array(64) })).evidence,
+    );
+    await assert.rejects(
+      releaseDataKeyWithBroker({ broker, tee: unbound, encryptedKey: sealed.header.encryptedKey }),
+      denied,
+    );
+  });
+
+  it('refuses a measurement no longer approved', async () => {
+    await registry.change(
+      'register',
+      { tee: 'sev-snp', measurement: toHex(new Uint8Array(48).fill(7)) },
+      undefined,
+    );
+    await assert.rejects(
+      releaseDataKeyWithBroker({ broker, tee, encryptedKey: sealed.header.encryptedKey }),
+      (error: unknown) =>
+        denied(error) && /POLICY_MEASUREMENT_NOT_ALLOWED/.test((error as Error).message),
+    );
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * The key broker for SEV-SNP (KMS knows nothing of SNP): it releases a data
+ * key only to evidence that passes the policy in force and binds, in its report
+ * data, the X25519 key to seal to (`veritee.key-release/v1`). It unwraps the
+ * key with KMS, records the release in the log (durably, before answering),
+ * and answers with the key sealed to the attested enclave key.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  bytesEqual,
+  KEY_RELEASE_FORMAT,
+  keyReleaseDigest,
+  keyReleaseEntryBytes,
+  leafHash,
+  sealReleasedKey,
+  toHex,
+  verdictReportData,
+  verdictText,
+  type KeyReleaseEntry,
+  type KeyReleaseRequest,
+  type Verdict,
+} from '@veritee/attestations';
+import type { ReceiptLog } from '../log/receipt-log.js';
+import type { Signer } from '../signing/signer.js';
+import { ReceiptRefused, type PolicyRef } from './receipts.js';
+
+export interface KeyBrokerOptions {
+  readonly appraise: (evidence: Uint8Array) => Promise<Verdict>;
+  readonly policy: () => PolicyRef;
+  /** Unwraps a data key with KMS (the verifier's own permission). */
+  readonly unwrap: (encryptedKey: Uint8Array) => Promise<Uint8Array>;
+  readonly log: ReceiptLog;
+  readonly signer: Signer;
+  readonly issuer: string;
+  readonly clock: () => Date;
+}
+
+/** The list of codes of a refusal with one reason. */
+const onlyCode = (code: string): readonly string[] => [code];
+
+export function createKeyBroker(options: KeyBrokerOptions) {
+  return {
+    /**
+     * @throws ReceiptRefused 422 KEY_RELEASE_DENIED with every code
+     * @throws UpstreamError KMS_UNAVAILABLE, ChainError KEY_RELEASE_DENIED when KMS refuses
+     */
+    async release(
+      evidence: Uint8Array,
+      request: KeyReleaseRequest,
+    ): Promise<{ sealedKey: Uint8Array; index: number; statement: string }> {
+      const expected = keyReleaseDigest(request);
+      const verdict = await options.appraise(evidence);
+      if (verdict.verdict !== 'accept')
+        throw new ReceiptRefused(
+          'KEY_RELEASE_DENIED',
+          'the evidence is not authentic or fails the policy',
+          verdict.codes,
+        );
+      const reportData = verdictReportData(verdict);
+      if (reportData === undefined || !bytesEqual(reportData, expected))
+        throw new ReceiptRefused(
+          'KEY_RELEASE_DENIED',
+          'the evidence does not bind this key release request',
+          onlyCode('KEY_RELEASE_BINDING_MISMATCH'),
+        );
+      const dataKey = await options.unwrap(request.encryptedKey);
+      try {
+        const { id, version } = options.policy();
+        const entry: KeyReleaseEntry = {
+          typ: KEY_RELEASE_FORMAT,
+          iss: options.issuer,
+          iat: Math.floor(options.clock().getTime() / 1000),
+          jti: `release-${randomUUID()}`,
+          tee: {
+            format: verdict.format === 'nitro' ? 'nitro' : 'sev-snp',
+            measurement:
+              verdictText(verdict, verdict.format === 'nitro' ? 'pcr0' : 'measurement') ?? '',
+            simulated: verdict.simulated,
+          },
+          policy: { id, version },
+          enclave_key: toHex(request.enclaveKey),
+          nonce: toHex(request.nonce),
+          encrypted_key_hash: createHash('sha256').update(request.encryptedKey).digest('hex'),
+          evidence_hash: createHash('sha256').update(evidence).digest('hex'),
+        };
+        const bytes = keyReleaseEntryBytes(entry);
+        let statement = '';
+        // Logged before the key leaves: every release is on the record.
+        const [written] = await options.log.append(1, async (first) => {
+          statement = await options.signer.sign(
+            { ...entry, log: { index: first, leaf_hash: toHex(leafHash(bytes)) } },
+            KEY_RELEASE_FORMAT,
+          );
+          return [{ entry: bytes, id: entry.jti, receipt: statement }];
+        });
+        return {
+          sealedKey: sealReleasedKey(request.enclaveKey, dataKey),
+          index: written?.index ?? -1,
+          statement,
+        };
+      } finally {
+        dataKey.fill(0);
+      }
+    },
+  };
+}
+
+export type KeyBroker = ReturnType<typeof createKeyBroker>;
