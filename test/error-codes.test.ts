@@ -25,6 +25,7 @@ function codesInSource(): Set<string> {
   for (const file of [
     'attestations',
     'kds',
+    'infra',
     'enclave',
     'verifier',
     'host',

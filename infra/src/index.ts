@@ -7,3 +7,12 @@ export {
 export { evaluateKeyPolicy, type RecipientClaims } from './kms/key-policy.js';
 export { nitroKeyPolicy, type NitroKeyPolicyOptions } from './kms/key-policy-template.js';
 export { sealModelWithKms } from './kms/seal-model.js';
+export { parseOvmf, type Ovmf, type MetadataSection } from './snp/ovmf.js';
+export {
+  ovmfHash,
+  snpLaunchDigest,
+  snpLaunchDigestFromLayout,
+  type SnpLaunchOptions,
+} from './snp/launch-digest.js';
+export { cpuSignature, vcpuTypeSignature, VCPU_TYPES } from './snp/cpu-types.js';
+export type { DirectBoot } from './snp/kernel-hashes.js';

@@ -17,9 +17,11 @@ import {
   type ReferenceValue,
 } from '@veritee/attestations';
 import { UsageError } from '../usage-error.js';
+import { runMeasureSnp } from './measure-snp.js';
 
 export const OPERATOR_USAGE = `Usage: veritee operator register|retire [options]
        veritee operator seal-model --kms-key-id <key> --model <file> --out <file>
+       veritee operator measure-snp --ovmf <file> --vcpus <n> [...]   (--help for more)
 
 seal-model encrypts model weights under a fresh AWS KMS data key
 (veritee.sealed-model/v1); only an enclave the key policy admits can have the
@@ -81,6 +83,7 @@ export async function runOperator(
 ): Promise<number> {
   const [action, ...rest] = argv;
   if (action === 'seal-model') return runSealModel(rest, deps, write);
+  if (action === 'measure-snp') return runMeasureSnp(rest, write);
   if (action !== 'register' && action !== 'retire') {
     write(OPERATOR_USAGE);
     return action === '--help' || action === 'help' ? 0 : 2;
