@@ -194,13 +194,22 @@ export function createApp(deps: AppDeps) {
     });
   });
 
-  app.post('/v1/keys/release', async (request: Request, response: Response) => {
+  const broker = (): KeyBroker => {
     if (deps.broker === undefined)
       throw new RequestError(
         404,
         'REQUEST_NOT_FOUND',
         'this verifier releases no keys (set VERITEE_KEY_BROKER=1)',
       );
+    return deps.broker;
+  };
+
+  app.post('/v1/keys/challenge', async (_request: Request, response: Response) => {
+    response.set('cache-control', 'no-store').json(await broker().challenge());
+  });
+
+  app.post('/v1/keys/release', async (request: Request, response: Response) => {
+    const keyBroker = broker();
     const body = (request.body ?? {}) as Record<string, unknown>;
     const hex = (name: string) => {
       const value = body[name];
@@ -208,11 +217,22 @@ export function createApp(deps: AppDeps) {
         throw new RequestError(400, 'REQUEST_FIELD_INVALID', `${name} must be lower-case hex`);
       return fromHex(value) ?? new Uint8Array(0);
     };
-    const released = await deps.broker.release(base64Field(body['evidence'], 'evidence'), {
-      enclaveKey: hex('enclaveKey'),
-      nonce: hex('nonce'),
-      encryptedKey: base64Field(body['encryptedKey'], 'encryptedKey'),
-    });
+    const challenge = body['challenge'];
+    if (typeof challenge !== 'string' || challenge.length === 0 || challenge.length > 2048)
+      throw new RequestError(
+        400,
+        'REQUEST_FIELD_INVALID',
+        'challenge must be the string POST /v1/keys/challenge returned',
+      );
+    const released = await keyBroker.release(
+      base64Field(body['evidence'], 'evidence'),
+      {
+        enclaveKey: hex('enclaveKey'),
+        nonce: hex('nonce'),
+        encryptedKey: base64Field(body['encryptedKey'], 'encryptedKey'),
+      },
+      challenge,
+    );
     response.json({
       sealedKey: Buffer.from(released.sealedKey).toString('base64'),
       log: { index: released.index },

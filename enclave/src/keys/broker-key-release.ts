@@ -1,10 +1,11 @@
 /**
- * Key release on SEV-SNP through the verifier's key broker: the enclave makes
- * a fresh X25519 key pair and nonce, quotes a digest binding them to the
- * wrapped data key it asks for (`veritee.key-release/v1`), and opens the data
- * key the broker seals to that key. The private key never leaves this process.
+ * Key release on SEV-SNP through the verifier's key broker: the enclave takes
+ * a fresh challenge from the broker, makes an X25519 key pair, quotes a digest
+ * binding the key, the challenge's SHA-256 (the nonce) and the wrapped data key
+ * it asks for (`veritee.key-release/v1`), and opens the data key the broker
+ * seals to that key. The private key never leaves this process.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   ChainError,
   generateEnclaveKeyPair,
@@ -27,35 +28,43 @@ export async function releaseDataKeyWithBroker(options: {
   readonly encryptedKey: Uint8Array;
   readonly fetch?: typeof fetch;
 }): Promise<Uint8Array> {
+  const base = options.broker.replace(/\/+$/, '');
+  const post = async (path: string, body: unknown): Promise<Response> => {
+    try {
+      return await (options.fetch ?? fetch)(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      throw new UpstreamError('KEY_BROKER_UNAVAILABLE', 'the key broker could not be reached', {
+        cause: error,
+      });
+    }
+  };
+  const challenged = await post('/v1/keys/challenge', {});
+  const { challenge } = (await challenged.json().catch(() => ({}))) as { challenge?: unknown };
+  if (!challenged.ok || typeof challenge !== 'string')
+    throw new UpstreamError(
+      'KEY_BROKER_UNAVAILABLE',
+      `the key broker gave no challenge (${challenged.status})`,
+    );
   const keyPair = generateEnclaveKeyPair();
-  const nonce = new Uint8Array(randomBytes(32));
+  const nonce = new Uint8Array(createHash('sha256').update(challenge).digest());
   const request = { enclaveKey: keyPair.publicKey, nonce, encryptedKey: options.encryptedKey };
   const evidence = await options.tee.quote({
     reportData: keyReleaseDigest(request),
     nonce,
     publicKey: keyPair.publicKey,
   });
-  let response: Response;
-  try {
-    response = await (options.fetch ?? fetch)(
-      `${options.broker.replace(/\/+$/, '')}/v1/keys/release`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          evidence: Buffer.from(evidence).toString('base64'),
-          enclaveKey: toHex(keyPair.publicKey),
-          nonce: toHex(nonce),
-          encryptedKey: Buffer.from(options.encryptedKey).toString('base64'),
-        }),
-        signal: AbortSignal.timeout(30_000),
-      },
-    );
-  } catch (error) {
-    throw new UpstreamError('KEY_BROKER_UNAVAILABLE', 'the key broker could not be reached', {
-      cause: error,
-    });
-  }
+  const response = await post('/v1/keys/release', {
+    evidence: Buffer.from(evidence).toString('base64'),
+    enclaveKey: toHex(keyPair.publicKey),
+    nonce: toHex(nonce),
+    challenge,
+    encryptedKey: Buffer.from(options.encryptedKey).toString('base64'),
+  });
   const body = (await response.json().catch(() => ({}))) as {
     sealedKey?: string;
     code?: string;

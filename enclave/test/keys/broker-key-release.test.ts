@@ -56,6 +56,9 @@ describe('releaseDataKeyWithBroker', () => {
   const denied = (error: unknown) =>
     error instanceof ChainError && error.code === 'KEY_RELEASE_DENIED';
   const releases = async () => (await log.findReceipts('release-')).length;
+  let skewMs = 0; // the broker's clock runs this far ahead of the enclave's
+  const challengeInvalid = (error: unknown) =>
+    denied(error) && /KEY_RELEASE_CHALLENGE_INVALID/.test((error as Error).message);
 
   before(async () => {
     kms = await startLocalKms({ trust: defaultTrustStore() });
@@ -72,7 +75,7 @@ describe('releaseDataKeyWithBroker', () => {
       issuer: 'https://verifier.test',
       basePolicy: { id: 'prod', version: 1, policy: {} },
       unwrap: kmsUnwrap(client),
-      clock: () => new Date(),
+      clock: () => new Date(Date.now() + skewMs),
     });
     registry = verifier.registry;
     server = verifier.app.listen(0, '127.0.0.1');
@@ -130,6 +133,45 @@ describe('releaseDataKeyWithBroker', () => {
     await assert.rejects(
       releaseDataKeyWithBroker({ broker, tee: unbound, encryptedKey: sealed.header.encryptedKey }),
       denied,
+    );
+  });
+
+  it('refuses a release whose challenge went stale before the evidence arrived', async () => {
+    const before = await releases();
+    const slow: typeof fetch = async (url, init) => {
+      if ((url instanceof Request ? url.url : url.toString()).endsWith('/v1/keys/release'))
+        skewMs = 61_000;
+      try {
+        return await fetch(url, init);
+      } finally {
+        skewMs = 0;
+      }
+    };
+    await assert.rejects(
+      releaseDataKeyWithBroker({
+        broker,
+        tee,
+        encryptedKey: sealed.header.encryptedKey,
+        fetch: slow,
+      }),
+      challengeInvalid,
+    );
+    assert.equal(await releases(), before);
+  });
+
+  it('refuses a challenge the broker did not sign', async () => {
+    const forged: typeof fetch = async (url, init) =>
+      (url instanceof Request ? url.url : url.toString()).endsWith('/v1/keys/challenge')
+        ? Response.json({ challenge: 'eyJhbGciOiJub25lIn0.e30.' })
+        : fetch(url, init);
+    await assert.rejects(
+      releaseDataKeyWithBroker({
+        broker,
+        tee,
+        encryptedKey: sealed.header.encryptedKey,
+        fetch: forged,
+      }),
+      challengeInvalid,
     );
   });
 

@@ -4,8 +4,13 @@
  * data, the X25519 key to seal to (`veritee.key-release/v1`). It unwraps the
  * key with KMS, records the release in the log (durably, before answering),
  * and answers with the key sealed to the attested enclave key.
+ *
+ * SNP reports carry no time, so freshness comes from the broker: the nonce
+ * the enclave quotes must be the SHA-256 of a challenge the broker signed
+ * (`veritee.key-release-challenge/v1`) less than `challengeTtlSeconds` ago.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { compactVerify, createLocalJWKSet } from 'jose';
 import {
   bytesEqual,
   KEY_RELEASE_FORMAT,
@@ -33,22 +38,64 @@ export interface KeyBrokerOptions {
   readonly signer: Signer;
   readonly issuer: string;
   readonly clock: () => Date;
+  /** How long a challenge stays good (default 60 s). */
+  readonly challengeTtlSeconds?: number;
 }
+
+export const CHALLENGE_TYPE = 'veritee.key-release-challenge/v1';
+const MAX_CLOCK_SKEW_S = 5;
 
 /** The list of codes of a refusal with one reason. */
 const onlyCode = (code: string): readonly string[] => [code];
 
 export function createKeyBroker(options: KeyBrokerOptions) {
+  const ttl = options.challengeTtlSeconds ?? 60;
+  const now = () => Math.floor(options.clock().getTime() / 1000);
+
+  /** True when the challenge is ours, fresh, and hashes to the quoted nonce. */
+  async function challengeHolds(challenge: string, nonce: Uint8Array): Promise<boolean> {
+    const digest = createHash('sha256').update(challenge).digest();
+    if (!bytesEqual(digest, nonce)) return false;
+    try {
+      const { payload, protectedHeader } = await compactVerify(
+        challenge,
+        createLocalJWKSet(options.signer.jwks()),
+      );
+      const claims = JSON.parse(new TextDecoder().decode(payload)) as { iat?: unknown };
+      const age = typeof claims.iat === 'number' ? now() - claims.iat : NaN;
+      return protectedHeader.typ === CHALLENGE_TYPE && age <= ttl && age >= -MAX_CLOCK_SKEW_S;
+    } catch {
+      return false;
+    }
+  }
+
   return {
+    /** A fresh challenge; the enclave quotes its SHA-256 as the nonce. */
+    async challenge(): Promise<{ challenge: string; expiresIn: number }> {
+      const challenge = await options.signer.sign(
+        { iss: options.issuer, iat: now(), nonce: randomBytes(16).toString('hex') },
+        CHALLENGE_TYPE,
+      );
+      return { challenge, expiresIn: ttl };
+    },
+
     /**
-     * @throws ReceiptRefused 422 KEY_RELEASE_DENIED with every code
+     * @throws ReceiptRefused 422 KEY_RELEASE_DENIED with every code (KEY_RELEASE_CHALLENGE_INVALID
+     *   for a stale, foreign or mismatched challenge)
      * @throws UpstreamError KMS_UNAVAILABLE, ChainError KEY_RELEASE_DENIED when KMS refuses
      */
     async release(
       evidence: Uint8Array,
       request: KeyReleaseRequest,
+      challenge: string,
     ): Promise<{ sealedKey: Uint8Array; index: number; statement: string }> {
       const expected = keyReleaseDigest(request);
+      if (!(await challengeHolds(challenge, request.nonce)))
+        throw new ReceiptRefused(
+          'KEY_RELEASE_DENIED',
+          'the nonce is not the digest of a fresh challenge from this broker',
+          onlyCode('KEY_RELEASE_CHALLENGE_INVALID'),
+        );
       const verdict = await options.appraise(evidence);
       if (verdict.verdict !== 'accept')
         throw new ReceiptRefused(
