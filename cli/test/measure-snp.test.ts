@@ -1,7 +1,7 @@
 /** `veritee operator measure-snp` as an operator runs it. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOvmf, snpLaunchDigest, vcpuTypeSignature } from '@veritee/infra';
@@ -31,6 +31,49 @@ describe('veritee operator measure-snp', () => {
     assert.equal(parsed.vmm, 'ec2');
     assert.notEqual(parsed.measurement, expected, 'EC2 launches differ from QEMU');
     assert.match(parsed.measurement, /^[0-9a-f]{96}$/);
+  });
+
+  it('measures what infra/images/snp/boot.json pins, and refuses a file that differs from its pin', async (t) => {
+    const image = debianOvmf();
+    if (image === undefined) return t.skip('Debian OVMF not installed (apt install ovmf)');
+    const pinned = await runCli([
+      'operator',
+      'measure-snp',
+      '--boot-config',
+      'infra/images/snp/boot.json',
+      '--json',
+    ]);
+    assert.equal(pinned.status, 0, pinned.stderr);
+    const expected = toHex(
+      snpLaunchDigest(parseOvmf(image), {
+        vcpus: 4,
+        cpuSignature: vcpuTypeSignature('EPYC-Milan'),
+      }),
+    );
+    assert.equal((JSON.parse(pinned.stdout) as { measurement: string }).measurement, expected);
+
+    const dir = await mkdtemp(join(tmpdir(), 'veritee-boot-'));
+    try {
+      const patched = Uint8Array.from(image);
+      patched[0] = (patched[0] ?? 0) ^ 1;
+      await writeFile(join(dir, 'OVMF.fd'), patched);
+      const config = JSON.parse(await readFile('infra/images/snp/boot.json', 'utf8')) as {
+        ovmf: { path: string };
+      };
+      config.ovmf.path = 'OVMF.fd'; // relative to the config file
+      await writeFile(join(dir, 'boot.json'), JSON.stringify(config));
+      const result = await runCli([
+        'operator',
+        'measure-snp',
+        '--boot-config',
+        join(dir, 'boot.json'),
+      ]);
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, /MEASURE_PIN_MISMATCH/);
+      assert.equal(result.stdout, '', 'no measurement for an unpinned input');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails with a clear message and a usage status on bad input', async () => {

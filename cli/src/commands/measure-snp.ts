@@ -3,15 +3,19 @@
  * report, computed from its boot inputs before it is launched, so an operator
  * can register it (`veritee operator register --measurement`).
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { toHex } from '@veritee/attestations';
+import { ConfigError, toHex } from '@veritee/attestations';
 import { parseOvmf, snpLaunchDigest, vcpuTypeSignature, VCPU_TYPES } from '@veritee/infra';
 import { UsageError } from '../usage-error.js';
 
 export const MEASURE_SNP_USAGE = `Usage: veritee operator measure-snp --ovmf <file> --vcpus <n> [options]
 
 Computes the SEV-SNP launch measurement of a guest from what it boots.
+  --boot-config <file>   a veritee.snp-boot/v1 file (infra/images/snp/boot.json):
+                         every input from it, each file checked against its sha256 pin
   --ovmf <file>          the OVMF firmware image (e.g. /usr/share/ovmf/OVMF.fd)
   --vcpus <n>            number of vCPUs
   --vcpu-type <name>     QEMU's -cpu model (default EPYC-v4): ${Object.keys(VCPU_TYPES).join(', ')}
@@ -39,6 +43,7 @@ export async function runMeasureSnp(
   const { values } = parseArgs({
     args: [...argv],
     options: {
+      'boot-config': { type: 'string' },
       ovmf: { type: 'string' },
       vcpus: { type: 'string' },
       'vcpu-type': { type: 'string', default: 'EPYC-v4' },
@@ -55,6 +60,8 @@ export async function runMeasureSnp(
     write(MEASURE_SNP_USAGE);
     return 0;
   }
+  if (values['boot-config'] !== undefined)
+    Object.assign(values, await bootConfig(values['boot-config']));
   if (values.ovmf === undefined || values.vcpus === undefined)
     throw new UsageError('measure-snp needs --ovmf and --vcpus');
   const vcpus = Number(values.vcpus);
@@ -94,4 +101,60 @@ export async function runMeasureSnp(
     );
   }
   return 0;
+}
+
+interface PinnedFile {
+  readonly path: string;
+  readonly sha256: string;
+}
+
+/**
+ * The options a `veritee.snp-boot/v1` file pins, with each file checked
+ * against its digest: a measurement of the wrong firmware is worse than none.
+ * @throws ConfigError MEASURE_PIN_MISMATCH, CONFIG_INVALID
+ */
+async function bootConfig(path: string): Promise<Record<string, string>> {
+  const text = await readFile(path, 'utf8').catch(() => {
+    throw new UsageError(`cannot read the boot config ${JSON.stringify(path)}`);
+  });
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ConfigError('CONFIG_INVALID', `${path} is not JSON`);
+  }
+  if (config['format'] !== 'veritee.snp-boot/v1')
+    throw new ConfigError('CONFIG_INVALID', `${path}: format is not veritee.snp-boot/v1`);
+  const pinned = async (name: string): Promise<string | undefined> => {
+    const file = config[name] as PinnedFile | undefined | null;
+    if (file === undefined || file === null) return undefined;
+    if (typeof file.path !== 'string' || !/^[0-9a-f]{64}$/.test(String(file.sha256)))
+      throw new ConfigError('CONFIG_INVALID', `${path}: ${name} needs a path and a sha256`);
+    const where = resolve(dirname(path), file.path);
+    const bytes = await readFile(where).catch(() => {
+      throw new UsageError(`cannot read the ${name} file ${JSON.stringify(where)}`);
+    });
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if (digest !== file.sha256)
+      throw new ConfigError(
+        'MEASURE_PIN_MISMATCH',
+        `${where} has sha256 ${digest}, but ${path} pins ${file.sha256}`,
+      );
+    return where;
+  };
+  const options: Record<string, string> = {};
+  const set = (key: string, value: unknown) => {
+    if (typeof value === 'string' || typeof value === 'number') options[key] = String(value);
+    else if (value !== undefined && value !== null)
+      throw new ConfigError('CONFIG_INVALID', `${path}: ${key} must be a string or a number`);
+  };
+  set('ovmf', await pinned('ovmf'));
+  set('kernel', await pinned('kernel'));
+  set('initrd', await pinned('initrd'));
+  set('append', config['append']);
+  set('vcpus', config['vcpus']);
+  set('vcpu-type', config['vcpuType']);
+  set('vmm', config['vmm']);
+  set('guest-features', config['guestFeatures']);
+  return options;
 }

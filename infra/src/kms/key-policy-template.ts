@@ -14,6 +14,25 @@ export interface NitroKeyPolicyOptions {
   readonly imageSha384: readonly string[];
 }
 
+/** What operators may do with a model key: everything but decrypt. */
+export const KEY_ADMIN_ACTIONS = [
+  'kms:Create*',
+  'kms:Describe*',
+  'kms:Enable*',
+  'kms:List*',
+  'kms:Put*',
+  'kms:Update*',
+  'kms:Revoke*',
+  'kms:Disable*',
+  'kms:Get*',
+  'kms:Delete*',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+  'kms:GenerateDataKey',
+] as const;
+
 export function nitroKeyPolicy(options: NitroKeyPolicyOptions): Record<string, unknown> {
   const images = options.imageSha384.map((value) => value.toLowerCase());
   return {
@@ -23,23 +42,7 @@ export function nitroKeyPolicy(options: NitroKeyPolicyOptions): Record<string, u
         Sid: 'OperatorsAdministerTheKey',
         Effect: 'Allow',
         Principal: { AWS: options.adminRoleArn },
-        Action: [
-          'kms:Create*',
-          'kms:Describe*',
-          'kms:Enable*',
-          'kms:List*',
-          'kms:Put*',
-          'kms:Update*',
-          'kms:Revoke*',
-          'kms:Disable*',
-          'kms:Get*',
-          'kms:Delete*',
-          'kms:TagResource',
-          'kms:UntagResource',
-          'kms:ScheduleKeyDeletion',
-          'kms:CancelKeyDeletion',
-          'kms:GenerateDataKey',
-        ],
+        Action: [...KEY_ADMIN_ACTIONS],
         Resource: '*',
       },
       {

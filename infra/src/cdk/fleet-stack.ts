@@ -1,0 +1,240 @@
+/**
+ * The AWS deployment as code (aws-cdk-lib): enclave hosts of both kinds, the
+ * KMS keys and their attestation-conditioned policies, and the verifier with
+ * its PostgreSQL. Trust never rests on this stack: hosts are untrusted, and
+ * keys reach only what attests. The stack makes the conditions explicit.
+ */
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { ConfigError } from '@veritee/attestations';
+import { KEY_ADMIN_ACTIONS, nitroKeyPolicy } from '../kms/key-policy-template.js';
+
+export interface FleetProps extends Omit<StackProps, 'env'> {
+  /** Where to deploy: concrete, so the pinned AMI belongs to one region. */
+  readonly account: string;
+  readonly region: string;
+  /** Approved Nitro enclave images (PCR0, 96 hex digits): only these may decrypt. */
+  readonly nitroImageSha384: readonly string[];
+  /** The verifier's container image, pinned by digest (`repo@sha256:...`). */
+  readonly verifierImage: string;
+  /** Where the enclave image file (EIF) the Nitro hosts run is kept. */
+  readonly enclaveImageUri: string;
+  /** The AMI of the SEV-SNP guests (UEFI, AMD SEV-SNP capable), pinned. */
+  readonly snpGuestAmiId: string;
+  /** The role operators assume: administers keys, cannot decrypt. */
+  readonly operatorRoleArn: string;
+  readonly nitroHosts?: { readonly min: number; readonly max: number };
+  readonly snpGuests?: { readonly min: number; readonly max: number };
+}
+
+function validate(props: FleetProps): void {
+  if (!/^\d{12}$/.test(props.account) || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(props.region))
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'account (12 digits) and region (e.g. eu-west-1) are required',
+    );
+  const bad = props.nitroImageSha384.find((value) => !/^[0-9a-f]{96}$/i.test(value));
+  if (props.nitroImageSha384.length === 0 || bad !== undefined)
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `nitroImageSha384: ${bad === undefined ? 'at least one PCR0 is needed' : `${JSON.stringify(bad.slice(0, 100))} is not 96 hex digits`}`,
+    );
+  if (!/@sha256:[0-9a-f]{64}$/.test(props.verifierImage))
+    throw new ConfigError('CONFIG_INVALID', 'verifierImage must be pinned by digest (@sha256:...)');
+  if (!/^s3:\/\/[a-z0-9.-]{3,63}\/\S+\.eif$/.test(props.enclaveImageUri))
+    throw new ConfigError('CONFIG_INVALID', 'enclaveImageUri must be s3://bucket/key.eif');
+  if (!/^ami-[0-9a-f]{8,17}$/.test(props.snpGuestAmiId))
+    throw new ConfigError('CONFIG_INVALID', 'snpGuestAmiId must be an AMI id (ami-...)');
+}
+
+export class FleetStack extends Stack {
+  readonly nitroModelKey: kms.Key;
+  readonly snpModelKey: kms.Key;
+  readonly signingKey: kms.Key;
+
+  constructor(scope: Construct, id: string, props: FleetProps) {
+    validate(props);
+    super(scope, id, { ...props, env: { account: props.account, region: props.region } });
+    // aws-cdk-lib's classes do not type-check as their interfaces under
+    // exactOptionalPropertyTypes; these casts say nothing more than the class does.
+    const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 2, natGateways: 1 }) as unknown as ec2.IVpc;
+
+    // Roles first: the key policies name them.
+    const nitroHostRole = new iam.Role(this, 'NitroHostRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    const snpGuestRole = new iam.Role(this, 'SnpGuestRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    const verifierTaskRole = new iam.Role(this, 'VerifierTaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+    });
+
+    // Nitro: KMS releases the data key itself, only to an approved image (Recipient).
+    this.nitroModelKey = new kms.Key(this, 'NitroModelKey', {
+      description: 'Veritee model data keys, released only to approved Nitro enclave images',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: iam.PolicyDocument.fromJson(
+        nitroKeyPolicy({
+          accountId: Aws.ACCOUNT_ID,
+          enclaveRoleArn: nitroHostRole.roleArn,
+          adminRoleArn: props.operatorRoleArn,
+          imageSha384: props.nitroImageSha384,
+        }),
+      ),
+    });
+
+    // SEV-SNP: KMS cannot check SNP evidence, so only the verifier (the key
+    // broker, which appraises it) may decrypt, and it logs every release.
+    this.snpModelKey = new kms.Key(this, 'SnpModelKey', {
+      description: 'Veritee model data keys for SEV-SNP, released by the verifier key broker',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'OperatorsAdministerTheKey',
+            principals: [new iam.ArnPrincipal(props.operatorRoleArn)],
+            actions: [...KEY_ADMIN_ACTIONS],
+            resources: ['*'],
+          }),
+          new iam.PolicyStatement({
+            sid: 'KeyBrokerDecrypts',
+            principals: [new iam.ArnPrincipal(verifierTaskRole.roleArn)],
+            actions: ['kms:Decrypt'],
+            resources: ['*'],
+          }),
+        ],
+      }),
+    });
+
+    // Receipts, checkpoints and attestation results are signed with this key.
+    this.signingKey = new kms.Key(this, 'ReceiptSigningKey', {
+      description: 'Veritee verifier receipt signing key (ES256)',
+      keySpec: kms.KeySpec.ECC_NIST_P256,
+      keyUsage: kms.KeyUsage.SIGN_VERIFY,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.signingKey.grant(verifierTaskRole, 'kms:Sign', 'kms:GetPublicKey');
+
+    const database = new rds.DatabaseInstance(this, 'LogDatabase', {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 }),
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      databaseName: 'veritee',
+      credentials: rds.Credentials.fromGeneratedSecret('veritee'),
+      storageEncrypted: true,
+      multiAz: true,
+      publiclyAccessible: false,
+      backupRetention: Duration.days(35),
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const cluster = new ecs.Cluster(this, 'Cluster', { vpc }) as unknown as ecs.ICluster;
+    const verifier = new ecsPatterns.ApplicationLoadBalancedFargateService(this, 'Verifier', {
+      cluster,
+      desiredCount: 2,
+      cpu: 1024,
+      memoryLimitMiB: 2048,
+      publicLoadBalancer: true,
+      taskImageOptions: {
+        image: ecs.ContainerImage.fromRegistry(props.verifierImage),
+        containerPort: 7003,
+        taskRole: verifierTaskRole,
+        environment: {
+          VERITEE_VERIFIER_LISTEN: '0.0.0.0:7003',
+          VERITEE_KMS_KEY_ID: this.signingKey.keyArn,
+          VERITEE_KEY_BROKER: '1',
+          VERITEE_ALLOW_SIMULATED: '0',
+          VERITEE_DATABASE_URL: `postgresql://veritee@${database.dbInstanceEndpointAddress}:${database.dbInstanceEndpointPort}/veritee?sslmode=require`,
+        },
+        secrets: {
+          PGPASSWORD: ecs.Secret.fromSecretsManager(database.secret!, 'password'),
+          VERITEE_ADMIN_TOKEN: ecs.Secret.fromSecretsManager(
+            new secretsmanager.Secret(this, 'AdminToken', {
+              generateSecretString: { passwordLength: 48, excludePunctuation: true },
+            }) as unknown as secretsmanager.ISecret,
+          ),
+        },
+      },
+    });
+    verifier.targetGroup.configureHealthCheck({ path: '/readyz' });
+    database.connections.allowDefaultPortFrom(verifier.service);
+
+    // Nitro hosts: untrusted parents that run the enclave image and relay to it.
+    const nitroTemplate = new ec2.LaunchTemplate(this, 'NitroHostTemplate', {
+      instanceType: new ec2.InstanceType('m6i.xlarge'),
+      machineImage: ec2.MachineImage.latestAmazonLinux2023(),
+      nitroEnclaveEnabled: true,
+      role: nitroHostRole,
+      requireImdsv2: true,
+      userData: nitroUserData(props.enclaveImageUri),
+      securityGroup: new ec2.SecurityGroup(this, 'NitroHostSg', { vpc }),
+    });
+    this.#fleet('NitroHosts', nitroTemplate, vpc, props.nitroHosts);
+
+    // SEV-SNP guests: the instance is the confidential VM (AMD SEV-SNP CPU option).
+    const snpTemplate = new ec2.LaunchTemplate(this, 'SnpGuestTemplate', {
+      instanceType: new ec2.InstanceType('m6a.xlarge'),
+      machineImage: ec2.MachineImage.genericLinux({ [props.region]: props.snpGuestAmiId }),
+      role: snpGuestRole,
+      requireImdsv2: true,
+      securityGroup: new ec2.SecurityGroup(this, 'SnpGuestSg', { vpc }),
+    });
+    (snpTemplate.node.defaultChild as ec2.CfnLaunchTemplate).addPropertyOverride(
+      'LaunchTemplateData.CpuOptions.AmdSevSnp',
+      'enabled',
+    );
+    this.#fleet('SnpGuests', snpTemplate, vpc, props.snpGuests);
+
+    new CfnOutput(this, 'VerifierUrl', {
+      value: `http://${verifier.loadBalancer.loadBalancerDnsName}`,
+    });
+    new CfnOutput(this, 'NitroModelKeyArn', { value: this.nitroModelKey.keyArn });
+    new CfnOutput(this, 'SnpModelKeyArn', { value: this.snpModelKey.keyArn });
+    new CfnOutput(this, 'ReceiptSigningKeyArn', { value: this.signingKey.keyArn });
+  }
+
+  /** Instances from a launch template, replaced one at a time when it changes. */
+  #fleet(
+    id: string,
+    launchTemplate: ec2.LaunchTemplate,
+    vpc: ec2.IVpc,
+    capacity: FleetProps['nitroHosts'],
+  ): void {
+    new autoscaling.AutoScalingGroup(this, id, {
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      launchTemplate,
+      minCapacity: capacity?.min ?? 1,
+      maxCapacity: capacity?.max ?? 2,
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({ minInstancesInService: 1 }),
+    });
+  }
+}
+
+function nitroUserData(enclaveImageUri: string): ec2.UserData {
+  const userData = ec2.UserData.forLinux();
+  userData.addCommands(
+    'dnf install -y aws-nitro-enclaves-cli',
+    // The enclave gets 2 vCPUs and 4 GiB; the allocator reserves them at boot.
+    "sed -i 's/^cpu_count:.*/cpu_count: 2/; s/^memory_mib:.*/memory_mib: 4096/' /etc/nitro_enclaves/allocator.yaml",
+    'systemctl enable --now nitro-enclaves-allocator.service',
+    `aws s3 cp ${JSON.stringify(enclaveImageUri)} /opt/veritee/enclave.eif`,
+    'nitro-cli run-enclave --eif-path /opt/veritee/enclave.eif --cpu-count 2 --memory 4096 --enclave-cid 16',
+  );
+  return userData;
+}
