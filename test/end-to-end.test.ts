@@ -4,18 +4,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { createClient, type Client } from '@veritee/client';
 import { bundledModelHash } from '@veritee/enclave';
 import { BUNDLED_MODEL } from '../enclave/src/model/bundled.js';
 import { loadModel, type LoadedModel } from '../enclave/src/model/model.js';
-import { ROOT, startSystem, type System } from '../scripts/system.js';
+import { startSystem, type System } from '../scripts/system.js';
+import { runCli } from '../cli/test/run-cli.js';
 import { createHome, EPHEMERAL_PORTS, trustWithDev } from './system-fixture.js';
-
-const run = promisify(execFile);
 
 describe('the system end to end', () => {
   let system: System;
@@ -69,13 +65,8 @@ describe('the system end to end', () => {
   });
 
   it('veritee infer prints the checked answer as one JSON object', async () => {
-    const { stdout } = await run(
-      process.execPath,
+    const { status, stdout, stderr } = await runCli(
       [
-        '--conditions=veritee-source',
-        '--import',
-        'tsx',
-        join(ROOT, 'cli/src/main.ts'),
         'infer',
         '--host',
         system.host.url,
@@ -85,8 +76,9 @@ describe('the system end to end', () => {
         '--json',
         'Tell me a joke',
       ],
-      { env: { ...process.env, VERITEE_HOME: home } },
+      { VERITEE_HOME: home },
     );
+    assert.equal(status, 0, stderr);
     const printed = JSON.parse(stdout) as Record<string, unknown>;
     const [expected] = await model.run(['Tell me a joke']);
     assert.equal(printed['output'], new TextDecoder().decode(expected));
@@ -95,25 +87,10 @@ describe('the system end to end', () => {
   });
 
   it('veritee infer refuses the simulated enclave without --allow-simulated', async () => {
-    const result = await run(
-      process.execPath,
-      [
-        '--conditions=veritee-source',
-        '--import',
-        'tsx',
-        join(ROOT, 'cli/src/main.ts'),
-        'infer',
-        '--host',
-        system.host.url,
-        '--json',
-        'Tell me a joke',
-      ],
-      { env: { ...process.env, VERITEE_HOME: home } },
-    ).then(
-      () => assert.fail('expected exit status 1'),
-      (error: { code: number; stdout: string }) => error,
-    );
-    assert.equal(result.code, 1);
+    const result = await runCli(['infer', '--host', system.host.url, '--json', 'Tell me a joke'], {
+      VERITEE_HOME: home,
+    });
+    assert.equal(result.status, 1);
     assert.deepEqual((JSON.parse(result.stdout) as { codes: string[] }).codes, [
       'CLIENT_SIMULATED_REFUSED',
     ]);

@@ -5,17 +5,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { toHex } from '@veritee/attestations';
 import { simulatedPcr } from '@veritee/attestations/sim';
-import { ROOT, startService, type Service } from '../scripts/system.js';
+import { startService, type Service } from '../scripts/system.js';
+import { runCli } from '../cli/test/run-cli.js';
 import { simulator } from '../attestations/test/sim-fixture.js';
 import { createHome } from './system-fixture.js';
 
-const run = promisify(execFile);
 const TOKEN = 'operator-test-token-0123456789abcdef';
 const APPROVED = new Uint8Array(48).fill(0x11);
 const OTHER = new Uint8Array(48).fill(0x22);
@@ -41,38 +39,19 @@ describe('veritee operator', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  const operator = (args: string[], token = TOKEN) =>
-    run(
-      process.execPath,
-      [
-        '--conditions=veritee-source',
-        '--import',
-        'tsx',
-        join(ROOT, 'cli/src/main.ts'),
-        'operator',
-        ...args,
-        '--verifier',
-        verifier.url,
-        '--json',
-      ],
-      { env: { ...process.env, VERITEE_ADMIN_TOKEN: token } },
-    ).then(
-      ({ stdout }) => ({
-        code: 0,
-        lines: stdout
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line) as Record<string, unknown>),
-      }),
-      (error: { code: number; stdout: string }) => ({
-        code: error.code,
-        lines: error.stdout
-          .trim()
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as Record<string, unknown>),
-      }),
-    );
+  const operator = async (args: string[], token = TOKEN) => {
+    const result = await runCli(['operator', ...args, '--verifier', verifier.url, '--json'], {
+      VERITEE_ADMIN_TOKEN: token,
+    });
+    return {
+      code: result.status,
+      lines: result.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    };
+  };
 
   const status = async (evidence: Uint8Array) => {
     const response = await fetch(`${verifier.url}/v1/verify`, {
