@@ -56,7 +56,13 @@ export { decodeCbor, encodeCbor } from './cbor.js';
 export * from './binding/answer.js';
 export * from './receipt/receipt.js';
 export * from './receipt/verify-receipt.js';
-export { mergeSettings, loadSettings, integerSetting, CONFIG_FILE_VARIABLE } from './settings.js';
+export {
+  mergeSettings,
+  loadSettings,
+  integerSetting,
+  httpUrlSetting,
+  CONFIG_FILE_VARIABLE,
+} from './settings.js';
 export * from './result/attestation-result.js';
 export { createEnvelopedData, openEnvelopedData } from './seal/cms.js';
 export * from './receipt/policy-change.js';

@@ -82,3 +82,19 @@ export function loadSettings(
   }
   return mergeSettings(file, env, known);
 }
+
+/**
+ * An http(s) URL setting, reduced to its origin (services add their own paths).
+ * @throws ConfigError CONFIG_INVALID naming the setting
+ */
+export function httpUrlSetting(raw: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('CONFIG_INVALID', `${name} must be an http(s) URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError('CONFIG_INVALID', `${name} must be an http(s) URL`);
+  return url.origin;
+}

@@ -2,7 +2,13 @@
  * Enclave configuration from environment variables, validated at start;
  * every error names the variable to fix.
  */
-import { ConfigError, integerSetting, isSnpProduct, type SnpProduct } from '@veritee/attestations';
+import {
+  ConfigError,
+  httpUrlSetting,
+  integerSetting,
+  isSnpProduct,
+  type SnpProduct,
+} from '@veritee/attestations';
 import { BUNDLED_MODEL } from './model/bundled.js';
 import type { BatchingMode } from './service/attested-inference.js';
 
@@ -11,6 +17,16 @@ export type TeeChoice = 'sim' | 'sim-nitro' | 'snp' | 'nitro';
 export type Listen =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
   | { readonly kind: 'unix'; readonly path: string };
+
+/**
+ * How the data key of a sealed model (`veritee.sealed-model/v1`) reaches the
+ * enclave: not at all (the model is plaintext), from AWS KMS with a Nitro
+ * Recipient attestation, or from the verifier's key broker.
+ */
+export type ModelKeyRelease =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'kms'; readonly endpoint: string | undefined }
+  | { readonly kind: 'broker'; readonly url: string };
 
 export interface EnclaveConfig {
   /** VERITEE_TEE: sim (simulated SEV-SNP, the default), sim-nitro, snp or nitro. */
@@ -21,6 +37,12 @@ export interface EnclaveConfig {
   readonly listen: Listen;
   /** VERITEE_MODEL, VERITEE_MODEL_CONFIG, VERITEE_MODEL_SHA256: default the bundled model and its pinned hash. */
   readonly model: { readonly path: string; readonly configPath: string; readonly sha256: string };
+  /**
+   * VERITEE_MODEL_KEY_RELEASE: none (default), kms or broker; with kms,
+   * VERITEE_KMS_ENDPOINT (default: the SDK's endpoint for AWS_REGION); with
+   * broker, VERITEE_KEY_BROKER_URL (the verifier).
+   */
+  readonly modelKeyRelease: ModelKeyRelease;
   /** VERITEE_BATCH (on|off), VERITEE_BATCH_WINDOW_MS (default 2), VERITEE_BATCH_MAX (default 32). */
   readonly batching: BatchingMode;
   /** VERITEE_EVIDENCE_REFRESH_S: how often standing evidence is renewed. Default 300. */
@@ -45,6 +67,9 @@ export const ENCLAVE_SETTINGS = [
   'VERITEE_MODEL',
   'VERITEE_MODEL_CONFIG',
   'VERITEE_MODEL_SHA256',
+  'VERITEE_MODEL_KEY_RELEASE',
+  'VERITEE_KMS_ENDPOINT',
+  'VERITEE_KEY_BROKER_URL',
   'VERITEE_BATCH',
   'VERITEE_BATCH_WINDOW_MS',
   'VERITEE_BATCH_MAX',
@@ -69,6 +94,45 @@ export function parseListen(raw: string, name: string): Listen {
   return { kind: 'tcp', host: match[1] ?? '127.0.0.1', port };
 }
 
+function parseModelKeyRelease(
+  env: Readonly<Record<string, string | undefined>>,
+  tee: TeeChoice,
+): ModelKeyRelease {
+  const kind = env['VERITEE_MODEL_KEY_RELEASE'] ?? 'none';
+  if (kind !== 'none' && kind !== 'kms' && kind !== 'broker')
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'VERITEE_MODEL_KEY_RELEASE must be none, kms or broker',
+    );
+  if (kind === 'none') return { kind };
+  if (env['VERITEE_MODEL'] === undefined)
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `VERITEE_MODEL_KEY_RELEASE=${kind} needs VERITEE_MODEL: the sealed model to open`,
+    );
+  if (kind === 'kms') {
+    // KMS admits only Nitro attestation documents as a Recipient.
+    if (tee !== 'nitro' && tee !== 'sim-nitro')
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        'VERITEE_MODEL_KEY_RELEASE=kms needs a Nitro enclave (VERITEE_TEE nitro or sim-nitro); SEV-SNP uses broker',
+      );
+    const endpoint = env['VERITEE_KMS_ENDPOINT'];
+    return {
+      kind,
+      endpoint:
+        endpoint === undefined ? undefined : httpUrlSetting(endpoint, 'VERITEE_KMS_ENDPOINT'),
+    };
+  }
+  const url = env['VERITEE_KEY_BROKER_URL'];
+  if (url === undefined)
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'VERITEE_MODEL_KEY_RELEASE=broker needs VERITEE_KEY_BROKER_URL: the verifier that releases keys',
+    );
+  return { kind, url: httpUrlSetting(url, 'VERITEE_KEY_BROKER_URL') };
+}
+
 /** @throws ConfigError CONFIG_INVALID naming the variable */
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): EnclaveConfig {
   const tee = env['VERITEE_TEE'] ?? 'sim';
@@ -87,6 +151,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       'VERITEE_MODEL needs VERITEE_MODEL_CONFIG and VERITEE_MODEL_SHA256: an unpinned model is refused',
     );
   }
+  const modelKeyRelease = parseModelKeyRelease(env, tee);
   const batch = env['VERITEE_BATCH'] ?? 'on';
   if (batch !== 'on' && batch !== 'off')
     throw new ConfigError('CONFIG_INVALID', 'VERITEE_BATCH must be on or off');
@@ -109,6 +174,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
             configPath: env['VERITEE_MODEL_CONFIG'] ?? '',
             sha256: env['VERITEE_MODEL_SHA256'] ?? '',
           },
+    modelKeyRelease,
     batching:
       batch === 'off'
         ? { kind: 'single' }

@@ -8,6 +8,7 @@ import { generateEnclaveKeyPair, isVeriteeError, loadSettings, toHex } from '@ve
 import { ENCLAVE_SETTINGS, parseConfig } from './config.js';
 import { createLogger } from './log.js';
 import { loadModel } from './model/model.js';
+import { openSealedWeights } from './model/sealed-weights.js';
 import { selectTee } from './tee/select.js';
 import { veriteeHome } from './tee/dev-pki-store.js';
 import { createAttestedInference } from './service/attested-inference.js';
@@ -21,16 +22,26 @@ async function main(): Promise<void> {
     loadSettings(process.env, ENCLAVE_SETTINGS, (path) => readFileSync(path, 'utf8')),
   );
   const clock = () => new Date();
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  // The TEE comes first: a sealed model's key is released only to its evidence.
+  const tee = await selectTee(config, { clock, home: veriteeHome(process.env), progress });
+  const release = config.modelKeyRelease;
   const model = await loadModel({
     modelPath: config.model.path,
     configPath: config.model.configPath,
     expectedSha256: config.model.sha256,
     threads: config.modelThreads,
-  });
-  const tee = await selectTee(config, {
-    clock,
-    home: veriteeHome(process.env),
-    progress: (line) => process.stderr.write(`${line}\n`),
+    ...(release.kind === 'none'
+      ? {}
+      : {
+          modelBytes: await openSealedWeights({
+            path: config.model.path,
+            expectedSha256: config.model.sha256,
+            release,
+            tee,
+            progress,
+          }),
+        }),
   });
   // The private key lives in this process's memory only and dies with it.
   const keyPair = generateEnclaveKeyPair();
@@ -72,7 +83,7 @@ async function main(): Promise<void> {
     [
       `veritee enclave listening on ${where}`,
       `  TEE         ${tee.description}${tee.simulated ? ' (simulated: verifiers must allow it explicitly)' : ''}`,
-      `  model       ${config.model.path}`,
+      `  model       ${config.model.path}${release.kind === 'none' ? '' : ` (sealed; key released by ${release.kind === 'kms' ? 'AWS KMS' : 'the key broker'})`}`,
       `  model hash  ${toHex(model.identity.modelHash)} (file sha256 ${model.identity.fileSha256})`,
       `  batching    ${config.batching.kind === 'batch' ? `on, ${config.batching.windowMs} ms window, at most ${config.batching.maxSize}` : 'off (one quote per request)'}`,
       `  enclave key ${toHex(keyPair.publicKey)}`,

@@ -3,7 +3,7 @@
  * (VERITEE_CONFIG, same names; the environment wins), validated at start;
  * every error names the setting to fix.
  */
-import { ConfigError, integerSetting } from '@veritee/attestations';
+import { ConfigError, httpUrlSetting, integerSetting } from '@veritee/attestations';
 
 export interface HostConfig {
   /** VERITEE_HOST_LISTEN: host:port. Default 127.0.0.1:7000. */
@@ -34,18 +34,6 @@ export const HOST_SETTINGS = [
   'VERITEE_HOST_MAX_QUEUE',
 ] as const;
 
-function httpUrl(raw: string, name: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError('CONFIG_INVALID', `${name} must be an http(s) URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new ConfigError('CONFIG_INVALID', `${name} must be an http(s) URL`);
-  return url.origin;
-}
-
 /**
  * @throws ConfigError CONFIG_INVALID naming the setting
  */
@@ -58,7 +46,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   const enclaveRaw = env['VERITEE_ENCLAVE_URL'] ?? 'http://127.0.0.1:7001';
   const enclave = enclaveRaw.startsWith('unix:')
     ? { url: 'http://enclave', socketPath: enclaveRaw.slice(5) }
-    : { url: httpUrl(enclaveRaw, 'VERITEE_ENCLAVE_URL') };
+    : { url: httpUrlSetting(enclaveRaw, 'VERITEE_ENCLAVE_URL') };
   if (enclave.socketPath === '')
     throw new ConfigError('CONFIG_INVALID', 'VERITEE_ENCLAVE_URL needs a socket path after unix:');
   const verifierRaw = env['VERITEE_VERIFIER_URL'] ?? 'http://127.0.0.1:7003';
@@ -66,7 +54,8 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     host: match[1] ?? '127.0.0.1',
     port,
     enclave,
-    verifierUrl: verifierRaw === 'none' ? undefined : httpUrl(verifierRaw, 'VERITEE_VERIFIER_URL'),
+    verifierUrl:
+      verifierRaw === 'none' ? undefined : httpUrlSetting(verifierRaw, 'VERITEE_VERIFIER_URL'),
     maxBodyBytes: integerSetting(
       env,
       'VERITEE_HOST_MAX_BODY',

@@ -61,6 +61,11 @@ export function sealModel(input: {
   return new Uint8Array(Buffer.concat([MAGIC, length, headerBytes, body]));
 }
 
+/** Whether the bytes begin as a sealed model does (its magic only; parse to check the rest). */
+export function isSealedModel(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= MAGIC.byteLength && MAGIC.every((byte, i) => bytes[i] === byte);
+}
+
 /** @throws EvidenceError SEALED_MODEL_MALFORMED */
 export function parseSealedModel(bytes: Uint8Array): SealedModel {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

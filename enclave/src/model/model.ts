@@ -6,7 +6,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
-import { ConfigError, fromHex, modelHash, sha256, toHex, bytesEqual } from '@veritee/attestations';
+import {
+  bytesEqual,
+  ConfigError,
+  fromHex,
+  isSealedModel,
+  modelHash,
+  sha256,
+  toHex,
+} from '@veritee/attestations';
 import { parseModelConfig, type ModelConfig } from './config.js';
 
 export interface ModelIdentity {
@@ -38,7 +46,7 @@ export interface LoadModelOptions {
 }
 
 /**
- * @throws ConfigError MODEL_UNREADABLE, MODEL_HASH_MISMATCH, MODEL_CONFIG_INVALID, MODEL_INVALID
+ * @throws ConfigError MODEL_UNREADABLE, MODEL_SEALED, MODEL_HASH_MISMATCH, MODEL_CONFIG_INVALID, MODEL_INVALID
  */
 export async function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
   const expected = fromHex(options.expectedSha256);
@@ -57,6 +65,11 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
       `model or config file cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
     );
   }
+  if (isSealedModel(bytes))
+    throw new ConfigError(
+      'MODEL_SEALED',
+      'the model file is sealed (veritee.sealed-model/v1): its key must be released first (VERITEE_MODEL_KEY_RELEASE)',
+    );
   const fileHash = sha256(bytes);
   if (!bytesEqual(fileHash, expected)) {
     throw new ConfigError(
