@@ -21,7 +21,11 @@ export interface FleetProps extends Omit<StackProps, 'env'> {
   /** Where to deploy: concrete, so the pinned AMI belongs to one region. */
   readonly account: string;
   readonly region: string;
-  /** Approved Nitro enclave images (PCR0, 96 hex digits): only these may decrypt. */
+  /**
+   * Approved Nitro enclave images (PCR0, 96 hex digits): only these may
+   * decrypt. Empty only to bootstrap (no Nitro hosts): the model key must
+   * exist before the image that holds the sealed model can be built.
+   */
   readonly nitroImageSha384: readonly string[];
   /** The verifier's container image, pinned by digest (`repo@sha256:...`). */
   readonly verifierImage: string;
@@ -42,10 +46,15 @@ function validate(props: FleetProps): void {
       'account (12 digits) and region (e.g. eu-west-1) are required',
     );
   const bad = props.nitroImageSha384.find((value) => !/^[0-9a-f]{96}$/i.test(value));
-  if (props.nitroImageSha384.length === 0 || bad !== undefined)
+  if (bad !== undefined)
     throw new ConfigError(
       'CONFIG_INVALID',
-      `nitroImageSha384: ${bad === undefined ? 'at least one PCR0 is needed' : `${JSON.stringify(bad.slice(0, 100))} is not 96 hex digits`}`,
+      `nitroImageSha384: ${JSON.stringify(bad.slice(0, 100))} is not 96 hex digits`,
+    );
+  if (props.nitroImageSha384.length === 0 && (props.nitroHosts?.max ?? 2) > 0)
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'nitroImageSha384: at least one PCR0 is needed to run Nitro hosts (bootstrap with nitroHosts {"min": 0, "max": 0})',
     );
   if (!/@sha256:[0-9a-f]{64}$/.test(props.verifierImage))
     throw new ConfigError('CONFIG_INVALID', 'verifierImage must be pinned by digest (@sha256:...)');
@@ -229,12 +238,19 @@ export class FleetStack extends Stack {
 function nitroUserData(enclaveImageUri: string): ec2.UserData {
   const userData = ec2.UserData.forLinux();
   userData.addCommands(
-    'dnf install -y aws-nitro-enclaves-cli',
+    'dnf install -y aws-nitro-enclaves-cli socat',
     // The enclave gets 2 vCPUs and 4 GiB; the allocator reserves them at boot.
     "sed -i 's/^cpu_count:.*/cpu_count: 2/; s/^memory_mib:.*/memory_mib: 4096/' /etc/nitro_enclaves/allocator.yaml",
     'systemctl enable --now nitro-enclaves-allocator.service',
+    // vsock 8000 -> this region's KMS (TLS end to end, from inside the enclave).
+    'systemctl enable --now nitro-enclaves-vsock-proxy.service',
+    // vsock 8002 -> instance metadata, so the enclave's SDK signs with this host's role.
+    "echo '- {address: 169.254.169.254, port: 80}' >> /etc/nitro_enclaves/vsock-proxy.yaml",
+    'systemd-run --unit veritee-imds-proxy --property Restart=always vsock-proxy 8002 169.254.169.254 80 --config /etc/nitro_enclaves/vsock-proxy.yaml',
     `aws s3 cp ${JSON.stringify(enclaveImageUri)} /opt/veritee/enclave.eif`,
     'nitro-cli run-enclave --eif-path /opt/veritee/enclave.eif --cpu-count 2 --memory 4096 --enclave-cid 16',
+    // The enclave API on this host's 127.0.0.1:7001, for the host relay (VERITEE_ENCLAVE_URL).
+    'systemd-run --unit veritee-enclave-relay --property Restart=always socat TCP-LISTEN:7001,bind=127.0.0.1,fork,reuseaddr VSOCK-CONNECT:16:7001',
   );
   return userData;
 }

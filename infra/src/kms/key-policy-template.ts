@@ -10,7 +10,7 @@ export interface NitroKeyPolicyOptions {
   readonly enclaveRoleArn: string;
   /** The operators' role: administers the key, cannot decrypt with it. */
   readonly adminRoleArn: string;
-  /** Approved enclave image hashes (PCR0, 48 bytes hex), as nitro-cli prints them. */
+  /** Approved enclave image hashes (PCR0, 48 bytes hex), as nitro-cli prints them; none: nobody decrypts. */
   readonly imageSha384: readonly string[];
 }
 
@@ -45,16 +45,21 @@ export function nitroKeyPolicy(options: NitroKeyPolicyOptions): Record<string, u
         Action: [...KEY_ADMIN_ACTIONS],
         Resource: '*',
       },
-      {
-        Sid: 'ApprovedEnclavesDecrypt',
-        Effect: 'Allow',
-        Principal: { AWS: options.enclaveRoleArn },
-        Action: 'kms:Decrypt',
-        Resource: '*',
-        Condition: {
-          StringEqualsIgnoreCase: { 'kms:RecipientAttestation:ImageSha384': images },
-        },
-      },
+      // KMS's ImageSha384 is PCR0 under another name (AWS KMS developer guide).
+      ...(images.length === 0
+        ? []
+        : [
+            {
+              Sid: 'ApprovedEnclavesDecrypt',
+              Effect: 'Allow',
+              Principal: { AWS: options.enclaveRoleArn },
+              Action: 'kms:Decrypt',
+              Resource: '*',
+              Condition: {
+                StringEqualsIgnoreCase: { 'kms:RecipientAttestation:ImageSha384': images },
+              },
+            },
+          ]),
     ],
   };
 }

@@ -53,6 +53,26 @@ describe('FleetStack', () => {
     assert.ok(admin !== undefined && !decrypts(admin), 'operators administer but cannot decrypt');
   });
 
+  it('bootstraps without approved images: the model key exists, nothing may decrypt with it, no Nitro host runs', () => {
+    const bootstrap = Template.fromStack(
+      new FleetStack(new App(), 'Bootstrap', {
+        ...PROPS,
+        nitroImageSha384: [],
+        nitroHosts: { min: 0, max: 0 },
+      }),
+    );
+    const keys = Object.values(bootstrap.findResources('AWS::KMS::Key')) as {
+      Properties: { Description: string; KeyPolicy: { Statement: Statement[] } };
+    }[];
+    const nitroKey = keys.find((k) => /Nitro enclave images/.test(k.Properties.Description));
+    assert.ok(nitroKey !== undefined);
+    assert.deepEqual(nitroKey.Properties.KeyPolicy.Statement.filter(decrypts), []);
+    bootstrap.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MinSize: '0',
+      MaxSize: '0',
+    });
+  });
+
   it('lets only the verifier (the SNP key broker) decrypt SEV-SNP model keys', () => {
     const decrypting = keyStatements(/SEV-SNP/).filter(decrypts);
     assert.equal(decrypting.length, 1);
@@ -102,6 +122,27 @@ describe('FleetStack', () => {
     template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 2);
   });
 
+  it('starts the enclave on Nitro hosts with its channels to KMS, credentials and the host relay', () => {
+    const [nitro] = Object.values(template.findResources('AWS::EC2::LaunchTemplate')).filter(
+      (resource) =>
+        (resource as { Properties: { LaunchTemplateData: { EnclaveOptions?: unknown } } })
+          .Properties.LaunchTemplateData.EnclaveOptions !== undefined,
+    ) as { Properties: { LaunchTemplateData: { UserData: { 'Fn::Base64': string } } } }[];
+    assert.ok(nitro !== undefined);
+    const script = nitro.Properties.LaunchTemplateData.UserData['Fn::Base64'];
+    const at = (pattern: RegExp) => {
+      const index = script.split('\n').findIndex((line) => pattern.test(line));
+      assert.ok(index >= 0, `user data runs ${String(pattern)}`);
+      return index;
+    };
+    const started = at(/^nitro-cli run-enclave .*--enclave-cid 16$/);
+    // run-enclave.sh dials the parent (CID 3) on vsock 8000 for KMS and 8002 for metadata.
+    assert.ok(at(/systemctl enable --now nitro-enclaves-vsock-proxy\.service/) < started);
+    assert.ok(at(/vsock-proxy 8002 169\.254\.169\.254 80/) < started);
+    assert.ok(at(/169\.254\.169\.254, port: 80/) < at(/vsock-proxy 8002/));
+    assert.ok(at(/socat TCP-LISTEN:7001,bind=127\.0\.0\.1.* VSOCK-CONNECT:16:7001/) > started);
+  });
+
   it('runs the verifier with PostgreSQL, the KMS signer and the key broker on', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', {
       Engine: 'postgres',
@@ -128,6 +169,7 @@ describe('FleetStack', () => {
   it('refuses settings that would deploy something unpinned or unapproved', () => {
     const bad: Partial<FleetProps>[] = [
       { nitroImageSha384: [] },
+      { nitroImageSha384: [], nitroHosts: { min: 0, max: 1 } },
       { nitroImageSha384: ['not-a-pcr'] },
       { verifierImage: 'registry.example/veritee-verifier:latest' },
       { enclaveImageUri: 'https://example/enclave.eif' },
