@@ -25,10 +25,16 @@ describe('veritee operator measure-snp', () => {
     assert.equal(text.status, 0, text.stderr);
     assert.equal(text.stdout, `${expected}\n`);
     assert.match(text.stderr, /2 x EPYC-Milan vCPUs on qemu/);
+    assert.match(text.stderr, /the guest's kernel and disk are not covered/);
     const json = await measure('--vmm', 'ec2', '--json');
     assert.equal(json.status, 0, json.stderr);
-    const parsed = JSON.parse(json.stdout) as { measurement: string; vmm: string };
+    const parsed = JSON.parse(json.stdout) as {
+      measurement: string;
+      vmm: string;
+      guestCodeMeasured: boolean;
+    };
     assert.equal(parsed.vmm, 'ec2');
+    assert.equal(parsed.guestCodeMeasured, false);
     assert.notEqual(parsed.measurement, expected, 'EC2 launches differ from QEMU');
     assert.match(parsed.measurement, /^[0-9a-f]{96}$/);
   });

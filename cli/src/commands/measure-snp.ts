@@ -91,13 +91,15 @@ export async function runMeasureSnp(
   );
   if (values.json) {
     write(
-      `${JSON.stringify({ measurement, vcpus, vcpuType, vmm, ovmf: values.ovmf, kernel: values.kernel ?? null, initrd: values.initrd ?? null, append: values.append ?? null })}\n`,
+      `${JSON.stringify({ measurement, vcpus, vcpuType, vmm, ovmf: values.ovmf, kernel: values.kernel ?? null, initrd: values.initrd ?? null, append: values.append ?? null, guestCodeMeasured: boot !== undefined })}\n`,
     );
   } else {
     write(`${measurement}\n`);
     process.stderr.write(
       `SEV-SNP launch measurement: ${vcpus} x ${vcpuType} vCPUs on ${vmm}, OVMF ${values.ovmf}` +
-        (boot === undefined ? ', no direct boot\n' : `, kernel ${values.kernel}\n`),
+        (boot === undefined
+          ? ", no direct boot: the guest's kernel and disk are not covered\n"
+          : `, kernel ${values.kernel}\n`),
     );
   }
   return 0;
