@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createClient } from '@veritee/client';
 import { bundledModelHash } from '@veritee/enclave';
 import { startService, type Service } from '../scripts/system.js';
-import { createHome, trustWithDev } from './system-fixture.js';
+import { createHome, startTestVerifier, trustWithDev } from './system-fixture.js';
 
 /** A TCP proxy that records every byte in both directions. */
 async function startRecordingProxy(target: URL) {
@@ -66,15 +66,7 @@ describe('a private prompt', () => {
     });
     services.push(enclave);
     proxy = await startRecordingProxy(new URL(enclave.url));
-    const verifier = await startService('verifier', {
-      home,
-      mode: 'source',
-      env: {
-        VERITEE_VERIFIER_LISTEN: '127.0.0.1:0',
-        VERITEE_VERIFIER_DATA: join(home, 'verifier'),
-        VERITEE_ALLOW_SIMULATED: '1',
-      },
-    });
+    const verifier = await startTestVerifier(home);
     services.push(verifier);
     const host = await startService('host', {
       home,

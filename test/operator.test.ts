@@ -9,10 +9,10 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '@veritee/attestations';
 import { simulatedPcr } from '@veritee/attestations/sim';
-import { startService, type Service } from '../scripts/system.js';
+import type { Service } from '../scripts/system.js';
 import { runCli } from '../cli/test/run-cli.js';
 import { simulator } from '../attestations/test/sim-fixture.js';
-import { createHome } from './system-fixture.js';
+import { createHome, startTestVerifier } from './system-fixture.js';
 
 const TOKEN = 'operator-test-token-0123456789abcdef';
 const APPROVED = new Uint8Array(48).fill(0x11);
@@ -23,16 +23,7 @@ describe('veritee operator', () => {
   let verifier: Service;
 
   before(async () => {
-    verifier = await startService('verifier', {
-      home,
-      mode: 'source',
-      env: {
-        VERITEE_VERIFIER_LISTEN: '127.0.0.1:0',
-        VERITEE_VERIFIER_DATA: join(home, 'verifier'),
-        VERITEE_ALLOW_SIMULATED: '1',
-        VERITEE_ADMIN_TOKEN: TOKEN,
-      },
-    });
+    verifier = await startTestVerifier(home, { VERITEE_ADMIN_TOKEN: TOKEN });
   });
   after(async () => {
     await verifier.stop();

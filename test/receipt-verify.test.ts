@@ -11,14 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bindingDigest, bindingToJson } from '@veritee/attestations';
-import { AT, simulator, trustWithDev, randomBinding } from '../attestations/test/sim-fixture.js';
+import { AT, trustWithDev } from '../attestations/test/sim-fixture.js';
 import { lastJson, runCli } from '../cli/test/run-cli.js';
 import { openSqliteLog } from '../verifier/src/log/sqlite-log.js';
 import type { ReceiptLog } from '../verifier/src/log/receipt-log.js';
 import { openLocalSigner } from '../verifier/src/signing/local-signer.js';
 import { createInlineAppraiser } from '../verifier/src/service/appraiser.js';
 import { createVerifier } from '../verifier/src/verifier.js';
+import { receiptRequestBody } from '../verifier/test/receipt-request.js';
 
 /** Closes a server, dropping idle keep-alive connections so it stops at once. */
 function stop(server: Server): Promise<void> {
@@ -59,15 +59,10 @@ describe('veritee receipt verify', () => {
   });
 
   async function issue(): Promise<string> {
-    const binding = randomBinding();
-    const { evidence } = await simulator.snp({ at: AT, reportData: bindingDigest(binding) });
     const response = await fetch(`${base}/v1/receipts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        evidence: Buffer.from(evidence).toString('base64'),
-        binding: bindingToJson(binding),
-      }),
+      body: await receiptRequestBody(AT),
     });
     assert.equal(response.status, 201);
     return ((await response.json()) as { receipt: string }).receipt;

@@ -20,7 +20,7 @@ import {
   type LocalKms,
 } from '../infra/src/index.js';
 import { startService, type Service } from '../scripts/system.js';
-import { createHome, trustWithDev } from './system-fixture.js';
+import { createHome, startTestVerifier, trustWithDev } from './system-fixture.js';
 
 /** Any region and credentials do for the local endpoint; the SDK needs some. */
 const AWS_ENV = {
@@ -79,17 +79,12 @@ describe('enclave start-up from a sealed model', () => {
   }
 
   async function startVerifier(name: string, env: Record<string, string>): Promise<Service> {
-    const service = await startService('verifier', {
-      home,
-      mode: 'source',
-      env: {
-        ...AWS_ENV,
-        VERITEE_VERIFIER_LISTEN: '127.0.0.1:0',
-        VERITEE_VERIFIER_DATA: join(home, name),
-        VERITEE_KEY_BROKER: '1',
-        VERITEE_KMS_ENDPOINT: kms.endpoint,
-        ...env,
-      },
+    const service = await startTestVerifier(home, {
+      ...AWS_ENV,
+      VERITEE_VERIFIER_DATA: join(home, name),
+      VERITEE_KEY_BROKER: '1',
+      VERITEE_KMS_ENDPOINT: kms.endpoint,
+      ...env,
     });
     started.push(service);
     return service;
@@ -149,7 +144,7 @@ describe('enclave start-up from a sealed model', () => {
 
   it('SEV-SNP: the key broker releases the key and logs the release; the enclave serves the pinned model', async () => {
     const sealed = await sealUnder('snp');
-    const verifier = await startVerifier('verifier-dev', { VERITEE_ALLOW_SIMULATED: '1' });
+    const verifier = await startVerifier('verifier-dev', {});
     const sizeBefore = await logSize(verifier);
     const enclave = await startEnclave({
       VERITEE_TEE: 'sim',
@@ -166,7 +161,7 @@ describe('enclave start-up from a sealed model', () => {
   it('SEV-SNP: a broker whose policy refuses the evidence releases nothing, and the enclave does not start', async () => {
     const sealed = await sealUnder('snp-strict');
     // This verifier trusts only the real AMD roots, so simulated evidence fails its policy.
-    const strict = await startVerifier('verifier-strict', {});
+    const strict = await startVerifier('verifier-strict', { VERITEE_ALLOW_SIMULATED: '0' });
     const sizeBefore = await logSize(strict);
     await assert.rejects(
       startEnclave({

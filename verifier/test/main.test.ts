@@ -12,15 +12,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import {
-  bindingDigest,
-  bindingToJson,
   defaultTrustStore,
   fromHex,
   verifyConsistency,
   type CheckpointClaims,
 } from '@veritee/attestations';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { DEV_PKI_PATH, simulator, randomBinding } from '../../attestations/test/sim-fixture.js';
+import { DEV_PKI_PATH } from '../../attestations/test/sim-fixture.js';
+import { receiptRequestBody } from './receipt-request.js';
 import { localKmsClient, startLocalKms } from '../../infra/src/kms/local-kms.js';
 import { createTestDatabase, POSTGRES_SKIP } from './postgres.js';
 
@@ -67,16 +66,7 @@ describe('verifier process', () => {
         const base = `http://127.0.0.1:${port}`;
         // Quotes are made now: the verifier checks them against its own clock.
         const at = new Date();
-        const bodies = await Promise.all(
-          Array.from({ length: 40 }, async () => {
-            const binding = randomBinding();
-            const { evidence } = await simulator.snp({ at, reportData: bindingDigest(binding) });
-            return JSON.stringify({
-              evidence: Buffer.from(evidence).toString('base64'),
-              binding: bindingToJson(binding),
-            });
-          }),
-        );
+        const bodies = await Promise.all(Array.from({ length: 40 }, () => receiptRequestBody(at)));
 
         let verifier = await start(env);
         const acknowledged: string[] = [];
@@ -179,18 +169,10 @@ describe('verifier process', () => {
     });
     try {
       const base = `http://127.0.0.1:${port}`;
-      const binding = randomBinding();
-      const { evidence } = await simulator.snp({
-        at: new Date(),
-        reportData: bindingDigest(binding),
-      });
       const response = await fetch(`${base}/v1/receipts`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          evidence: Buffer.from(evidence).toString('base64'),
-          binding: bindingToJson(binding),
-        }),
+        body: await receiptRequestBody(new Date()),
       });
       assert.equal(response.status, 201);
       const { receipt } = (await response.json()) as { receipt: string };
