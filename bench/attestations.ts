@@ -6,7 +6,7 @@
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { appraiseEvidence } from '@veritee/attestations';
+import { appraise } from '@veritee/attestations';
 import { VECTORS_DIR, vectorById, REAL_SNP_POLICY } from '../attestations/test/vectors.js';
 import { printRow, ratePerSecond } from './measure.js';
 
@@ -33,12 +33,12 @@ export async function benchAttestations(): Promise<void> {
     [snpInput, snpOptions],
     [nitroInput, nitroOptions],
   ] as const) {
-    const verdict = await appraiseEvidence(input, options);
+    const verdict = await appraise(input, options);
     if (verdict.verdict !== 'accept')
       throw new Error(`bench vector rejected: ${verdict.codes.join()}`);
   }
-  const snp = await ratePerSecond(() => appraiseEvidence(snpInput, snpOptions));
-  const nitro = await ratePerSecond(() => appraiseEvidence(nitroInput, nitroOptions));
+  const snp = await ratePerSecond(() => appraise(snpInput, snpOptions));
+  const nitro = await ratePerSecond(() => appraise(nitroInput, nitroOptions));
 
   printRow('node:crypto ECDSA P-384 verify (raw)', `${raw.toFixed(0)} /s`);
   printRow(

@@ -6,13 +6,13 @@
  * injected source, so this module does no I/O itself.
  */
 import { EvidenceError, isVeriteeError } from './errors.js';
-import { fromHex, toHex } from './bytes.js';
+import { toHex } from './bytes.js';
 import { parseCertificateCached, parseCrl, type Crl } from './x509.js';
 import { defaultTrustStore, type TrustStore } from './trust.js';
 import { parseSnpReport, SNP_REPORT_SIZE, type SnpReport } from './snp/report.js';
 import { findCert, parseSnpCertTable, type SnpCertEntry } from './snp/cert-table.js';
 import { parseEndorsementClaims } from './snp/endorsement.js';
-import { productFromCpuid, type SnpProduct } from './snp/product.js';
+import { productFromCpuid, type SnpProduct, type SnpTcb } from './snp/product.js';
 import { verifySnp } from './snp/verify.js';
 import { parseNitroDocument, type NitroDocument } from './nitro/document.js';
 import { verifyNitro } from './nitro/verify.js';
@@ -59,19 +59,67 @@ export interface EvidenceInput {
 
 export type FieldValue = string | number | Readonly<Record<string, number | string>>;
 
-export interface Verdict {
-  readonly verdict: 'accept' | 'reject';
+declare const acceptedBrand: unique symbol;
+
+/**
+ * What verified, policy-passing evidence says, as typed values. Consumers
+ * decide on these (bytes compared as bytes), never on display strings.
+ */
+export interface Claims {
+  readonly format: EvidenceFormat;
+  /** True when the evidence chains to a simulated (dev) root. */
+  readonly simulated: boolean;
+  /** SNP launch MEASUREMENT or Nitro PCR0: the code that runs (48 bytes). */
+  readonly measurement: Uint8Array;
+  /** The bytes the quote binds: SNP REPORT_DATA (64 bytes), Nitro user_data; undefined when absent. */
+  readonly reportData: Uint8Array | undefined;
+  /** SNP only: the product whose roots vouch for the chip. */
+  readonly product?: SnpProduct;
+  /** SNP only: the reported TCB, by component. */
+  readonly tcb?: SnpTcb;
+  /** SNP only: the chip's identifier (64 bytes; zero under a VLEK). */
+  readonly chipId?: Uint8Array;
+  /** SNP only: HOST_DATA (32 bytes). */
+  readonly hostData?: Uint8Array;
+  /** Nitro only: every PCR the document carries, by index. */
+  readonly pcrs?: ReadonlyMap<number, Uint8Array>;
+}
+
+/**
+ * Evidence that is authentic and passes the policy. Only {@link appraise}
+ * creates one (the brand is not exported), so holding an `Accepted` means
+ * verification ran. It is plain data and survives structured cloning, so a
+ * worker thread of ours may appraise and hand it back.
+ */
+export interface Accepted {
+  readonly verdict: 'accept';
+  readonly format: EvidenceFormat;
+  readonly simulated: boolean;
+  readonly codes: readonly [];
+  readonly violations: readonly [];
+  readonly claims: Claims;
+  /** Display only: the parsed fields under the names of docs/formats.md. */
+  readonly fields: Readonly<Record<string, FieldValue>>;
+  readonly [acceptedBrand]: true;
+}
+
+/** Evidence that is malformed, inauthentic or fails the policy. */
+export interface Rejected {
+  readonly verdict: 'reject';
   readonly format: EvidenceFormat | 'unknown';
   /** True when the evidence chains to a simulated (dev) root. */
   readonly simulated: boolean;
-  /** Every error and violation code; empty exactly when accepted. */
+  /** Every error and violation code; never empty. */
   readonly codes: readonly string[];
   readonly violations: readonly Violation[];
-  /** The parsed fields (names as in docs/formats.md), present once parsing succeeded. */
+  /** Display only: the fields parsed before the appraisal stopped. */
   readonly fields: Readonly<Record<string, FieldValue>>;
   /** The error that stopped verification, if one did. */
   readonly error?: { readonly code: string; readonly message: string };
 }
+
+/** The outcome of {@link appraise}. */
+export type Appraisal = Accepted | Rejected;
 
 /** Detects the evidence format from its first bytes; undefined when neither. */
 export function detectFormat(bytes: Uint8Array): EvidenceFormat | undefined {
@@ -82,11 +130,8 @@ export function detectFormat(bytes: Uint8Array): EvidenceFormat | undefined {
   return undefined;
 }
 
-/** Appraises evidence; resolves to a verdict, never rejects for bad evidence. */
-export async function appraiseEvidence(
-  input: EvidenceInput,
-  options: AppraiseOptions,
-): Promise<Verdict> {
+/** Appraises evidence; resolves to an appraisal, never rejects for bad evidence. */
+export async function appraise(input: EvidenceInput, options: AppraiseOptions): Promise<Appraisal> {
   const format = detectFormat(input.evidence);
   let fields: Record<string, FieldValue> = {};
   try {
@@ -116,14 +161,24 @@ export async function appraiseEvidence(
       });
     }
     const violations = evaluatePolicy(verified, options.policy ?? DEFAULT_POLICY, options.at);
+    if (violations.length > 0)
+      return {
+        verdict: 'reject',
+        format,
+        simulated: verified.simulated,
+        codes: violations.map((violation) => violation.code),
+        violations,
+        fields,
+      };
     return {
-      verdict: violations.length === 0 ? 'accept' : 'reject',
+      verdict: 'accept',
       format,
       simulated: verified.simulated,
-      codes: violations.map((violation) => violation.code),
-      violations,
+      codes: [],
+      violations: [],
+      claims: claimsOf(verified),
       fields,
-    };
+    } as unknown as Accepted;
   } catch (error) {
     const code = isVeriteeError(error) ? error.code : 'INTERNAL_ERROR';
     const message = isVeriteeError(error) ? error.message : 'verification failed unexpectedly';
@@ -224,14 +279,32 @@ export function nitroFields(document: NitroDocument): Record<string, FieldValue>
   return fields;
 }
 
-/** A text field of a verdict, or undefined when absent or not text; never throws. */
-export function verdictText(verdict: Verdict, name: string): string | undefined {
-  const value = verdict.fields[name];
-  return typeof value === 'string' ? value : undefined;
+function claimsOf(verified: VerifiedEvidence): Claims {
+  if (verified.format === 'sev-snp') {
+    const { report } = verified;
+    return {
+      format: 'sev-snp',
+      simulated: verified.simulated,
+      measurement: report.measurement,
+      reportData: report.reportData,
+      product: verified.product,
+      tcb: verified.reportedTcb,
+      chipId: report.chipId,
+      hostData: report.hostData,
+    };
+  }
+  const { payload } = verified.document;
+  return {
+    format: 'nitro',
+    simulated: verified.simulated,
+    // A missing PCR0 is a policy violation (POLICY_DEBUG_ENABLED) unless debug is allowed.
+    measurement: payload.pcrs.get(0) ?? new Uint8Array(48),
+    reportData: payload.userData ?? undefined,
+    pcrs: payload.pcrs,
+  };
 }
 
-/** The 64 bytes a verified quote carries for its binding: SNP report_data, Nitro user_data. */
-export function verdictReportData(verdict: Verdict): Uint8Array | undefined {
-  const hex = verdictText(verdict, verdict.format === 'nitro' ? 'user_data' : 'report_data');
-  return hex === undefined ? undefined : fromHex(hex);
+/** The measurement as lower-case hex, for display and for the JSON of logged statements. */
+export function measurementHex(claims: Claims): string {
+  return toHex(claims.measurement);
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appraiseEvidence, detectFormat, type CollateralSource } from '../src/index.js';
+import { appraise, detectFormat, type CollateralSource } from '../src/index.js';
 import { vectors, vectorFile, vectorById, REAL_SNP_POLICY, type Vector } from './vectors.js';
 
 function inputOf(vector: Vector) {
@@ -11,11 +11,11 @@ function inputOf(vector: Vector) {
   };
 }
 
-describe('appraiseEvidence', () => {
+describe('appraise', () => {
   for (const vector of vectors) {
     if (vector.expect === 'accept') {
       it(`finds ${vector.id} authentic and reports exactly its published fields`, async () => {
-        const verdict = await appraiseEvidence(inputOf(vector), {
+        const verdict = await appraise(inputOf(vector), {
           at: new Date(vector.verify_at),
           policy: { ...REAL_SNP_POLICY, allowDebug: true },
         });
@@ -32,7 +32,7 @@ describe('appraiseEvidence', () => {
       });
     } else {
       it(`rejects the tampered ${vector.id}`, async () => {
-        const verdict = await appraiseEvidence(inputOf(vector), {
+        const verdict = await appraise(inputOf(vector), {
           at: new Date(vector.verify_at),
           policy: { ...REAL_SNP_POLICY, allowDebug: true },
         });
@@ -45,22 +45,34 @@ describe('appraiseEvidence', () => {
   }
 
   it('refuses the debug Nitro documents under the default policy with a debug code, and only that', async () => {
-    for (const vector of vectors.filter((candidate) => candidate.debug === true)) {
-      const verdict = await appraiseEvidence(inputOf(vector), { at: new Date(vector.verify_at) });
+    const debug = vectors.filter((candidate) => candidate.debug === true);
+    for (const vector of debug.filter((candidate) => candidate.format === 'nitro')) {
+      const verdict = await appraise(inputOf(vector), { at: new Date(vector.verify_at) });
       assert.equal(verdict.verdict, 'reject');
       assert.deepEqual(verdict.codes, ['POLICY_DEBUG_ENABLED']);
     }
   });
 
+  it('refuses the debug SEV-SNP reports under the default policy with a debug code among others', async () => {
+    const debug = vectors.filter((candidate) => candidate.debug === true);
+    const snp = debug.filter((candidate) => candidate.format === 'sev-snp');
+    assert.ok(snp.length > 0, 'the vector index holds a debug SEV-SNP report');
+    for (const vector of snp) {
+      const verdict = await appraise(inputOf(vector), { at: new Date(vector.verify_at) });
+      assert.equal(verdict.verdict, 'reject');
+      assert.ok(verdict.codes.includes('POLICY_DEBUG_ENABLED'), verdict.codes.join());
+    }
+  });
+
   it('accepts the production Nitro document under the default policy', async () => {
     const vector = vectorById('nitro-evervault-2022-10-13-nonce');
-    const verdict = await appraiseEvidence(inputOf(vector), { at: new Date(vector.verify_at) });
+    const verdict = await appraise(inputOf(vector), { at: new Date(vector.verify_at) });
     assert.equal(verdict.verdict, 'accept');
   });
 
   it('gives a clear verdict, not a pass, when no CRL is available', async () => {
     const vector = vectorById('snp-virtee-milan-v2');
-    const verdict = await appraiseEvidence(inputOf(vector), {
+    const verdict = await appraise(inputOf(vector), {
       at: new Date(vector.verify_at),
       policy: { snp: { allowSmt: true } },
     });
@@ -70,7 +82,7 @@ describe('appraiseEvidence', () => {
 
   it('rejects SNP evidence with no endorsement given, carried or fetched', async () => {
     const vector = vectorById('snp-virtee-milan-v2');
-    const verdict = await appraiseEvidence(
+    const verdict = await appraise(
       { evidence: vectorFile(vector.evidence) },
       { at: new Date(vector.verify_at) },
     );
@@ -93,7 +105,7 @@ describe('appraiseEvidence', () => {
         return Promise.resolve(undefined);
       },
     };
-    const verdict = await appraiseEvidence(
+    const verdict = await appraise(
       { evidence: vectorFile(vector.evidence) },
       { at: new Date(vector.verify_at), policy: REAL_SNP_POLICY, collateral },
     );
@@ -107,7 +119,7 @@ describe('appraiseEvidence', () => {
       vcek: () => Promise.resolve(undefined),
       crl: () => Promise.resolve(undefined),
     };
-    const verdict = await appraiseEvidence(
+    const verdict = await appraise(
       { evidence: vectorFile(vector.evidence) },
       { at: new Date(vector.verify_at), collateral },
     );
@@ -116,7 +128,7 @@ describe('appraiseEvidence', () => {
 
   it('names no format for bytes that are neither', async () => {
     assert.equal(detectFormat(new Uint8Array([1, 2, 3])), undefined);
-    const verdict = await appraiseEvidence({ evidence: new Uint8Array(100) }, { at: new Date() });
+    const verdict = await appraise({ evidence: new Uint8Array(100) }, { at: new Date() });
     assert.deepEqual(
       [verdict.verdict, verdict.format, verdict.codes],
       ['reject', 'unknown', ['EVIDENCE_FORMAT_UNKNOWN']],

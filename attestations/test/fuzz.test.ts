@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appraiseEvidence, isVeriteeError, parseSnpCertTable, parsePolicy } from '../src/index.js';
+import { appraise, isVeriteeError, parseSnpCertTable, parsePolicy } from '../src/index.js';
 
 function generator(seed: number): () => number {
   let state = seed >>> 0;
@@ -28,7 +28,7 @@ describe('random input', () => {
       const evidence = bytes(length);
       const first = firstBytes[round % firstBytes.length];
       if (first !== undefined && length > 0) evidence[0] = first;
-      const verdict = await appraiseEvidence(
+      const verdict = await appraise(
         { evidence },
         { at: new Date(), policy: { allowDebug: true, allowUncheckedRevocation: true } },
       );

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  appraiseEvidence,
+  appraise,
   defaultTrustStore,
   isVeriteeError,
   parseCertificate,
@@ -86,7 +86,7 @@ describe('tampered SEV-SNP evidence', () => {
       const at = new Date(vector.verify_at);
       const endorsement = vectorFile(vector.endorsement ?? '');
       for (let length = 0; length < bytes.length; length++) {
-        const verdict = await appraiseEvidence(
+        const verdict = await appraise(
           { evidence: bytes.subarray(0, length), endorsement },
           { at, policy: { allowDebug: true, allowUncheckedRevocation: true } },
         );
@@ -99,7 +99,7 @@ describe('tampered SEV-SNP evidence', () => {
       for (const extra of [1, 23, 24, 100]) {
         const extended = new Uint8Array(bytes.length + extra).fill(0xff);
         extended.set(bytes);
-        const verdict = await appraiseEvidence({ evidence: extended, endorsement }, { at });
+        const verdict = await appraise({ evidence: extended, endorsement }, { at });
         assert.deepEqual(verdict.codes, ['SNP_CERT_TABLE_MALFORMED']);
       }
     });

@@ -1,9 +1,9 @@
-import type { Verdict } from '@veritee/attestations';
+import type { Appraisal } from '@veritee/attestations';
 
 const LABEL_WIDTH = 18;
 
 /** Human-readable fields and verdict; with `json`, a last line holding the verdict as one JSON object. */
-export function formatVerdict(verdict: Verdict, json: boolean): string {
+export function formatVerdict(verdict: Appraisal, json: boolean): string {
   const lines = [`format          ${verdict.format}${verdict.simulated ? ' (simulated)' : ''}`];
   for (const [name, value] of Object.entries(verdict.fields)) {
     const text =
@@ -15,7 +15,8 @@ export function formatVerdict(verdict: Verdict, json: boolean): string {
     lines.push(`${name.padEnd(LABEL_WIDTH)}${text}`);
   }
   lines.push(`verdict         ${verdict.verdict.toUpperCase()}`);
-  if (verdict.error !== undefined) lines.push(`  ${verdict.error.code}: ${verdict.error.message}`);
+  const error = verdict.verdict === 'reject' ? verdict.error : undefined;
+  if (error !== undefined) lines.push(`  ${error.code}: ${error.message}`);
   for (const violation of verdict.violations) {
     lines.push(
       `  ${violation.code}: ${violation.field} expected ${violation.expected}, found ${violation.actual}`,
@@ -30,7 +31,7 @@ export function formatVerdict(verdict: Verdict, json: boolean): string {
         codes: verdict.codes,
         fields: verdict.fields,
         violations: verdict.violations,
-        ...(verdict.error === undefined ? {} : { error: verdict.error }),
+        ...(error === undefined ? {} : { error }),
       }),
     );
   }

@@ -10,12 +10,11 @@ import {
   commitInput,
   hashOutput,
   isBoundBy,
-  verdictReportData,
   type BatchInclusion,
   type Binding,
   type EnclaveAnswer,
   type InferenceRequest,
-  type Verdict,
+  type Accepted,
 } from '@veritee/attestations';
 import { appraiseForClient, type AttestedEnclave } from './check-enclave.js';
 import type { ClientOptions } from './options.js';
@@ -26,7 +25,7 @@ export interface CheckedAnswer {
   readonly binding: Binding;
   readonly inclusion?: BatchInclusion | undefined;
   readonly evidence: Uint8Array;
-  readonly verdict: Verdict;
+  readonly verdict: Accepted;
 }
 
 function mismatch(field: string): never {
@@ -68,7 +67,7 @@ export async function checkAnswer(input: {
       'CLIENT_BINDING_MISMATCH',
       "the answer's quote comes from another kind of TEE than the attested enclave",
     );
-  const reportData = verdictReportData(verdict);
+  const { reportData } = verdict.claims;
   if (reportData === undefined || !isBoundBy(reportData, binding, answer.inclusion))
     throw new Refused(
       'CLIENT_BINDING_MISMATCH',

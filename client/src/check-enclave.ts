@@ -5,14 +5,13 @@
  * allowed model, and be fresh.
  */
 import {
-  appraiseEvidence,
+  appraise,
   bytesEqual,
   identityDigest,
   MAX_CLOCK_SKEW_MS,
   parseEnclaveEvidence,
   toHex,
-  verdictReportData,
-  type Verdict,
+  type Accepted,
 } from '@veritee/attestations';
 import { DEFAULT_MAX_EVIDENCE_AGE_SECONDS, type ClientOptions } from './options.js';
 import { Refused } from './refused.js';
@@ -24,7 +23,7 @@ export interface AttestedEnclave {
   readonly modelHash: Uint8Array;
   readonly enclaveKey: Uint8Array;
   readonly issuedAt: Date;
-  readonly verdict: Verdict;
+  readonly verdict: Accepted;
 }
 
 /** Appraises evidence under the client's policy; refuses with every code when it does not pass. */
@@ -32,8 +31,8 @@ export async function appraiseForClient(
   evidence: Uint8Array,
   options: Pick<ClientOptions, 'policy' | 'trust'>,
   at: Date,
-): Promise<Verdict> {
-  const verdict = await appraiseEvidence(
+): Promise<Accepted> {
+  const verdict = await appraise(
     { evidence },
     {
       at,
@@ -73,7 +72,7 @@ export async function checkEnclave(
       'CLIENT_BINDING_MISMATCH',
       `the enclave says ${standing.tee}${standing.simulated ? ' (simulated)' : ''} but its evidence is ${verdict.format}${verdict.simulated ? ' (simulated)' : ''}`,
     );
-  const reportData = verdictReportData(verdict);
+  const { reportData } = verdict.claims;
   const expected = identityDigest({
     modelHash: standing.modelHash,
     enclaveKey: standing.enclaveKey,

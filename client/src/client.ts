@@ -87,13 +87,12 @@ export function createClient(options: ClientOptions) {
               verifier: options.verifier,
               http,
             });
-      const measurement = checked.verdict.fields['measurement'] ?? checked.verdict.fields['pcr0'];
       return {
         output: new TextDecoder().decode(checked.output),
         verified: {
           tee: target.tee,
           simulated: checked.verdict.simulated,
-          measurement: typeof measurement === 'string' ? measurement : '',
+          measurement: toHex(checked.verdict.claims.measurement),
           modelHash: toHex(checked.binding.modelHash),
           inputCommitment: toHex(checked.binding.inputCommitment),
           outputHash: toHex(checked.binding.outputHash),

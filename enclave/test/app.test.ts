@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import {
-  appraiseEvidence,
-  verdictReportData,
+  appraise,
   generateEnclaveKeyPair,
   hashOutput,
   identityDigest,
@@ -58,8 +57,8 @@ describe('enclave API over HTTP', () => {
   });
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const appraise = (evidence: Uint8Array) =>
-    appraiseEvidence({ evidence }, { at: AT, trust: trustWithDev, allowSimulated: true });
+  const appraiseSim = (evidence: Uint8Array) =>
+    appraise({ evidence }, { at: AT, trust: trustWithDev, allowSimulated: true });
 
   async function infer(prompt: string) {
     const evidence = parseEnclaveEvidence(
@@ -82,9 +81,9 @@ describe('enclave API over HTTP', () => {
     assert.equal(response.status, 200);
     const evidence = parseEnclaveEvidence(JSON.parse(response.body.toString()));
     assert.deepEqual(evidence.modelHash, bundledModel.identity.modelHash);
-    const verdict = await appraise(evidence.evidence);
-    assert.deepEqual([verdict.verdict, verdict.simulated], ['accept', true]);
-    const reportData = verdictReportData(verdict)!;
+    const verdict = await appraiseSim(evidence.evidence);
+    assert.ok(verdict.verdict === 'accept' && verdict.simulated);
+    const reportData = verdict.claims.reportData!;
     assert.ok(
       bytesEqual(
         reportData,
@@ -105,9 +104,9 @@ describe('enclave API over HTTP', () => {
     ];
     const results = await Promise.all(prompts.map(infer));
     for (const { answer, output } of results) {
-      const verdict = await appraise(answer.evidence);
-      assert.equal(verdict.verdict, 'accept');
-      assert.ok(isBoundBy(verdictReportData(verdict)!, answer.binding, answer.inclusion));
+      const verdict = await appraiseSim(answer.evidence);
+      assert.ok(verdict.verdict === 'accept');
+      assert.ok(isBoundBy(verdict.claims.reportData!, answer.binding, answer.inclusion));
       assert.deepEqual(answer.binding.outputHash, hashOutput(output));
       assert.ok(
         (answer.inclusion?.size ?? 0) >= 1,

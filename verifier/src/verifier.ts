@@ -37,7 +37,7 @@ export async function createVerifier(deps: VerifierDeps) {
     signer,
     issuer,
     policy: () => registry.current(),
-    allowsModel: (tee, measurement, modelHash) => registry.allowsModel(tee, measurement, modelHash),
+    allowsModel: (claims, modelHash) => registry.allowsModel(claims, modelHash),
     appraiser: deps.appraiser,
     clock,
   });

@@ -4,7 +4,7 @@
  * EAT Attestation Results (EAR): an overall `ear.status` of affirming,
  * warning or contraindicated, the appraisal policy, and the appraised claims.
  */
-import type { Verdict } from '../appraise.js';
+import { measurementHex, type Appraisal } from '../appraise.js';
 import type { Violation } from '../policy/evaluate.js';
 
 export const ATTESTATION_RESULT_TYPE = 'veritee.attestation-result/v1';
@@ -25,7 +25,7 @@ export interface AttestationResultClaims {
   /** `<policy id>@<version>`. */
   readonly 'ear.appraisal-policy-id': string;
   readonly tee: {
-    readonly format: Verdict['format'];
+    readonly format: Appraisal['format'];
     readonly simulated: boolean;
     /** SNP launch measurement or Nitro PCR0, hex; absent when the evidence did not parse. */
     readonly measurement?: string;
@@ -42,14 +42,14 @@ export interface AttestationResultClaims {
 }
 
 /** The status a verdict earns: simulated evidence is never better than `warning`. */
-export function resultStatus(verdict: Verdict): ResultStatus {
+export function resultStatus(verdict: Appraisal): ResultStatus {
   if (verdict.verdict !== 'accept') return 'contraindicated';
   return verdict.simulated ? 'warning' : 'affirming';
 }
 
 /** The claims of an attestation result for a verdict (signing is the caller's). */
 export function attestationResultClaims(input: {
-  verdict: Verdict;
+  verdict: Appraisal;
   issuer: string;
   at: Date;
   lifetimeSeconds: number;
@@ -60,8 +60,12 @@ export function attestationResultClaims(input: {
 }): AttestationResultClaims {
   const { verdict } = input;
   const iat = Math.floor(input.at.getTime() / 1000);
-  const measurement = verdict.fields['measurement'] ?? verdict.fields['pcr0'];
-  const tcb = verdict.fields['reported_tcb'];
+  // Accepted evidence speaks through its claims; rejected evidence through what was parsed of it.
+  const measurement =
+    verdict.verdict === 'accept'
+      ? measurementHex(verdict.claims)
+      : (verdict.fields['measurement'] ?? verdict.fields['pcr0']);
+  const tcb = verdict.verdict === 'accept' ? verdict.claims.tcb : verdict.fields['reported_tcb'];
   return {
     typ: ATTESTATION_RESULT_TYPE,
     eat_profile: ATTESTATION_RESULT_PROFILE,
@@ -75,7 +79,7 @@ export function attestationResultClaims(input: {
       format: verdict.format,
       simulated: verdict.simulated,
       ...(typeof measurement === 'string' ? { measurement } : {}),
-      ...(typeof tcb === 'object' ? { tcb } : {}),
+      ...(typeof tcb === 'object' ? { tcb: { ...tcb } } : {}),
     },
     codes: verdict.codes,
     violations: verdict.violations,

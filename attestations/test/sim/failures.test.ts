@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appraiseEvidence } from '../../src/index.js';
+import { appraise } from '../../src/index.js';
 import { AT, simulator, trustWithDev } from '../sim-fixture.js';
 
 describe('simulator failure cases', async () => {
@@ -22,7 +22,7 @@ describe('simulator failure cases', async () => {
 
   for (const failure of cases) {
     it(`rejects the ${failure.name} case with ${failure.code} and nothing else`, async () => {
-      const verdict = await appraiseEvidence(failure.input, {
+      const verdict = await appraise(failure.input, {
         at: failure.at,
         policy: failure.policy,
         trust: trustWithDev,

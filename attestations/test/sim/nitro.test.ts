@@ -1,11 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  appraiseEvidence,
-  parseNitroDocument,
-  serializeNitroDocument,
-  toHex,
-} from '../../src/index.js';
+import { appraise, parseNitroDocument, serializeNitroDocument, toHex } from '../../src/index.js';
 import { simulatedPcr } from '../../src/sim/index.js';
 import { AT, simulator, trustWithDev } from '../sim-fixture.js';
 
@@ -25,7 +20,7 @@ describe('simulated Nitro evidence', () => {
       assert.equal(evidence[0], tagged ? 0xd2 : 0x84);
       assert.deepEqual(parseNitroDocument(evidence), document);
       assert.deepEqual(serializeNitroDocument(parseNitroDocument(evidence)), evidence);
-      const verdict = await appraiseEvidence(
+      const verdict = await appraise(
         { evidence },
         {
           at: AT,
@@ -44,13 +39,10 @@ describe('simulated Nitro evidence', () => {
 
   it('is rejected with the real roots only, and with the dev roots but without allowSimulated', async () => {
     const { evidence } = await simulator.nitro({ at: AT });
-    assert.deepEqual((await appraiseEvidence({ evidence }, { at: AT })).codes, [
-      'NITRO_CHAIN_UNTRUSTED',
+    assert.deepEqual((await appraise({ evidence }, { at: AT })).codes, ['NITRO_CHAIN_UNTRUSTED']);
+    assert.deepEqual((await appraise({ evidence }, { at: AT, trust: trustWithDev })).codes, [
+      'NITRO_SIMULATED_NOT_ALLOWED',
     ]);
-    assert.deepEqual(
-      (await appraiseEvidence({ evidence }, { at: AT, trust: trustWithDev })).codes,
-      ['NITRO_SIMULATED_NOT_ALLOWED'],
-    );
   });
 
   it("is shaped like AWS's: four-certificate cabundle, P-384, no key identifiers, a three-hour leaf", async () => {
@@ -73,7 +65,7 @@ describe('simulated Nitro evidence', () => {
       pcrs: { 0: new Uint8Array(48).fill(1), 8: new Uint8Array(48).fill(8) },
     });
     assert.equal(chosen.document.payload.pcrs.get(8)?.[0], 8);
-    const verdict = await appraiseEvidence(
+    const verdict = await appraise(
       { evidence: chosen.evidence },
       {
         at: AT,

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  appraiseEvidence,
+  appraise,
   ChainError,
   defaultTrustStore,
   parseCertificate,
@@ -32,7 +32,7 @@ describe('simulated SEV-SNP evidence', () => {
           assert.equal(simulated.reportBytes.length, SNP_REPORT_SIZE);
           assert.deepEqual(parseSnpReport(serializeSnpReport(simulated.report)), simulated.report);
           assert.deepEqual(parseSnpReport(simulated.reportBytes), simulated.report);
-          const verdict = await appraiseEvidence(
+          const verdict = await appraise(
             { evidence: simulated.evidence },
             { at: AT, trust: trustWithDev, allowSimulated: true },
           );
@@ -50,17 +50,13 @@ describe('simulated SEV-SNP evidence', () => {
 
   it('is rejected with the real roots only, and with the dev roots but without allowSimulated', async () => {
     const { evidence } = await simulator.snp({ at: AT });
-    assert.deepEqual((await appraiseEvidence({ evidence }, { at: AT })).codes, [
+    assert.deepEqual((await appraise({ evidence }, { at: AT })).codes, ['SNP_CHAIN_UNTRUSTED']);
+    assert.deepEqual((await appraise({ evidence }, { at: AT, trust: trustWithDev })).codes, [
+      'SNP_SIMULATED_NOT_ALLOWED',
+    ]);
+    assert.deepEqual((await appraise({ evidence }, { at: AT, allowSimulated: true })).codes, [
       'SNP_CHAIN_UNTRUSTED',
     ]);
-    assert.deepEqual(
-      (await appraiseEvidence({ evidence }, { at: AT, trust: trustWithDev })).codes,
-      ['SNP_SIMULATED_NOT_ALLOWED'],
-    );
-    assert.deepEqual(
-      (await appraiseEvidence({ evidence }, { at: AT, allowSimulated: true })).codes,
-      ['SNP_CHAIN_UNTRUSTED'],
-    );
   });
 
   it('lays out the caller-chosen fields where the ABI puts them', async () => {
@@ -91,8 +87,7 @@ describe('simulated SEV-SNP evidence', () => {
     const { evidence, report } = await simulator.snp({ at: AT, maskChipKey: true });
     assert.ok(report.chipId.every((byte) => byte === 0));
     assert.equal(
-      (await appraiseEvidence({ evidence }, { at: AT, trust: trustWithDev, allowSimulated: true }))
-        .verdict,
+      (await appraise({ evidence }, { at: AT, trust: trustWithDev, allowSimulated: true })).verdict,
       'accept',
     );
   });

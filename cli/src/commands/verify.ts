@@ -8,14 +8,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  appraiseEvidence,
+  appraise,
   isSnpProduct,
   parsePolicy,
   ConfigError,
   DEFAULT_POLICY,
   type Policy,
   type TrustStore,
-  type Verdict,
+  type Appraisal,
 } from '@veritee/attestations';
 import { createKdsSource } from '@veritee/kds';
 import { UsageError } from '../usage-error.js';
@@ -98,7 +98,7 @@ export async function runVerify(
   const cacheDir =
     values['kds-cache'] ??
     join(deps.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'veritee', 'kds');
-  const verdict = await appraiseEvidence(
+  const verdict = await appraise(
     {
       evidence: await readInput(file, 'evidence'),
       endorsement:
@@ -138,4 +138,4 @@ function parseJson(bytes: Uint8Array, path: string): unknown {
   }
 }
 
-export type { Verdict };
+export type { Appraisal };

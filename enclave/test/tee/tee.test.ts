@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  appraiseEvidence,
+  appraise,
   ConfigError,
   toHex,
   UpstreamError,
@@ -15,15 +15,15 @@ import { createSimulatedTee } from '../../src/tee/simulated.js';
 import { createConfigfsStandIn } from './configfs-stand-in.js';
 
 const reportData = Uint8Array.from({ length: 64 }, (_, index) => index);
-const appraise = (evidence: Uint8Array, policy = {}) =>
-  appraiseEvidence({ evidence }, { at: AT, trust: trustWithDev, allowSimulated: true, policy });
+const appraiseSim = (evidence: Uint8Array, policy = {}) =>
+  appraise({ evidence }, { at: AT, trust: trustWithDev, allowSimulated: true, policy });
 
 describe('configfs-tsm SEV-SNP provider', () => {
   it('writes inblob, reads outblob and auxblob, and removes its entry', async () => {
     const standIn = createConfigfsStandIn(simulator, AT);
     const tee = createConfigfsSnpTee({ root: '/cfg/tsm/report', ops: standIn.ops, privlevel: 0 });
     const evidence = await tee.quote({ reportData });
-    const verdict = await appraise(evidence);
+    const verdict = await appraiseSim(evidence);
     assert.equal(verdict.verdict, 'accept', verdict.codes.join());
     assert.equal(verdict.fields['report_data'], toHex(reportData));
     assert.deepEqual(
@@ -92,7 +92,7 @@ describe('NSM Nitro provider', () => {
     const nonce = new Uint8Array(32).fill(9);
     const publicKey = new Uint8Array(32).fill(4);
     const evidence = await createNsmTee(responder).quote({ reportData, nonce, publicKey });
-    const verdict = await appraise(evidence, {
+    const verdict = await appraiseSim(evidence, {
       nitro: { userData: toHex(reportData), nonce: toHex(nonce), publicKey: toHex(publicKey) },
     });
     assert.equal(verdict.verdict, 'accept', verdict.codes.join());
@@ -116,7 +116,7 @@ describe('simulated provider', () => {
   it('quotes in both formats, marked simulated', async () => {
     for (const kind of ['sev-snp', 'nitro'] as const) {
       const tee = createSimulatedTee({ simulator, kind, clock: () => AT });
-      const verdict = await appraise(await tee.quote({ reportData }));
+      const verdict = await appraiseSim(await tee.quote({ reportData }));
       assert.deepEqual(
         [verdict.verdict, verdict.format, verdict.simulated],
         ['accept', kind, true],

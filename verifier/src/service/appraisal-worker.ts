@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import {
-  appraiseEvidence,
+  appraise,
   defaultTrustStore,
   mergeTrustStores,
   type Policy,
-  type Verdict,
+  type Appraisal,
 } from '@veritee/attestations';
 import { devTrustStore, parseDevPki } from '@veritee/attestations/sim';
 
@@ -36,8 +36,8 @@ const trust =
       )
     : defaultTrustStore();
 
-export default function appraise(task: AppraisalTask): Promise<Verdict> {
-  return appraiseEvidence(
+export default function appraiseTask(task: AppraisalTask): Promise<Appraisal> {
+  return appraise(
     { evidence: task.evidence },
     { at: new Date(task.at), policy: task.policy, trust, allowSimulated: settings.allowSimulated },
   );

@@ -6,16 +6,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import {
-  appraiseEvidence,
-  type Policy,
-  type TrustStore,
-  type Verdict,
-} from '@veritee/attestations';
+import { appraise, type Policy, type TrustStore, type Appraisal } from '@veritee/attestations';
 import type { AppraisalTask, WorkerTrust } from './appraisal-worker.js';
 
 export interface Appraiser {
-  appraise(evidence: Uint8Array, at: Date, policy: Policy): Promise<Verdict>;
+  appraise(evidence: Uint8Array, at: Date, policy: Policy): Promise<Appraisal>;
   close(): Promise<void>;
 }
 
@@ -27,7 +22,7 @@ export function createInlineAppraiser(options: {
 }): Appraiser {
   return {
     appraise: (evidence, at, policy) =>
-      appraiseEvidence(
+      appraise(
         { evidence },
         { at, policy, trust: options.trust, allowSimulated: options.allowSimulated },
       ),
@@ -60,8 +55,14 @@ export function createPooledAppraiser(options: {
     execArgv: process.execArgv,
   });
   return {
+    // The worker is our own code calling appraise(); structured cloning keeps
+    // its Appraisal as it was made, so the cast only restores the type.
     appraise: (evidence, at, policy) =>
-      pool.run({ evidence, at: at.getTime(), policy } satisfies AppraisalTask) as Promise<Verdict>,
+      pool.run({
+        evidence,
+        at: at.getTime(),
+        policy,
+      } satisfies AppraisalTask) as Promise<Appraisal>,
     close: () => pool.destroy(),
   };
 }

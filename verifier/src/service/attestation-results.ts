@@ -8,7 +8,7 @@ import {
   ATTESTATION_RESULT_TYPE,
   attestationResultClaims,
   type AttestationResultClaims,
-  type Verdict,
+  type Appraisal,
 } from '@veritee/attestations';
 import type { Signer } from '../signing/signer.js';
 import type { PolicyRef } from './receipts.js';
@@ -17,7 +17,7 @@ import type { PolicyRef } from './receipts.js';
 export const RESULT_LIFETIME_SECONDS = 300;
 
 export function createAttestationResults(options: {
-  readonly appraise: (evidence: Uint8Array) => Promise<Verdict>;
+  readonly appraise: (evidence: Uint8Array) => Promise<Appraisal>;
   readonly policy: () => PolicyRef;
   readonly signer: Signer;
   readonly issuer: string;

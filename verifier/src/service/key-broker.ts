@@ -19,18 +19,17 @@ import {
   leafHash,
   sealReleasedKey,
   toHex,
-  verdictReportData,
-  verdictText,
+  measurementHex,
   type KeyReleaseEntry,
   type KeyReleaseRequest,
-  type Verdict,
+  type Appraisal,
 } from '@veritee/attestations';
 import type { ReceiptLog } from '../log/receipt-log.js';
 import type { Signer } from '../signing/signer.js';
 import { ReceiptRefused, type PolicyRef } from './receipts.js';
 
 export interface KeyBrokerOptions {
-  readonly appraise: (evidence: Uint8Array) => Promise<Verdict>;
+  readonly appraise: (evidence: Uint8Array) => Promise<Appraisal>;
   readonly policy: () => PolicyRef;
   /** Unwraps a data key with KMS (the verifier's own permission). */
   readonly unwrap: (encryptedKey: Uint8Array) => Promise<Uint8Array>;
@@ -103,7 +102,7 @@ export function createKeyBroker(options: KeyBrokerOptions) {
           'the evidence is not authentic or fails the policy',
           verdict.codes,
         );
-      const reportData = verdictReportData(verdict);
+      const { reportData } = verdict.claims;
       if (reportData === undefined || !bytesEqual(reportData, expected))
         throw new ReceiptRefused(
           'KEY_RELEASE_DENIED',
@@ -119,10 +118,9 @@ export function createKeyBroker(options: KeyBrokerOptions) {
           iat: Math.floor(options.clock().getTime() / 1000),
           jti: `release-${randomUUID()}`,
           tee: {
-            format: verdict.format === 'nitro' ? 'nitro' : 'sev-snp',
-            measurement:
-              verdictText(verdict, verdict.format === 'nitro' ? 'pcr0' : 'measurement') ?? '',
-            simulated: verdict.simulated,
+            format: verdict.claims.format,
+            measurement: measurementHex(verdict.claims),
+            simulated: verdict.claims.simulated,
           },
           policy: { id, version },
           enclave_key: toHex(request.enclaveKey),

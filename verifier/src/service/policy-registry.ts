@@ -11,12 +11,14 @@ import {
   policyChangeEntryBytes,
   policyChangeLeafHash,
   RequestError,
+  toHex,
   UpstreamError,
   type NitroPcrSet,
   type PolicyChangeClaims,
   type PolicyChangeEntry,
   type ReferenceSet,
   type ReferenceValue,
+  type Claims,
 } from '@veritee/attestations';
 import type { ReceiptLog } from '../log/receipt-log.js';
 import type { Signer } from '../signing/signer.js';
@@ -153,9 +155,12 @@ export function createPolicyRegistry(options: PolicyRegistryOptions) {
      * Whether a model may be vouched for under this measurement (SNP) or PCR0 (Nitro):
      * yes when no reference value ties models to it, or one ties this model (or any).
      */
-    allowsModel(tee: 'sev-snp' | 'nitro', measurement: string, modelHash: string): boolean {
+    allowsModel(claims: Claims, modelHashBytes: Uint8Array): boolean {
+      // The registry keys reference values by their lower-case hex, as they are logged.
+      const measurement = toHex(claims.measurement);
+      const modelHash = toHex(modelHashBytes);
       const entries =
-        tee === 'sev-snp'
+        claims.format === 'sev-snp'
           ? [state.snp?.get(measurement)]
           : [...(state.nitro?.values() ?? [])]
               .filter((entry) => entry.pcrs.pcr0 === measurement)

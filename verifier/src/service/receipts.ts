@@ -5,8 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  verdictReportData,
-  verdictText,
+  measurementHex,
   isBoundBy,
   RECEIPT_TYPE,
   receiptEntryBytes,
@@ -17,7 +16,8 @@ import {
   type Binding,
   type Policy,
   type ReceiptEntry,
-  type Verdict,
+  type Appraisal,
+  type Claims,
 } from '@veritee/attestations';
 import type { ReceiptLog } from '../log/receipt-log.js';
 import type { Signer } from '../signing/signer.js';
@@ -38,11 +38,7 @@ export interface ReceiptServiceOptions {
    * Whether reference values allow vouching for this model under this measurement
    * (SNP) or PCR0 (Nitro). Default: any model.
    */
-  readonly allowsModel?: (
-    tee: 'sev-snp' | 'nitro',
-    measurement: string,
-    modelHash: string,
-  ) => boolean;
+  readonly allowsModel?: (claims: Claims, modelHash: Uint8Array) => boolean;
   /** Where evidence is appraised: inline or in a worker pool. */
   readonly appraiser: Appraiser;
   readonly clock: () => Date;
@@ -112,7 +108,7 @@ export function createReceiptService(options: ReceiptServiceOptions) {
     }
   }
 
-  const appraise = (evidence: Uint8Array): Promise<Verdict> =>
+  const appraise = (evidence: Uint8Array): Promise<Appraisal> =>
     options.appraiser.appraise(evidence, options.clock(), options.policy().policy);
 
   return {
@@ -133,7 +129,8 @@ export function createReceiptService(options: ReceiptServiceOptions) {
           'the evidence is not authentic or fails the policy',
           verdict.codes,
         );
-      const reportData = verdictReportData(verdict);
+      const { claims } = verdict;
+      const { reportData } = claims;
       if (reportData === undefined || !isBoundBy(reportData, binding, inclusion)) {
         throw new ReceiptRefused(
           'RECEIPT_BINDING_MISMATCH',
@@ -142,10 +139,7 @@ export function createReceiptService(options: ReceiptServiceOptions) {
         );
       }
       const { id, version } = options.policy();
-      const measurement =
-        verdictText(verdict, verdict.format === 'sev-snp' ? 'measurement' : 'pcr0') ?? '';
-      const format = verdict.format === 'nitro' ? 'nitro' : 'sev-snp';
-      if (options.allowsModel?.(format, measurement, toHex(binding.modelHash)) === false)
+      if (options.allowsModel?.(claims, binding.modelHash) === false)
         throw new ReceiptRefused(
           'RECEIPT_MODEL_NOT_REGISTERED',
           'no reference value ties this model to this measurement',
@@ -157,9 +151,9 @@ export function createReceiptService(options: ReceiptServiceOptions) {
         iat: Math.floor(options.clock().getTime() / 1000),
         jti: randomUUID(),
         tee: {
-          format,
-          measurement,
-          simulated: verdict.simulated,
+          format: claims.format,
+          measurement: measurementHex(claims),
+          simulated: claims.simulated,
         },
         model_hash: toHex(binding.modelHash),
         input_commitment: toHex(binding.inputCommitment),
