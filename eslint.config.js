@@ -2,9 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
-
-/** Imports each workspace must not make (docs: ../shared/conventions.md, "Dependency direction"). */
-const restricted = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+import { graph } from './eslint.graph.js';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.mjs'] },
@@ -25,86 +23,8 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    files: ['attestations/src/**/*.ts'],
-    rules: restricted([
-      { group: ['@veritee/*'], message: 'attestations/ imports nothing of ours.' },
-      {
-        group: [
-          'express',
-          'onnxruntime-node',
-          '@aws-sdk/*',
-          'node:fs',
-          'node:fs/*',
-          'node:net',
-          'node:http',
-          'node:https',
-          'fs',
-          'http',
-          'https',
-        ],
-        message: 'attestations/ does no I/O.',
-      },
-    ]),
-  },
-  {
-    files: ['kds/src/**/*.ts'],
-    rules: restricted([
-      {
-        group: ['@veritee/*', '!@veritee/attestations'],
-        message: 'kds/ may import only attestations.',
-      },
-    ]),
-  },
-  {
-    files: ['enclave/src/**/*.ts'],
-    rules: restricted([
-      {
-        group: ['@veritee/*', '!@veritee/attestations', '!@veritee/attestations/*'],
-        message: 'enclave/ may import only attestations.',
-      },
-      { group: ['express'], message: 'no web framework inside the TCB.' },
-    ]),
-  },
-  {
-    files: ['verifier/src/**/*.ts'],
-    rules: restricted([
-      {
-        group: ['@veritee/*', '!@veritee/attestations', '!@veritee/attestations/*'],
-        message: 'verifier/ may import only attestations.',
-      },
-    ]),
-  },
-  {
-    files: ['host/src/**/*.ts'],
-    rules: restricted([
-      {
-        group: ['@veritee/*', '!@veritee/attestations'],
-        message:
-          'host/ may import only attestations (formats), never enclave code or key material.',
-      },
-      { group: ['onnxruntime-node'], message: 'the host runs no model.' },
-    ]),
-  },
-  {
-    files: ['infra/src/**/*.ts'],
-    rules: restricted([
-      {
-        group: ['@veritee/*', '!@veritee/attestations', '!@veritee/attestations/*'],
-        message: 'infra/ may import only attestations, never the source of the services.',
-      },
-    ]),
-  },
-  {
-    files: ['client/src/**/*.ts'],
-    rules: restricted([
-      {
-        group: ['@veritee/*', '!@veritee/attestations'],
-        message: 'the client SDK imports only attestations: nothing server-side.',
-      },
-      { group: ['express', 'onnxruntime-node', '@aws-sdk/*'], message: 'nothing server-side.' },
-    ]),
-  },
+  // The workspace graph: who may import what (docs/architecture.md).
+  ...graph,
   {
     files: ['**/test/**/*.ts', 'bench/**/*.ts'],
     rules: {

@@ -6,8 +6,8 @@
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { appraise } from '@veritee/attestations';
-import { VECTORS_DIR, vectorById, REAL_SNP_POLICY } from '../attestations/test/vectors.js';
+import { appraise } from '@veritee/attestations/evidence';
+import { VECTORS_DIR, vectorById, REAL_SNP_POLICY } from '@veritee/mock/vectors';
 import { printRow, ratePerSecond } from './measure.js';
 
 export async function benchAttestations(): Promise<void> {

@@ -5,16 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { generateEnclaveKeyPair, sealRequest } from '@veritee/attestations';
+import { generateEnclaveKeyPair, sealRequest } from '@veritee/attestations/seal';
 import { createSimulator, parseDevPki } from '@veritee/attestations/sim';
-import { loadModel } from '../enclave/src/model/model.js';
-import { BUNDLED_MODEL } from '../enclave/src/model/bundled.js';
 import {
+  loadModel,
+  BUNDLED_MODEL,
   createAttestedInference,
-  DEFAULT_BATCHING,
-} from '../enclave/src/service/attested-inference.js';
-import { createSimulatedTee } from '../enclave/src/tee/simulated.js';
-import { DEV_PKI_PATH } from '../attestations/test/sim-fixture.js';
+  createSimulatedTee,
+} from '@veritee/enclave';
+import { DEV_PKI_PATH } from '@veritee/mock';
 import { formatRun, load, printRow, type Run } from './measure.js';
 
 const PROMPTS = [
@@ -38,7 +37,6 @@ export async function benchEnclave(): Promise<void> {
     tee,
     keyPair,
     clock: () => at,
-    batching: DEFAULT_BATCHING,
   });
   // Sealing is the client's work: seal ahead so the figures are the enclave's alone.
   const sealed: Uint8Array[] = [];

@@ -1,7 +1,7 @@
 /** Simulated evidence produced per second (one ECDSA P-384 signature each, endorsements cached). */
 import { readFileSync } from 'node:fs';
 import { createSimulator, parseDevPki } from '@veritee/attestations/sim';
-import { DEV_PKI_PATH } from '../attestations/test/sim-fixture.js';
+import { DEV_PKI_PATH } from '@veritee/mock';
 import { printRow, ratePerSecond } from './measure.js';
 
 export async function benchSimulator(): Promise<void> {

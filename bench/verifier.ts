@@ -8,23 +8,22 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bindingDigest, type Binding } from '@veritee/attestations';
-import { AT, DEV_PKI_PATH, simulator, trustWithDev } from '../attestations/test/sim-fixture.js';
-import type { ReceiptLog } from '../verifier/src/log/receipt-log.js';
-import { openSqliteLog } from '../verifier/src/log/sqlite-log.js';
-import { openPostgresLog } from '../verifier/src/log/postgres-log.js';
-import { createReceiptService } from '../verifier/src/service/receipts.js';
+import { bindingDigest, type Binding } from '@veritee/attestations/wire';
+import { AT, DEV_PKI_PATH, simulator, trustWithDev } from '@veritee/mock';
 import {
+  type ReceiptLog,
+  openSqliteLog,
+  openPostgresLog,
+  createReceiptService,
   createInlineAppraiser,
   createPooledAppraiser,
-  defaultWorkers,
   type Appraiser,
-} from '../verifier/src/service/appraiser.js';
-import { openLocalSigner } from '../verifier/src/signing/local-signer.js';
-import { createVerifier } from '../verifier/src/verifier.js';
-import { createTestDatabase } from '../verifier/test/postgres.js';
+  openLocalSigner,
+  createVerifier,
+} from '@veritee/verifier';
+import { createTestDatabase } from '@veritee/mock/postgres';
 import { formatRun, load, printRow } from './measure.js';
 
 const POLICY = { id: 'bench', version: 1, policy: {} };
@@ -116,7 +115,7 @@ async function proofsServed(log: ReceiptLog, dir: string, size: number, label: s
 export async function benchVerifier(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'veritee-bench-verifier-'));
   try {
-    const cores = defaultWorkers();
+    const cores = availableParallelism();
     const pools: Array<[string, Appraiser]> = [
       [
         '1 worker',

@@ -7,11 +7,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultTrustStore, mergeTrustStores } from '@veritee/attestations';
+import { defaultTrustStore, mergeTrustStores } from '@veritee/attestations/evidence';
 import { devTrustStore, parseDevPki } from '@veritee/attestations/sim';
 import { createClient } from '@veritee/client';
 import { bundledModelHash } from '@veritee/enclave';
-import { ROOT, startSystem, type System } from './system.js';
+import { ROOT, startSystem, type System } from '@veritee/mock/system';
 
 const json = process.argv.includes('--json');
 const home = process.env['VERITEE_HOME'] ?? join(ROOT, '.veritee');

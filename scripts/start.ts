@@ -6,7 +6,7 @@
  * keys, and each service's log.
  */
 import { join } from 'node:path';
-import { ROOT, startSystem, type System } from './system.js';
+import { ROOT, startSystem, type System } from '@veritee/mock/system';
 
 const home = process.env['VERITEE_HOME'] ?? join(ROOT, '.veritee');
 

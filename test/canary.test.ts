@@ -11,8 +11,8 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createClient } from '@veritee/client';
 import { bundledModelHash } from '@veritee/enclave';
-import { startService, type Service } from '../scripts/system.js';
-import { createHome, startTestVerifier, trustWithDev } from './system-fixture.js';
+import { startService, type Service, createHome, startTestVerifier } from '@veritee/mock/system';
+import { trustWithDev } from '@veritee/mock';
 
 /** A TCP proxy that records every byte in both directions. */
 async function startRecordingProxy(target: URL) {

@@ -6,12 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { createClient, type Client } from '@veritee/client';
-import { bundledModelHash } from '@veritee/enclave';
-import { BUNDLED_MODEL } from '../enclave/src/model/bundled.js';
-import { loadModel, type LoadedModel } from '../enclave/src/model/model.js';
-import { startSystem, type System } from '../scripts/system.js';
-import { runCli } from '../cli/test/run-cli.js';
-import { createHome, EPHEMERAL_PORTS, trustWithDev } from './system-fixture.js';
+import { bundledModelHash, BUNDLED_MODEL, loadModel, type LoadedModel } from '@veritee/enclave';
+import { runCli } from '@veritee/mock/cli';
+import { startSystem, type System, createHome, EPHEMERAL_PORTS } from '@veritee/mock/system';
+import { trustWithDev } from '@veritee/mock';
 
 describe('the system end to end', () => {
   let system: System;

@@ -9,10 +9,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '@veritee/attestations';
 import { simulatedPcr } from '@veritee/attestations/sim';
-import type { Service } from '../scripts/system.js';
-import { runCli } from '../cli/test/run-cli.js';
-import { simulator } from '../attestations/test/sim-fixture.js';
-import { createHome, startTestVerifier } from './system-fixture.js';
+import { runCli } from '@veritee/mock/cli';
+import { simulator } from '@veritee/mock';
+import { type Service, createHome, startTestVerifier } from '@veritee/mock/system';
 
 const TOKEN = 'operator-test-token-0123456789abcdef';
 const APPROVED = new Uint8Array(48).fill(0x11);

@@ -11,14 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AT, trustWithDev } from '../attestations/test/sim-fixture.js';
-import { lastJson, runCli } from '../cli/test/run-cli.js';
-import { openSqliteLog } from '../verifier/src/log/sqlite-log.js';
-import type { ReceiptLog } from '../verifier/src/log/receipt-log.js';
-import { openLocalSigner } from '../verifier/src/signing/local-signer.js';
-import { createInlineAppraiser } from '../verifier/src/service/appraiser.js';
-import { createVerifier } from '../verifier/src/verifier.js';
-import { receiptRequestBody } from '../verifier/test/receipt-request.js';
+import { AT, trustWithDev, receiptRequestBody } from '@veritee/mock';
+import { lastJson, runCli } from '@veritee/mock/cli';
+import {
+  openSqliteLog,
+  type ReceiptLog,
+  openLocalSigner,
+  createInlineAppraiser,
+  createVerifier,
+} from '@veritee/verifier';
 
 /** Closes a server, dropping idle keep-alive connections so it stops at once. */
 function stop(server: Server): Promise<void> {

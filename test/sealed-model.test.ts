@@ -12,15 +12,10 @@ import { CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { toHex } from '@veritee/attestations';
 import { simulatedPcr } from '@veritee/attestations/sim';
 import { BUNDLED_MODEL, bundledModelHash } from '@veritee/enclave';
-import {
-  localKmsClient,
-  nitroKeyPolicy,
-  sealModelWithKms,
-  startLocalKms,
-  type LocalKms,
-} from '../infra/src/index.js';
-import { startService, type Service } from '../scripts/system.js';
-import { createHome, startTestVerifier, trustWithDev } from './system-fixture.js';
+import { nitroKeyPolicy, sealModelWithKms } from '@veritee/infra';
+import { localKmsClient, startLocalKms, type LocalKms } from '@veritee/mock/kms';
+import { startService, type Service, createHome, startTestVerifier } from '@veritee/mock/system';
+import { trustWithDev } from '@veritee/mock';
 
 /** Any region and credentials do for the local endpoint; the SDK needs some. */
 const AWS_ENV = {

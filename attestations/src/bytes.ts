@@ -32,8 +32,3 @@ export function reversed(bytes: Uint8Array): Uint8Array {
 export function slice(bytes: Uint8Array, offset: number, length: number): Uint8Array {
   return bytes.subarray(offset, offset + length);
 }
-
-/** Concatenation of byte arrays. */
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  return new Uint8Array(Buffer.concat(parts));
-}

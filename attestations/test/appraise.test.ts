@@ -1,7 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appraise, detectFormat, type CollateralSource } from '../src/index.js';
-import { vectors, vectorFile, vectorById, REAL_SNP_POLICY, type Vector } from './vectors.js';
+import { appraise, detectFormat, type CollateralSource } from '../src/evidence/index.js';
+import {
+  vectors,
+  vectorFile,
+  vectorById,
+  REAL_SNP_POLICY,
+  type Vector,
+} from '@veritee/mock/vectors';
 
 function inputOf(vector: Vector) {
   return {

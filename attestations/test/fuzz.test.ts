@@ -4,7 +4,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appraise, isVeriteeError, parseSnpCertTable, parsePolicy } from '../src/index.js';
+import { isVeriteeError } from '../src/index.js';
+import { appraise } from '../src/evidence/index.js';
+import { parsePolicy } from '../src/policy/index.js';
+import { parseSnpCertTable } from '../src/snp/index.js';
 
 function generator(seed: number): () => number {
   let state = seed >>> 0;

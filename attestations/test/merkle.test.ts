@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { toHex } from '../src/index.js';
 import {
   consistencyProofFrom,
   inclusionProof,
@@ -9,9 +10,8 @@ import {
   leafHash,
   merkleRoot,
   rootFromInclusionProof,
-  toHex,
   verifyInclusion,
-} from '../src/index.js';
+} from '../src/merkle/index.js';
 
 const leaves = (n: number) =>
   Array.from({ length: n }, (_, index) => leafHash(new TextEncoder().encode(`leaf ${index}`)));

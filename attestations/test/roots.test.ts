@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AMD_ROOTS, AWS_NITRO_ROOT_G1, SNP_PRODUCTS, defaultTrustStore } from '../src/index.js';
-import { VECTORS_DIR } from './vectors.js';
+import { AMD_ROOTS, AWS_NITRO_ROOT_G1, defaultTrustStore } from '../src/evidence/index.js';
+import { SNP_PRODUCTS } from '../src/snp/index.js';
+import { VECTORS_DIR } from '@veritee/mock/vectors';
 
 const sha256 = (pem: string) =>
   createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');

@@ -5,17 +5,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  appraise,
-  defaultTrustStore,
-  isVeriteeError,
-  parseCertificate,
-  parseNitroDocument,
-  parseSnpReport,
-  verifyNitro,
-  verifySnp,
-} from '../src/index.js';
-import { vectors, vectorFile, type Vector } from './vectors.js';
+import { isVeriteeError } from '../src/index.js';
+import { appraise, defaultTrustStore, parseCertificate } from '../src/evidence/index.js';
+import { parseNitroDocument, verifyNitro } from '../src/nitro/index.js';
+import { parseSnpReport, verifySnp } from '../src/snp/index.js';
+import { vectors, vectorFile, type Vector } from '@veritee/mock/vectors';
 
 const snpVectors = vectors.filter(
   (vector) => vector.format === 'sev-snp' && vector.expect === 'accept',

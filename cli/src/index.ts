@@ -2,4 +2,4 @@ export { runVerify, VERIFY_USAGE, type VerifyDeps } from './commands/verify.js';
 export { formatVerdict } from './print.js';
 export { UsageError } from './usage-error.js';
 export { runSim, SIM_USAGE, type SimDeps } from './commands/sim.js';
-export { loadDevPki, loadOrCreateDevPki, veriteeHome, devPkiPath } from '@veritee/enclave/dev-pki';
+export { loadDevPki, loadOrCreateDevPki, veriteeHome, devPkiPath } from '@veritee/mock/dev-pki';

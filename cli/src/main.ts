@@ -2,15 +2,16 @@
  * Entry point of the `veritee` command: the only module that reads argv, the
  * environment and the clock, and sets the exit status.
  */
-import { defaultTrustStore, isVeriteeError, mergeTrustStores } from '@veritee/attestations';
+import { isVeriteeError } from '@veritee/attestations';
+import { defaultTrustStore, mergeTrustStores } from '@veritee/attestations/evidence';
 import { devTrustStore } from '@veritee/attestations/sim';
 import { runVerify, VERIFY_USAGE } from './commands/verify.js';
 import { runSim, SIM_USAGE } from './commands/sim.js';
 import { runReceipt, RECEIPT_USAGE } from './commands/receipt.js';
 import { runInfer, INFER_USAGE } from './commands/infer.js';
 import { runOperator, OPERATOR_USAGE } from './commands/operator.js';
-import { bundledModelHash } from '@veritee/enclave';
-import { loadDevPki, veriteeHome } from '@veritee/enclave/dev-pki';
+import { bundledModelHash } from '@veritee/enclave/bundled-model';
+import { loadDevPki, veriteeHome } from '@veritee/mock/dev-pki';
 import { UsageError } from './usage-error.js';
 
 const USAGE = `Usage: veritee <command> [options]

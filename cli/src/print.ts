@@ -1,4 +1,4 @@
-import type { Appraisal } from '@veritee/attestations';
+import type { Appraisal } from '@veritee/attestations/evidence';
 
 const LABEL_WIDTH = 18;
 

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOvmf, snpLaunchDigest, vcpuTypeSignature } from '@veritee/infra';
 import { toHex } from '@veritee/attestations';
-import { debianOvmf, DEBIAN_OVMF } from '../../infra/test/snp/ovmf-fixture.js';
-import { runCli } from './run-cli.js';
+import { debianOvmf, DEBIAN_OVMF } from '@veritee/mock/ovmf';
+import { runCli } from '@veritee/mock/cli';
 
 describe('veritee operator measure-snp', () => {
   it('prints the launch measurement of Debian’s OVMF as the library computes it', async (t) => {

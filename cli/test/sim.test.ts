@@ -4,8 +4,8 @@ import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateDevPki, devPkiPath } from '../src/index.js';
-import { DEV_PKI_PATH } from '../../attestations/test/sim-fixture.js';
-import { lastJson, runCli } from './run-cli.js';
+import { DEV_PKI_PATH } from '@veritee/mock';
+import { lastJson, runCli } from '@veritee/mock/cli';
 
 describe('veritee sim', () => {
   let home: string;

@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runVerify } from '../src/index.js';
-import { lastJson, runCli } from './run-cli.js';
-import { vectors, VECTORS_DIR, REAL_SNP_POLICY } from '../../attestations/test/vectors.js';
+import { lastJson, runCli } from '@veritee/mock/cli';
+import { vectors, VECTORS_DIR, REAL_SNP_POLICY } from '@veritee/mock/vectors';
 
 const veritee = (...args: string[]) => runCli(args);
 

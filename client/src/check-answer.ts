@@ -5,17 +5,17 @@
  * and the answer's own quote verifies and vouches for that binding (directly
  * or through its batch's Merkle root).
  */
+import { bytesEqual } from '@veritee/attestations';
+import { type Accepted } from '@veritee/attestations/evidence';
+import { type InferenceRequest } from '@veritee/attestations/seal';
 import {
-  bytesEqual,
   commitInput,
   hashOutput,
   isBoundBy,
   type BatchInclusion,
   type Binding,
   type EnclaveAnswer,
-  type InferenceRequest,
-  type Accepted,
-} from '@veritee/attestations';
+} from '@veritee/attestations/wire';
 import { appraiseForClient, type AttestedEnclave } from './check-enclave.js';
 import type { ClientOptions } from './options.js';
 import { Refused } from './refused.js';

@@ -4,15 +4,10 @@
  * data) for exactly the model hash, enclave key and issue time it names, run an
  * allowed model, and be fresh.
  */
-import {
-  appraise,
-  bytesEqual,
-  identityDigest,
-  MAX_CLOCK_SKEW_MS,
-  parseEnclaveEvidence,
-  toHex,
-  type Accepted,
-} from '@veritee/attestations';
+import { bytesEqual, toHex } from '@veritee/attestations';
+import { appraise, type Accepted } from '@veritee/attestations/evidence';
+import { MAX_CLOCK_SKEW_MS } from '@veritee/attestations/policy';
+import { identityDigest, parseEnclaveEvidence } from '@veritee/attestations/wire';
 import { DEFAULT_MAX_EVIDENCE_AGE_SECONDS, type ClientOptions } from './options.js';
 import { Refused } from './refused.js';
 

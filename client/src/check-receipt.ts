@@ -5,12 +5,9 @@
  * exactly the checked answer (model, commitment, output, nonce, key, evidence).
  */
 import { createHash } from 'node:crypto';
-import {
-  toHex,
-  verifyReceipt,
-  type AttachedReceipt,
-  type ReceiptCheck,
-} from '@veritee/attestations';
+import { toHex } from '@veritee/attestations';
+import { verifyReceipt, type ReceiptCheck } from '@veritee/attestations/receipt';
+import { type AttachedReceipt } from '@veritee/attestations/wire';
 import type { CheckedAnswer } from './check-answer.js';
 import type { Http } from './http.js';
 import { Refused } from './refused.js';

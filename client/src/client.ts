@@ -5,7 +5,10 @@
  * a verifier is configured) its receipt have been checked.
  */
 import { randomBytes } from 'node:crypto';
-import { parseHostAnswer, sealRequest, toHex, type ReceiptCheck } from '@veritee/attestations';
+import { toHex } from '@veritee/attestations';
+import { type ReceiptCheck } from '@veritee/attestations/receipt';
+import { sealRequest } from '@veritee/attestations/seal';
+import { parseHostAnswer } from '@veritee/attestations/wire';
 import { checkAnswer } from './check-answer.js';
 import { checkEnclave, type AttestedEnclave } from './check-enclave.js';
 import { checkReceipt } from './check-receipt.js';

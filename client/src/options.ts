@@ -2,7 +2,9 @@
  * What a client demands of an enclave before it sends a prompt. Every field
  * documents its default; an unset permission is the safe choice.
  */
-import { ConfigError, type Policy, type TrustStore } from '@veritee/attestations';
+import { ConfigError } from '@veritee/attestations';
+import { type TrustStore } from '@veritee/attestations/evidence';
+import { type Policy } from '@veritee/attestations/policy';
 
 export interface ClientPolicy {
   /** Model hashes (hex, `veritee.model/v1`) the client will send prompts to. Required, non-empty. */

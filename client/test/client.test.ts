@@ -2,8 +2,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChainError, ConfigError, toHex } from '@veritee/attestations';
 import { createClient, Refused, type ClientPolicy } from '../src/index.js';
-import { trustWithDev } from '../../attestations/test/sim-fixture.js';
-import { MODEL_HASH, standInModel, startFakeHost, type Misbehaviour } from './fake-host.js';
+import { trustWithDev } from '@veritee/mock';
+import { MODEL_HASH, standInModel, startFakeHost, type Misbehaviour } from '@veritee/mock/host';
 
 const policy: ClientPolicy = { models: [toHex(MODEL_HASH)], allowSimulated: true };
 const hosts: Array<{ close: () => Promise<void> }> = [];

@@ -6,14 +6,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import {
-  enclaveAnswerToJson,
-  enclaveEvidenceToJson,
   isVeriteeError,
   ChainError,
   EvidenceError,
   ConfigError,
   RequestError,
 } from '@veritee/attestations';
+import { enclaveAnswerToJson, enclaveEvidenceToJson } from '@veritee/attestations/wire';
 import type { AttestedInference } from './service/attested-inference.js';
 import type { EvidenceCache } from './service/evidence-cache.js';
 import type { Logger } from './log.js';

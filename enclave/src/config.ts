@@ -2,21 +2,14 @@
  * Enclave configuration from environment variables, validated at start;
  * every error names the variable to fix.
  */
-import {
-  ConfigError,
-  httpUrlSetting,
-  integerSetting,
-  isSnpProduct,
-  type SnpProduct,
-} from '@veritee/attestations';
+import { parseListen, type Listen } from '@veritee/service';
+import { ConfigError } from '@veritee/attestations';
+import { httpUrlSetting, integerSetting } from '@veritee/attestations/config';
+import { isSnpProduct, type SnpProduct } from '@veritee/attestations/snp';
 import { BUNDLED_MODEL } from './model/bundled.js';
 import type { BatchingMode } from './service/attested-inference.js';
 
 export type TeeChoice = 'sim' | 'sim-nitro' | 'snp' | 'nitro';
-
-export type Listen =
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
-  | { readonly kind: 'unix'; readonly path: string };
 
 /**
  * How the data key of a sealed model (`veritee.sealed-model/v1`) reaches the
@@ -80,19 +73,6 @@ export const ENCLAVE_SETTINGS = [
   'VERITEE_MODEL_THREADS',
   'VERITEE_MAX_REQUEST_BYTES',
 ] as const;
-
-export function parseListen(raw: string, name: string): Listen {
-  if (raw.startsWith('unix:')) {
-    if (raw.length <= 5)
-      throw new ConfigError('CONFIG_INVALID', `${name} needs a socket path after unix:`);
-    return { kind: 'unix', path: raw.slice(5) };
-  }
-  const match = /^([^:]+):(\d{1,5})$/.exec(raw);
-  const port = Number(match?.[2]);
-  if (match === null || port > 65535)
-    throw new ConfigError('CONFIG_INVALID', `${name} must be host:port or unix:/path`);
-  return { kind: 'tcp', host: match[1] ?? '127.0.0.1', port };
-}
 
 function parseModelKeyRelease(
   env: Readonly<Record<string, string | undefined>>,
@@ -161,6 +141,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     listen: parseListen(
       env['VERITEE_ENCLAVE_LISTEN'] ?? '127.0.0.1:7001',
       'VERITEE_ENCLAVE_LISTEN',
+      true,
     ),
     model:
       modelPath === undefined

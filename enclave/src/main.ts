@@ -4,13 +4,15 @@
  */
 import { rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { generateEnclaveKeyPair, isVeriteeError, loadSettings, toHex } from '@veritee/attestations';
+import { isVeriteeError, toHex } from '@veritee/attestations';
+import { loadSettings } from '@veritee/attestations/config';
+import { generateEnclaveKeyPair } from '@veritee/attestations/seal';
 import { ENCLAVE_SETTINGS, parseConfig } from './config.js';
 import { createLogger } from './log.js';
 import { loadModel } from './model/model.js';
 import { openSealedWeights } from './model/sealed-weights.js';
 import { selectTee } from './tee/select.js';
-import { veriteeHome } from './tee/dev-pki-store.js';
+import { veriteeHome } from '@veritee/service';
 import { createAttestedInference } from './service/attested-inference.js';
 import { createEvidenceCache } from './service/evidence-cache.js';
 import { createApp } from './app.js';

@@ -3,18 +3,17 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { bytesEqual } from '@veritee/attestations';
+import { appraise } from '@veritee/attestations/evidence';
+import { generateEnclaveKeyPair, sealRequest } from '@veritee/attestations/seal';
 import {
-  appraise,
-  generateEnclaveKeyPair,
   hashOutput,
   identityDigest,
   isBoundBy,
   parseEnclaveAnswer,
   parseEnclaveEvidence,
-  sealRequest,
-  bytesEqual,
-} from '@veritee/attestations';
-import { AT, simulator, trustWithDev } from '../../attestations/test/sim-fixture.js';
+} from '@veritee/attestations/wire';
+import { AT, simulator, trustWithDev } from '@veritee/mock';
 import { createApp } from '../src/app.js';
 import { createLogger } from '../src/log.js';
 import { createAttestedInference } from '../src/service/attested-inference.js';

@@ -5,7 +5,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEV_PKI_PATH } from '../../attestations/test/sim-fixture.js';
+import { DEV_PKI_PATH } from '@veritee/mock';
 import { http } from './http.js';
 
 const main = resolve(fileURLToPath(import.meta.url), '../../src/main.ts');

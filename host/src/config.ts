@@ -3,7 +3,9 @@
  * (VERITEE_CONFIG, same names; the environment wins), validated at start;
  * every error names the setting to fix.
  */
-import { ConfigError, httpUrlSetting, integerSetting } from '@veritee/attestations';
+import { tcpListen } from '@veritee/service';
+import { ConfigError } from '@veritee/attestations';
+import { httpUrlSetting, integerSetting } from '@veritee/attestations/config';
 
 export interface HostConfig {
   /** VERITEE_HOST_LISTEN: host:port. Default 127.0.0.1:7000. */
@@ -38,11 +40,10 @@ export const HOST_SETTINGS = [
  * @throws ConfigError CONFIG_INVALID naming the setting
  */
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): HostConfig {
-  const listen = env['VERITEE_HOST_LISTEN'] ?? '127.0.0.1:7000';
-  const match = /^([^:]+):(\d{1,5})$/.exec(listen);
-  const port = Number(match?.[2]);
-  if (match === null || port > 65535)
-    throw new ConfigError('CONFIG_INVALID', 'VERITEE_HOST_LISTEN must be host:port');
+  const { host, port } = tcpListen(
+    env['VERITEE_HOST_LISTEN'] ?? '127.0.0.1:7000',
+    'VERITEE_HOST_LISTEN',
+  );
   const enclaveRaw = env['VERITEE_ENCLAVE_URL'] ?? 'http://127.0.0.1:7001';
   const enclave = enclaveRaw.startsWith('unix:')
     ? { url: 'http://enclave', socketPath: enclaveRaw.slice(5) }
@@ -51,7 +52,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     throw new ConfigError('CONFIG_INVALID', 'VERITEE_ENCLAVE_URL needs a socket path after unix:');
   const verifierRaw = env['VERITEE_VERIFIER_URL'] ?? 'http://127.0.0.1:7003';
   return {
-    host: match[1] ?? '127.0.0.1',
+    host,
     port,
     enclave,
     verifierUrl:

@@ -3,7 +3,8 @@
  * file, opens the port and handles signals.
  */
 import { readFileSync } from 'node:fs';
-import { isVeriteeError, loadSettings } from '@veritee/attestations';
+import { isVeriteeError } from '@veritee/attestations';
+import { loadSettings } from '@veritee/attestations/config';
 import { HOST_SETTINGS, parseConfig } from './config.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';

@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { parseHostAnswer } from '@veritee/attestations';
+import { parseHostAnswer } from '@veritee/attestations/wire';
 import { enclaveAnswer, json, startHost, startStandIn } from './stand-ins.js';
 
 const closers: Array<() => Promise<void>> = [];

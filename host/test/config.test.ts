@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '@veritee/attestations';
 import { HOST_SETTINGS, parseConfig } from '../src/config.js';
-import { loadSettings } from '@veritee/attestations';
+import { loadSettings } from '@veritee/attestations/config';
 
 /** The environment plus a config file, as main.ts merges them. */
 const settings = (env: Record<string, string>, file: unknown) =>

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { enclaveAnswerToJson } from '@veritee/attestations';
+import { enclaveAnswerToJson } from '@veritee/attestations/wire';
 import {
   createAdmission,
   createApp,

@@ -1,13 +1,6 @@
-export {
-  localKmsClient,
-  startLocalKms,
-  type LocalKms,
-  type LocalKmsOptions,
-} from './kms/local-kms.js';
-export { evaluateKeyPolicy, type RecipientClaims } from './kms/key-policy.js';
 export { nitroKeyPolicy, type NitroKeyPolicyOptions } from './kms/key-policy-template.js';
 export { sealModelWithKms } from './kms/seal-model.js';
-export { parseOvmf, type Ovmf, type MetadataSection } from './snp/ovmf.js';
+export { parseOvmf, guidBytes, type Ovmf, type MetadataSection } from './snp/ovmf.js';
 export {
   ovmfHash,
   snpLaunchDigest,

@@ -7,13 +7,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import {
-  ConfigError,
-  parseCrl,
-  UpstreamError,
-  type CollateralSource,
-  type SnpProduct,
-} from '@veritee/attestations';
+import { ConfigError, UpstreamError } from '@veritee/attestations';
+import { parseCrl, type CollateralSource } from '@veritee/attestations/evidence';
+import { type SnpProduct } from '@veritee/attestations/snp';
 import { crlPath, KDS_BASE_URL, vcekPath } from './urls.js';
 
 export interface KdsSourceOptions {

@@ -3,7 +3,8 @@
  * Specification" #57230, section 4): the VCEK of a chip at a TCB, the product's
  * ASK/ASVK + ARK chain, and the product's CRL.
  */
-import { decodeTcb, hwidLength, toHex, type SnpProduct } from '@veritee/attestations';
+import { toHex } from '@veritee/attestations';
+import { decodeTcb, hwidLength, type SnpProduct } from '@veritee/attestations/snp';
 
 export const KDS_BASE_URL = 'https://kdsintf.amd.com';
 

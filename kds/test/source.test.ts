@@ -2,13 +2,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, UpstreamError } from '@veritee/attestations';
 import { cacheFile, createKdsSource, crlPath, vcekPath } from '../src/index.js';
-import { AT, simulator } from '../../attestations/test/sim-fixture.js';
+import { AT, simulator } from '@veritee/mock';
 
 const chipId = new Uint8Array(64).fill(0xab);
 const tcb = 0x4405000000000002n;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeTcb } from '@veritee/attestations';
+import { encodeTcb } from '@veritee/attestations/snp';
 import { certChainPath, crlPath, vcekPath } from '../src/index.js';
 
 const chipId = Uint8Array.from({ length: 64 }, (_, index) => index);

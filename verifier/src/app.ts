@@ -4,16 +4,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import {
-  CHECKPOINT_TYPE,
-  fromHex,
-  isVeriteeError,
-  parseBinding,
-  parseInclusion,
-  parseReferenceValue,
-  RequestError,
-  toHex,
-} from '@veritee/attestations';
+import { fromHex, isVeriteeError, RequestError, toHex } from '@veritee/attestations';
+import { CHECKPOINT_TYPE, parseReferenceValue } from '@veritee/attestations/receipt';
+import { parseBinding, parseInclusion } from '@veritee/attestations/wire';
 import type { ReceiptLog } from './log/receipt-log.js';
 import type { Signer } from './signing/signer.js';
 import { ReceiptRefused, type ReceiptService } from './service/receipts.js';

@@ -2,10 +2,13 @@
  * Verifier configuration from environment variables, validated at start;
  * every error names the variable to fix.
  */
+import { tcpListen, veriteeHome } from '@veritee/service';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, integerSetting, parsePolicy, type Policy } from '@veritee/attestations';
+import { ConfigError } from '@veritee/attestations';
+import { integerSetting } from '@veritee/attestations/config';
+import { parsePolicy, type Policy } from '@veritee/attestations/policy';
 
 export interface VerifierConfig {
   /** VERITEE_VERIFIER_LISTEN: host:port. Default 127.0.0.1:7003. */
@@ -69,12 +72,10 @@ export const VERIFIER_SETTINGS = [
 
 /** @throws ConfigError CONFIG_INVALID naming the variable, POLICY_INVALID naming the field */
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): VerifierConfig {
-  const listen = env['VERITEE_VERIFIER_LISTEN'] ?? '127.0.0.1:7003';
-  const match = /^([^:]+):(\d{1,5})$/.exec(listen);
-  const port = Number(match?.[2]);
-  if (match === null || port > 65535)
-    throw new ConfigError('CONFIG_INVALID', 'VERITEE_VERIFIER_LISTEN must be host:port');
-  const host = match[1] ?? '127.0.0.1';
+  const { host, port } = tcpListen(
+    env['VERITEE_VERIFIER_LISTEN'] ?? '127.0.0.1:7003',
+    'VERITEE_VERIFIER_LISTEN',
+  );
   const allow = env['VERITEE_ALLOW_SIMULATED'] ?? '0';
   if (allow !== '0' && allow !== '1')
     throw new ConfigError('CONFIG_INVALID', 'VERITEE_ALLOW_SIMULATED must be 0 or 1');
@@ -132,6 +133,6 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     issuer: env['VERITEE_ISSUER'] ?? `http://${host}:${port}`,
     policy,
     allowSimulated: allow === '1',
-    devPkiPath: join(env['VERITEE_HOME'] ?? join(homedir(), '.veritee'), 'dev-pki.json'),
+    devPkiPath: join(veriteeHome(env), 'dev-pki.json'),
   };
 }

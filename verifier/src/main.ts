@@ -4,7 +4,8 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, isVeriteeError, loadSettings } from '@veritee/attestations';
+import { ConfigError, isVeriteeError } from '@veritee/attestations';
+import { loadSettings } from '@veritee/attestations/config';
 import { parseDevPki } from '@veritee/attestations/sim';
 import { VERIFIER_SETTINGS, parseConfig } from './config.js';
 import { openSqliteLog } from './log/sqlite-log.js';

@@ -3,7 +3,7 @@
  * policy plus logged reference values), receipts, attestation results. main.ts
  * gives it real stores and keys; tests and benchmarks give it theirs.
  */
-import type { Policy } from '@veritee/attestations';
+import type { Policy } from '@veritee/attestations/policy';
 import { createApp } from './app.js';
 import type { ReceiptLog } from './log/receipt-log.js';
 import type { Appraiser } from './service/appraiser.js';

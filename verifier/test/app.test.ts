@@ -6,22 +6,26 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
+import { fromHex } from '@veritee/attestations';
+import {
+  inclusionProof,
+  leafHash,
+  verifyConsistency,
+  verifyInclusion,
+} from '@veritee/attestations/merkle';
+import {
+  receiptEntryBytes,
+  type ReceiptClaims,
+  type CheckpointClaims,
+} from '@veritee/attestations/receipt';
 import {
   batchReportData,
   bindingDigest,
   bindingToJson,
-  fromHex,
-  inclusionProof,
   inclusionToJson,
-  leafHash,
-  receiptEntryBytes,
-  verifyConsistency,
-  verifyInclusion,
   type Binding,
-  type ReceiptClaims,
-  type CheckpointClaims,
-} from '@veritee/attestations';
-import { AT, simulator, trustWithDev, randomBinding } from '../../attestations/test/sim-fixture.js';
+} from '@veritee/attestations/wire';
+import { AT, simulator, trustWithDev, randomBinding } from '@veritee/mock';
 import { openSqliteLog } from '../src/log/sqlite-log.js';
 import type { ReceiptLog } from '../src/log/receipt-log.js';
 import { openLocalSigner } from '../src/signing/local-signer.js';

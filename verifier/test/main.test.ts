@@ -11,17 +11,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compactVerify, createLocalJWKSet } from 'jose';
-import {
-  defaultTrustStore,
-  fromHex,
-  verifyConsistency,
-  type CheckpointClaims,
-} from '@veritee/attestations';
+import { fromHex } from '@veritee/attestations';
+import { defaultTrustStore } from '@veritee/attestations/evidence';
+import { verifyConsistency } from '@veritee/attestations/merkle';
+import { type CheckpointClaims } from '@veritee/attestations/receipt';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { DEV_PKI_PATH } from '../../attestations/test/sim-fixture.js';
-import { receiptRequestBody } from './receipt-request.js';
-import { localKmsClient, startLocalKms } from '../../infra/src/kms/local-kms.js';
-import { createTestDatabase, POSTGRES_SKIP } from './postgres.js';
+import { DEV_PKI_PATH, receiptRequestBody } from '@veritee/mock';
+import { localKmsClient, startLocalKms } from '@veritee/mock/kms';
+import { createTestDatabase, POSTGRES_SKIP } from '@veritee/mock/postgres';
 
 const main = resolve(fileURLToPath(import.meta.url), '../../src/main.ts');
 

@@ -11,23 +11,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, createLocalJWKSet } from 'jose';
-import {
-  bindingDigest,
-  bindingToJson,
-  fromHex,
-  policyChangeLeafHash,
-  toHex,
-  verifyInclusion,
-  type PolicyChangeClaims,
-} from '@veritee/attestations';
-import { AT, randomBinding, simulator, trustWithDev } from '../../attestations/test/sim-fixture.js';
+import { fromHex, toHex } from '@veritee/attestations';
+import { verifyInclusion } from '@veritee/attestations/merkle';
+import { policyChangeLeafHash, type PolicyChangeClaims } from '@veritee/attestations/receipt';
+import { bindingDigest, bindingToJson } from '@veritee/attestations/wire';
+import { AT, randomBinding, simulator, trustWithDev } from '@veritee/mock';
 import type { ReceiptLog } from '../src/log/receipt-log.js';
 import { openSqliteLog } from '../src/log/sqlite-log.js';
 import { openPostgresLog } from '../src/log/postgres-log.js';
 import { createInlineAppraiser } from '../src/service/appraiser.js';
 import { openLocalSigner } from '../src/signing/local-signer.js';
 import { createVerifier } from '../src/verifier.js';
-import { createTestDatabase, POSTGRES_SKIP } from './postgres.js';
+import { createTestDatabase, POSTGRES_SKIP } from '@veritee/mock/postgres';
 
 const TOKEN = 'a-test-admin-token-of-32-characters!';
 const M1 = new Uint8Array(48).fill(1);

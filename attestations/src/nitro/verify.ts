@@ -9,8 +9,8 @@ import { bytesEqual } from '../bytes.js';
 import { assertLink } from '../chain.js';
 import { parseCertificateCached, type Certificate } from '../x509.js';
 import { isP384Key, verifyEs384 } from '../signature.js';
-import { markVerified, type Verified } from '../verified.js';
-import type { NitroAnchor, TrustStore } from '../trust.js';
+import { markVerified, type Verified } from '../evidence/verified.js';
+import type { NitroAnchor, TrustStore } from '../evidence/trust.js';
 import { coseSign1ToBeSigned, type NitroDocument } from './document.js';
 
 export interface NitroVerifyOptions {

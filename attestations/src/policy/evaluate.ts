@@ -3,7 +3,7 @@
  * so a relying party sees all that is wrong, not just the first thing.
  */
 import { toHex, isAllZero } from '../bytes.js';
-import type { Verified } from '../verified.js';
+import type { Verified } from '../evidence/verified.js';
 import type { SnpEvidence } from '../snp/verify.js';
 import type { NitroEvidence } from '../nitro/verify.js';
 import type { SnpTcb } from '../snp/product.js';

@@ -7,9 +7,8 @@
  * and its leaf is the canonical JSON of its claims without `log`.
  */
 import { EvidenceError } from '../errors.js';
-import { leafHash } from '../merkle.js';
+import { leafHash } from '../merkle/merkle.js';
 import { toHex } from '../bytes.js';
-import { applyReferenceValues } from '../policy/reference-values.js';
 import type { NitroPcrSet } from '../policy/policy.js';
 
 export const POLICY_CHANGE_TYPE = 'veritee.policy-change/v1';
@@ -34,8 +33,6 @@ export interface PolicyChangeClaims {
 }
 
 export type PolicyChangeEntry = Omit<PolicyChangeClaims, 'log'>;
-
-export { applyReferenceValues };
 
 const HEX = (bytes: number) => new RegExp(`^[0-9a-f]{${bytes * 2}}$`);
 const MEASUREMENT = HEX(48);

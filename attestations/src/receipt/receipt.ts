@@ -5,7 +5,7 @@
  * canonical JSON of its claims without `log`, so anyone holding the receipt can
  * recompute the leaf and check its inclusion against a checkpoint.
  */
-import { leafHash } from '../merkle.js';
+import { leafHash } from '../merkle/merkle.js';
 import { toHex } from '../bytes.js';
 
 export const RECEIPT_TYPE = 'veritee.receipt/v1';

@@ -8,7 +8,7 @@
 import { compactVerify, createLocalJWKSet, decodeJwt, type JSONWebKeySet } from 'jose';
 import { ChainError, EvidenceError } from '../errors.js';
 import { fromHex } from '../bytes.js';
-import { verifyInclusion } from '../merkle.js';
+import { verifyInclusion } from '../merkle/merkle.js';
 import {
   CHECKPOINT_TYPE,
   RECEIPT_TYPE,

@@ -11,7 +11,6 @@ import {
   createCipheriv,
   createDecipheriv,
   createHmac,
-  createPrivateKey,
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
@@ -98,19 +97,6 @@ function rawPublicKey(key: KeyObject): Uint8Array {
 function publicKeyFromRaw(raw: Uint8Array): KeyObject {
   return createPublicKey({
     key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') },
-    format: 'jwk',
-  });
-}
-
-/** An X25519 private key from its 32 raw bytes (for tests against reference implementations). */
-export function privateKeyFromRaw(raw: Uint8Array, publicKey: Uint8Array): KeyObject {
-  return createPrivateKey({
-    key: {
-      kty: 'OKP',
-      crv: 'X25519',
-      d: Buffer.from(raw).toString('base64url'),
-      x: Buffer.from(publicKey).toString('base64url'),
-    },
     format: 'jwk',
   });
 }

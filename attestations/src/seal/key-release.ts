@@ -10,7 +10,7 @@
  * Sealed key: enc (32 bytes) || AES-256-GCM ciphertext of the data key.
  */
 import { createHash } from 'node:crypto';
-import { lengthPrefixed } from '../binding/binding.js';
+import { lengthPrefixed } from '../wire/binding.js';
 import { ChainError, EvidenceError } from '../errors.js';
 import { open, seal, setupRecipient, setupSender, type HpkeKeyPair } from './hpke.js';
 

@@ -3,7 +3,7 @@
  * must reach, so chain and policy code is tested against every failure and not
  * only the happy path.
  */
-import type { EvidenceInput } from '../appraise.js';
+import type { EvidenceInput } from '../evidence/appraise.js';
 import type { Policy } from '../policy/policy.js';
 import { simulatedChipId, type SnpSimulator } from './snp.js';
 import type { NitroSimulator } from './nitro.js';

@@ -7,7 +7,8 @@ import { createHash, KeyObject } from 'node:crypto';
 import { signEs384 } from '../signature.js';
 import { encodeCbor } from '../cbor.js';
 import { ConfigError } from '../errors.js';
-import { generateIssuingKeyPair, issueCertificate, type Certificate } from '../x509.js';
+import type { Certificate } from '../x509.js';
+import { generateIssuingKeyPair, issueCertificate } from './x509-issue.js';
 import {
   coseSign1ToBeSigned,
   COSE_ALG_ES384,

@@ -8,17 +8,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.js';
+import { parseCertificate, type Certificate } from '../x509.js';
 import {
   exportPrivateKey,
   generateIssuingKeyPair,
   importIssuingKeyPair,
   issueCertificate,
-  parseCertificate,
-  type Certificate,
   type IssuingAlgorithm,
   type IssuingKeyPair,
-} from '../x509.js';
-import { createNitroAnchor, createSnpAnchor, type TrustStore } from '../trust.js';
+} from './x509-issue.js';
+import { createNitroAnchor, createSnpAnchor, type TrustStore } from '../evidence/trust.js';
 import { SNP_PRODUCTS, type SnpProduct } from '../snp/product.js';
 
 export const DEV_PKI_FORMAT = 'veritee.dev-pki/v1';

@@ -8,7 +8,8 @@
 import { createHash, KeyObject } from 'node:crypto';
 import { signEs384 } from '../signature.js';
 import { reversed } from '../bytes.js';
-import { generateIssuingKeyPair, issueCertificate, issueCrl, type Certificate } from '../x509.js';
+import type { Certificate } from '../x509.js';
+import { generateIssuingKeyPair, issueCertificate, issueCrl } from './x509-issue.js';
 import { AMD_OID } from '../snp/endorsement.js';
 import {
   cpuidOfProduct,

@@ -11,8 +11,8 @@ import { bytesEqual, isAllZero, reversed } from '../bytes.js';
 import { assertLink, commonName, isIssuedBy } from '../chain.js';
 import { checkCrl, type Certificate, type Crl } from '../x509.js';
 import { isP384Key, verifyEs384 } from '../signature.js';
-import { markVerified, type Verified } from '../verified.js';
-import type { SnpAnchor, TrustStore } from '../trust.js';
+import { markVerified, type Verified } from '../evidence/verified.js';
+import type { SnpAnchor, TrustStore } from '../evidence/trust.js';
 import { parseEndorsementClaims, type EndorsementClaims } from './endorsement.js';
 import {
   decodeTcb,

@@ -1,14 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, encode, Tag } from 'cbor2';
+import { EvidenceError } from '../../src/index.js';
 import {
-  EvidenceError,
   parseNitroDocument,
   serializeNitroDocument,
   NITRO_DOCUMENT_MAX_SIZE,
-} from '../../src/index.js';
-import { nitroFields } from '../../src/appraise.js';
-import { vectors, vectorFile, vectorById } from '../vectors.js';
+} from '../../src/nitro/index.js';
+import { nitroFields } from '../../src/evidence/appraise.js';
+import { vectors, vectorFile, vectorById } from '@veritee/mock/vectors';
 
 const realDocuments = vectors.filter(
   (vector) => vector.format === 'nitro' && vector.expect === 'accept',

@@ -1,15 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from 'cbor2';
-import {
-  ChainError,
-  defaultTrustStore,
-  parseNitroDocument,
-  verifyNitro,
-  type NitroDocument,
-} from '../../src/index.js';
+import { ChainError } from '../../src/index.js';
+import { defaultTrustStore } from '../../src/evidence/index.js';
+import { parseNitroDocument, verifyNitro, type NitroDocument } from '../../src/nitro/index.js';
 import { serializeNitroPayload } from '../../src/nitro/document.js';
-import { vectors, vectorFile, vectorById } from '../vectors.js';
+import { vectors, vectorFile, vectorById } from '@veritee/mock/vectors';
 
 const realDocuments = vectors.filter(
   (vector) => vector.format === 'nitro' && vector.expect === 'accept',

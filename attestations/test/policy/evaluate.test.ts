@@ -1,16 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  defaultTrustStore,
-  evaluatePolicy,
-  parseCertificate,
-  parseNitroDocument,
-  parseSnpReport,
-  verifyNitro,
-  verifySnp,
-  type Policy,
-} from '../../src/index.js';
-import { vectorFile, vectorById, REAL_SNP_POLICY } from '../vectors.js';
+import { defaultTrustStore, parseCertificate } from '../../src/evidence/index.js';
+import { parseNitroDocument, verifyNitro } from '../../src/nitro/index.js';
+import { evaluatePolicy, type Policy } from '../../src/policy/index.js';
+import { parseSnpReport, verifySnp } from '../../src/snp/index.js';
+import { vectorFile, vectorById, REAL_SNP_POLICY } from '@veritee/mock/vectors';
 
 function verifiedSnp(id: string) {
   const vector = vectorById(id);

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parsePolicy, DEFAULT_POLICY } from '../../src/index.js';
+import { ConfigError } from '../../src/index.js';
+import { parsePolicy, DEFAULT_POLICY } from '../../src/policy/index.js';
 
 function assertBadField(value: unknown, field: string): void {
   assert.throws(

@@ -5,12 +5,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ChainError,
-  createEnvelopedData,
-  EvidenceError,
-  openEnvelopedData,
-} from '../../src/index.js';
+import { ChainError, EvidenceError } from '../../src/index.js';
+import { createEnvelopedData, openEnvelopedData } from '../../src/seal/index.js';
 
 const recipient = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const other = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -1,14 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import {
-  ChainError,
-  EvidenceError,
-  encodeCbor,
-  generateEnclaveKeyPair,
-  openRequest,
-  sealRequest,
-} from '../../src/index.js';
+import { ChainError, EvidenceError } from '../../src/index.js';
+import { encodeCbor } from '../../src/nitro/index.js';
+import { generateEnclaveKeyPair, openRequest, sealRequest } from '../../src/seal/index.js';
 
 const enclave = generateEnclaveKeyPair();
 const request = () => ({

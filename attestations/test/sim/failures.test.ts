@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appraise } from '../../src/index.js';
-import { AT, simulator, trustWithDev } from '../sim-fixture.js';
+import { appraise } from '../../src/evidence/index.js';
+import { AT, simulator, trustWithDev } from '@veritee/mock';
 
 describe('simulator failure cases', async () => {
   const cases = await simulator.failureCases(AT);

@@ -1,8 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appraise, parseNitroDocument, serializeNitroDocument, toHex } from '../../src/index.js';
+import { toHex } from '../../src/index.js';
+import { appraise } from '../../src/evidence/index.js';
+import { parseNitroDocument, serializeNitroDocument } from '../../src/nitro/index.js';
 import { simulatedPcr } from '../../src/sim/index.js';
-import { AT, simulator, trustWithDev } from '../sim-fixture.js';
+import { AT, simulator, trustWithDev } from '@veritee/mock';
 
 describe('simulated Nitro evidence', () => {
   for (const tagged of [false, true]) {

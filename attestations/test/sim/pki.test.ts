@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/index.js';
 import { parseDevPki, serializeDevPki } from '../../src/sim/index.js';
-import { devPki } from '../sim-fixture.js';
+import { devPki } from '@veritee/mock';
 
 describe('dev PKI', () => {
   it('serializes and loads back to the same certificates', async () => {

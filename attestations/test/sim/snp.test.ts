@@ -1,21 +1,23 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { ChainError } from '../../src/index.js';
 import {
   appraise,
-  ChainError,
   defaultTrustStore,
   parseCertificate,
   parseCrl,
+} from '../../src/evidence/index.js';
+import {
   parseSnpCertTable,
   parseSnpReport,
   serializeSnpReport,
   SNP_PRODUCTS,
   SNP_REPORT_SIZE,
   verifySnp,
-} from '../../src/index.js';
+} from '../../src/snp/index.js';
 import { SIM_DEFAULT_MEASUREMENT, simulatedChipId } from '../../src/sim/index.js';
-import { AT, devPki, simulator, trustWithDev } from '../sim-fixture.js';
-import { vectorById, vectorFile } from '../vectors.js';
+import { AT, devPki, simulator, trustWithDev } from '@veritee/mock';
+import { vectorById, vectorFile } from '@veritee/mock/vectors';
 
 describe('simulated SEV-SNP evidence', () => {
   for (const product of SNP_PRODUCTS) {

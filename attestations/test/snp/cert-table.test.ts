@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { EvidenceError } from '../../src/index.js';
 import {
-  EvidenceError,
   findCert,
   parseSnpCertTable,
   serializeSnpCertTable,
   SNP_CERT_GUIDS,
-} from '../../src/index.js';
+} from '../../src/snp/index.js';
 
 const entries = [
   { guid: SNP_CERT_GUIDS.VCEK, data: new Uint8Array([1, 2, 3]) },

@@ -1,13 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  EvidenceError,
-  parseSnpReport,
-  serializeSnpReport,
-  SNP_REPORT_SIZE,
-} from '../../src/index.js';
-import { snpFields } from '../../src/appraise.js';
-import { vectors, vectorFile, vectorById } from '../vectors.js';
+import { EvidenceError } from '../../src/index.js';
+import { parseSnpReport, serializeSnpReport, SNP_REPORT_SIZE } from '../../src/snp/index.js';
+import { snpFields } from '../../src/evidence/appraise.js';
+import { vectors, vectorFile, vectorById } from '@veritee/mock/vectors';
 
 const realReports = vectors.filter(
   (vector) => vector.format === 'sev-snp' && vector.expect === 'accept',

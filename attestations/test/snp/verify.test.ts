@@ -1,15 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ChainError,
-  defaultTrustStore,
-  parseCertificate,
-  parseSnpReport,
-  verifySnp,
-  type SnpProduct,
-  type TrustStore,
-} from '../../src/index.js';
-import { vectors, vectorFile, vectorById, type Vector } from '../vectors.js';
+import { ChainError } from '../../src/index.js';
+import { defaultTrustStore, parseCertificate, type TrustStore } from '../../src/evidence/index.js';
+import { parseSnpReport, verifySnp, type SnpProduct } from '../../src/snp/index.js';
+import { vectors, vectorFile, vectorById, type Vector } from '@veritee/mock/vectors';
 
 const realReports = vectors.filter(
   (vector) => vector.format === 'sev-snp' && vector.expect === 'accept',

@@ -6,7 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, parsePolicy, type TrustStore } from '@veritee/attestations';
+import { ConfigError } from '@veritee/attestations';
+import { type TrustStore } from '@veritee/attestations/evidence';
+import { parsePolicy } from '@veritee/attestations/policy';
 import { createClient, Refused } from '@veritee/client';
 import { UsageError } from '../usage-error.js';
 

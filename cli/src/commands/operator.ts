@@ -7,15 +7,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { sealModelWithKms } from '@veritee/infra';
 import { parseArgs } from 'node:util';
-import {
-  ConfigError,
-  modelHash,
-  parseReferenceValue,
-  sha256,
-  toHex,
-  UpstreamError,
-  type ReferenceValue,
-} from '@veritee/attestations';
+import { ConfigError, toHex, UpstreamError } from '@veritee/attestations';
+import { parseReferenceValue, type ReferenceValue } from '@veritee/attestations/receipt';
+import { modelHash, sha256 } from '@veritee/attestations/wire';
 import { UsageError } from '../usage-error.js';
 import { runMeasureSnp } from './measure-snp.js';
 

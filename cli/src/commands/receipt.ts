@@ -6,7 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { isVeriteeError, peekJwsClaims, UpstreamError, verifyReceipt } from '@veritee/attestations';
+import { isVeriteeError, UpstreamError } from '@veritee/attestations';
+import { peekJwsClaims, verifyReceipt } from '@veritee/attestations/receipt';
 import { UsageError } from '../usage-error.js';
 
 export const RECEIPT_USAGE = `Usage: veritee receipt verify <receipt-file> [options]

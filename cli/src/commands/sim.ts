@@ -5,9 +5,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { fromHex, isSnpProduct } from '@veritee/attestations';
+import { fromHex } from '@veritee/attestations';
+import { isSnpProduct } from '@veritee/attestations/snp';
 import { createSimulator } from '@veritee/attestations/sim';
-import { loadOrCreateDevPki } from '@veritee/enclave/dev-pki';
+import { loadOrCreateDevPki } from '@veritee/mock/dev-pki';
 import { UsageError } from '../usage-error.js';
 
 export const SIM_USAGE = `Usage: veritee sim snp [options] --out <file>

@@ -7,16 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  appraise,
-  isSnpProduct,
-  parsePolicy,
-  ConfigError,
-  DEFAULT_POLICY,
-  type Policy,
-  type TrustStore,
-  type Appraisal,
-} from '@veritee/attestations';
+import { ConfigError } from '@veritee/attestations';
+import { appraise, type TrustStore, type Appraisal } from '@veritee/attestations/evidence';
+import { parsePolicy, DEFAULT_POLICY, type Policy } from '@veritee/attestations/policy';
+import { isSnpProduct } from '@veritee/attestations/snp';
 import { createKdsSource } from '@veritee/kds';
 import { UsageError } from '../usage-error.js';
 import { formatVerdict } from '../print.js';

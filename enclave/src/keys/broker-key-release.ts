@@ -6,14 +6,12 @@
  * seals to that key. The private key never leaves this process.
  */
 import { createHash } from 'node:crypto';
+import { ChainError, toHex, UpstreamError } from '@veritee/attestations';
 import {
-  ChainError,
   generateEnclaveKeyPair,
   keyReleaseDigest,
   openReleasedKey,
-  toHex,
-  UpstreamError,
-} from '@veritee/attestations';
+} from '@veritee/attestations/seal';
 import type { TeeProvider } from '../tee/provider.js';
 
 /**

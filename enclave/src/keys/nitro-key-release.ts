@@ -8,7 +8,8 @@
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { DecryptCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { ChainError, ConfigError, openEnvelopedData, UpstreamError } from '@veritee/attestations';
+import { ChainError, ConfigError, UpstreamError } from '@veritee/attestations';
+import { openEnvelopedData } from '@veritee/attestations/seal';
 import type { TeeProvider } from '../tee/provider.js';
 
 const RELEASE_LABEL = 'veritee.key-release/v1';

@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { modelHash, sha256, toHex } from '@veritee/attestations';
+import { toHex } from '@veritee/attestations';
+import { modelHash, sha256 } from '@veritee/attestations/wire';
 import { MODEL_CONFIG_FORMAT, type ModelConfig } from './config.js';
 
 export const GUARDRAIL_CONFIG: ModelConfig = {

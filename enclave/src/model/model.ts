@@ -6,15 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
-import {
-  bytesEqual,
-  ConfigError,
-  fromHex,
-  isSealedModel,
-  modelHash,
-  sha256,
-  toHex,
-} from '@veritee/attestations';
+import { bytesEqual, ConfigError, fromHex, toHex } from '@veritee/attestations';
+import { isSealedModel } from '@veritee/attestations/seal';
+import { modelHash, sha256 } from '@veritee/attestations/wire';
 import { parseModelConfig, type ModelConfig } from './config.js';
 
 export interface ModelIdentity {

@@ -7,7 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { ConfigError, openSealedModel, parseSealedModel } from '@veritee/attestations';
+import { ConfigError } from '@veritee/attestations';
+import { openSealedModel, parseSealedModel } from '@veritee/attestations/seal';
 import type { ModelKeyRelease } from '../config.js';
 import { releaseDataKeyWithBroker } from '../keys/broker-key-release.js';
 import { releaseDataKeyWithNitro } from '../keys/nitro-key-release.js';

@@ -5,19 +5,21 @@
  * Merkle root of their bindings; each answer then carries its inclusion path.
  * Standing evidence (model hash + enclave key) is refreshed periodically.
  */
+import { inclusionProof } from '@veritee/attestations/merkle';
+import {
+  openRequest,
+  type EnclaveKeyPair,
+  type InferenceRequest,
+} from '@veritee/attestations/seal';
 import {
   batchReportData,
   bindingDigest,
   commitInput,
   hashOutput,
   identityDigest,
-  inclusionProof,
-  openRequest,
   type BatchInclusion,
   type Binding,
-  type EnclaveKeyPair,
-  type InferenceRequest,
-} from '@veritee/attestations';
+} from '@veritee/attestations/wire';
 import type { LoadedModel } from '../model/model.js';
 import type { TeeProvider } from '../tee/provider.js';
 
@@ -26,7 +28,7 @@ export type BatchingMode =
   | { readonly kind: 'batch'; readonly windowMs: number; readonly maxSize: number };
 
 /** Default batching: a 2 ms window, at most 32 requests per quote. */
-export const DEFAULT_BATCHING: BatchingMode = { kind: 'batch', windowMs: 2, maxSize: 32 };
+const DEFAULT_BATCHING: BatchingMode = { kind: 'batch', windowMs: 2, maxSize: 32 };
 
 /** An attested result before the output is sealed to its requester. */
 export interface AttestedResult {

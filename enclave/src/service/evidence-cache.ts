@@ -2,7 +2,7 @@
  * Standing evidence, renewed periodically so that what clients fetch is never
  * older than the refresh interval (plus the time to make a quote).
  */
-import type { EnclaveEvidence } from '@veritee/attestations';
+import type { EnclaveEvidence } from '@veritee/attestations/wire';
 import type { AttestedInference } from './attested-inference.js';
 import type { TeeProvider } from '../tee/provider.js';
 

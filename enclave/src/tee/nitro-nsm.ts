@@ -5,12 +5,8 @@
  * (aws-nitro-enclaves-nsm-api, src/api/mod.rs). The transport, an ioctl on
  * /dev/nsm, is injected: the protocol is tested against a stand-in responder.
  */
-import {
-  decodeCbor,
-  encodeCbor,
-  UpstreamError,
-  NITRO_DOCUMENT_MAX_SIZE,
-} from '@veritee/attestations';
+import { UpstreamError } from '@veritee/attestations';
+import { decodeCbor, encodeCbor, NITRO_DOCUMENT_MAX_SIZE } from '@veritee/attestations/nitro';
 import type { TeeProvider } from './provider.js';
 
 /** Sends one CBOR request to the NSM and returns its CBOR response. */

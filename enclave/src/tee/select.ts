@@ -4,11 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { ConfigError } from '@veritee/attestations';
-import { createSimulator } from '@veritee/attestations/sim';
 import type { EnclaveConfig } from '../config.js';
-import { loadOrCreateDevPki } from './dev-pki-store.js';
 import type { TeeProvider } from './provider.js';
-import { createSimulatedTee } from './simulated.js';
 import { createConfigfsSnpTee } from './snp-configfs.js';
 import { createNsmTee } from './nitro-nsm.js';
 import { loadTeeIoctl, nsmDeviceTransport } from './ioctl.js';
@@ -24,6 +21,14 @@ export async function selectTee(config: EnclaveConfig, deps: SelectDeps): Promis
   switch (config.tee) {
     case 'sim':
     case 'sim-nitro': {
+      // Simulator code (and its certificate issuing) loads only when simulating,
+      // so a hardware enclave never has it in memory.
+      const [{ createSimulator }, { loadOrCreateDevPki }, { createSimulatedTee }] =
+        await Promise.all([
+          import('@veritee/attestations/sim'),
+          import('@veritee/mock/dev-pki'),
+          import('./simulated.js'),
+        ]);
       const simulator = createSimulator(
         await loadOrCreateDevPki(deps.home, deps.clock(), deps.progress),
       );

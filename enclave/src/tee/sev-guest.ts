@@ -3,7 +3,8 @@
  * kernels without configfs-tsm. The ioctl is synchronous in the kernel and
  * takes milliseconds; quotes are serialized as the device allows one at a time.
  */
-import { REPORT_DATA_SIZE, UpstreamError } from '@veritee/attestations';
+import { UpstreamError } from '@veritee/attestations';
+import { REPORT_DATA_SIZE } from '@veritee/attestations/wire';
 import type { TeeProvider } from './provider.js';
 import { sevGuestExtendedReport } from './ioctl.js';
 

@@ -3,7 +3,7 @@
  * exact hardware formats, signed by the dev PKI. Verifiers accept them only
  * when told to allow simulated evidence, and then mark them so.
  */
-import type { SnpProduct } from '@veritee/attestations';
+import type { SnpProduct } from '@veritee/attestations/snp';
 import type { Simulator } from '@veritee/attestations/sim';
 import type { TeeKind, TeeProvider } from './provider.js';
 

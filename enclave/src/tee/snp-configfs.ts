@@ -9,12 +9,9 @@
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  ConfigError,
-  UpstreamError,
-  REPORT_DATA_SIZE,
-  SNP_REPORT_SIZE,
-} from '@veritee/attestations';
+import { ConfigError, UpstreamError } from '@veritee/attestations';
+import { SNP_REPORT_SIZE } from '@veritee/attestations/snp';
+import { REPORT_DATA_SIZE } from '@veritee/attestations/wire';
 import type { TeeProvider } from './provider.js';
 
 export const CONFIGFS_TSM_REPORT = '/sys/kernel/config/tsm/report';

@@ -10,31 +10,24 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KMSClient } from '@aws-sdk/client-kms';
-import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { type KMSClient, CreateKeyCommand } from '@aws-sdk/client-kms';
 import { compactVerify, createLocalJWKSet } from 'jose';
+import { ChainError, toHex } from '@veritee/attestations';
+import { defaultTrustStore } from '@veritee/attestations/evidence';
+import { openSealedModel, parseSealedModel } from '@veritee/attestations/seal';
+import { simulator, trustWithDev } from '@veritee/mock';
+import { sealModelWithKms } from '@veritee/infra';
+import { localKmsClient, startLocalKms, type LocalKms } from '@veritee/mock/kms';
 import {
-  ChainError,
-  defaultTrustStore,
-  openSealedModel,
-  parseSealedModel,
-  toHex,
-} from '@veritee/attestations';
-import { simulator, trustWithDev } from '../../../attestations/test/sim-fixture.js';
-import {
-  localKmsClient,
-  sealModelWithKms,
-  startLocalKms,
-  type LocalKms,
-} from '../../../infra/src/index.js';
-import type { ReceiptLog } from '../../../verifier/src/log/receipt-log.js';
-import { openSqliteLog } from '../../../verifier/src/log/sqlite-log.js';
-import { createInlineAppraiser } from '../../../verifier/src/service/appraiser.js';
-import { kmsUnwrap } from '../../../verifier/src/service/kms-unwrap.js';
-import type { PolicyRegistry } from '../../../verifier/src/service/policy-registry.js';
-import { openLocalSigner } from '../../../verifier/src/signing/local-signer.js';
-import type { Signer } from '../../../verifier/src/signing/signer.js';
-import { createVerifier } from '../../../verifier/src/verifier.js';
+  type ReceiptLog,
+  openSqliteLog,
+  createInlineAppraiser,
+  kmsUnwrap,
+  type PolicyRegistry,
+  openLocalSigner,
+  type Signer,
+  createVerifier,
+} from '@veritee/verifier';
 import { releaseDataKeyWithBroker } from '../../src/keys/broker-key-release.js';
 import { createSimulatedTee } from '../../src/tee/simulated.js';
 import type { TeeProvider } from '../../src/tee/provider.js';

@@ -6,24 +6,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KMSClient } from '@aws-sdk/client-kms';
-import { CreateKeyCommand, DecryptCommand } from '@aws-sdk/client-kms';
-import {
-  ChainError,
-  defaultTrustStore,
-  openSealedModel,
-  parseSealedModel,
-  toHex,
-} from '@veritee/attestations';
+import { type KMSClient, CreateKeyCommand, DecryptCommand } from '@aws-sdk/client-kms';
+import { ChainError, toHex } from '@veritee/attestations';
+import { defaultTrustStore } from '@veritee/attestations/evidence';
+import { openSealedModel, parseSealedModel } from '@veritee/attestations/seal';
 import { simulatedPcr } from '@veritee/attestations/sim';
-import { simulator, trustWithDev } from '../../../attestations/test/sim-fixture.js';
-import {
-  localKmsClient,
-  nitroKeyPolicy,
-  sealModelWithKms,
-  startLocalKms,
-  type LocalKms,
-} from '../../../infra/src/index.js';
+import { simulator, trustWithDev } from '@veritee/mock';
+import { nitroKeyPolicy, sealModelWithKms } from '@veritee/infra';
+import { localKmsClient, startLocalKms, type LocalKms } from '@veritee/mock/kms';
 import { releaseDataKeyWithNitro } from '../../src/keys/nitro-key-release.js';
 import { createSimulatedTee } from '../../src/tee/simulated.js';
 

@@ -1,17 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import {
-  appraise,
-  bytesEqual,
-  commitInput,
-  generateEnclaveKeyPair,
-  hashOutput,
-  identityDigest,
-  isBoundBy,
-  sealRequest,
-} from '@veritee/attestations';
-import { AT, simulator, trustWithDev } from '../../../attestations/test/sim-fixture.js';
+import { bytesEqual } from '@veritee/attestations';
+import { appraise } from '@veritee/attestations/evidence';
+import { generateEnclaveKeyPair, sealRequest } from '@veritee/attestations/seal';
+import { commitInput, hashOutput, identityDigest, isBoundBy } from '@veritee/attestations/wire';
+import { AT, simulator, trustWithDev } from '@veritee/mock';
 import {
   createAttestedInference,
   type AttestedAnswer,

@@ -1,18 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  appraise,
-  ConfigError,
-  toHex,
-  UpstreamError,
-  encodeCbor,
-  decodeCbor,
-} from '@veritee/attestations';
-import { AT, simulator, trustWithDev } from '../../../attestations/test/sim-fixture.js';
+import { ConfigError, toHex, UpstreamError } from '@veritee/attestations';
+import { appraise } from '@veritee/attestations/evidence';
+import { encodeCbor, decodeCbor } from '@veritee/attestations/nitro';
+import { AT, simulator, trustWithDev } from '@veritee/mock';
 import { createConfigfsSnpTee } from '../../src/tee/snp-configfs.js';
 import { createNsmTee, type NsmTransport } from '../../src/tee/nitro-nsm.js';
 import { createSimulatedTee } from '../../src/tee/simulated.js';
-import { createConfigfsStandIn } from './configfs-stand-in.js';
+import { createConfigfsStandIn } from '@veritee/mock/tee';
 
 const reportData = Uint8Array.from({ length: 64 }, (_, index) => index);
 const appraiseSim = (evidence: Uint8Array, policy = {}) =>

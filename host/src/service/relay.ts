@@ -3,17 +3,15 @@
  * from the verifier attached. The host parses only public formats (evidence,
  * binding, receipt); the prompt and output stay sealed end to end.
  */
+import { isVeriteeError, RequestError, UpstreamError } from '@veritee/attestations';
 import {
   enclaveAnswerToJson,
   enclaveEvidenceToJson,
   hostAnswerToJson,
-  isVeriteeError,
   parseEnclaveAnswer,
   parseEnclaveEvidence,
-  RequestError,
-  UpstreamError,
   type AttachedReceipt,
-} from '@veritee/attestations';
+} from '@veritee/attestations/wire';
 import type { Admission } from './admission.js';
 import type { Upstream, UpstreamResponse } from './upstream.js';
 

@@ -5,7 +5,8 @@
  * Only an enclave the key policy admits can have the key released again.
  */
 import { GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { sealModel, UpstreamError } from '@veritee/attestations';
+import { UpstreamError } from '@veritee/attestations';
+import { sealModel } from '@veritee/attestations/seal';
 
 /** @throws UpstreamError KMS_UNAVAILABLE */
 export async function sealModelWithKms(options: {

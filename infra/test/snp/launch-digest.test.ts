@@ -16,7 +16,7 @@ import {
 } from '../../src/snp/launch-digest.js';
 import { parseOvmf } from '../../src/snp/ovmf.js';
 import { BSP_EIP, buildVmsa } from '../../src/snp/vmsa.js';
-import { debianOvmf, OVMF_X64_SECTIONS, syntheticOvmf } from './ovmf-fixture.js';
+import { debianOvmf, OVMF_X64_SECTIONS, syntheticOvmf } from '@veritee/mock/ovmf';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const unhex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));

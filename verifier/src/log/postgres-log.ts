@@ -6,13 +6,12 @@
  * acknowledged only after COMMIT (synchronous_commit on, the default).
  */
 import pg from 'pg';
+import { isVeriteeError, UpstreamError } from '@veritee/attestations';
 import {
   consistencyProofFrom,
   inclusionProofFrom,
   subtreeHashFrom,
-  isVeriteeError,
-  UpstreamError,
-} from '@veritee/attestations';
+} from '@veritee/attestations/merkle';
 import type { LogEntry, ReceiptLog } from './receipt-log.js';
 import {
   nodesCompletedByAppend,

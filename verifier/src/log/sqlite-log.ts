@@ -6,12 +6,12 @@
  * that process.
  */
 import Database from 'better-sqlite3';
+import { UpstreamError } from '@veritee/attestations';
 import {
   consistencyProofFrom,
   inclusionProofFrom,
   subtreeHashFrom,
-  UpstreamError,
-} from '@veritee/attestations';
+} from '@veritee/attestations/merkle';
 import type { LogEntry, ReceiptLog, ReceiptRecord } from './receipt-log.js';
 import { nodesCompletedByAppend } from './tree-nodes.js';
 

@@ -4,7 +4,7 @@
  * depend only on sizes and indexes, never on hash values, so a store can fetch
  * them all in one query before computing).
  */
-import { leafHash, nodeHash } from '@veritee/attestations';
+import { leafHash, nodeHash } from '@veritee/attestations/merkle';
 
 export type NodeKey = readonly [level: number, index: number];
 export type NodeRow = readonly [level: number, index: number, hash: Uint8Array];

@@ -9,9 +9,9 @@ import {
   appraise,
   defaultTrustStore,
   mergeTrustStores,
-  type Policy,
   type Appraisal,
-} from '@veritee/attestations';
+} from '@veritee/attestations/evidence';
+import { type Policy } from '@veritee/attestations/policy';
 import { devTrustStore, parseDevPki } from '@veritee/attestations/sim';
 
 export interface WorkerTrust {

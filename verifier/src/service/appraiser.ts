@@ -4,9 +4,9 @@
  * sized to the machine, so one verifier uses every core and its event loop
  * stays free to answer while quotes are being checked.
  */
-import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { appraise, type Policy, type TrustStore, type Appraisal } from '@veritee/attestations';
+import { appraise, type TrustStore, type Appraisal } from '@veritee/attestations/evidence';
+import { type Policy } from '@veritee/attestations/policy';
 import type { AppraisalTask, WorkerTrust } from './appraisal-worker.js';
 
 export interface Appraiser {
@@ -30,9 +30,6 @@ export function createInlineAppraiser(options: {
   };
 }
 
-/** The default pool size: one worker per core the process may use. */
-export const defaultWorkers = (): number => availableParallelism();
-
 /**
  * Appraises in `workers` worker threads; each builds its trust store once
  * (the real roots, plus the dev PKI's roots when simulation is allowed).
@@ -46,9 +43,7 @@ export function createPooledAppraiser(options: {
   const fromSources = import.meta.url.endsWith('.ts');
   const worker = new URL(`./appraisal-worker${fromSources ? '.ts' : '.js'}`, import.meta.url);
   const pool = new Piscina({
-    filename: fromSources
-      ? new URL('../../../scripts/tsx-worker.mjs', import.meta.url).href
-      : worker.href,
+    filename: fromSources ? new URL('./tsx-worker.mjs', import.meta.url).href : worker.href,
     minThreads: options.workers,
     maxThreads: options.workers,
     workerData: { ...options.trust, module: worker.href },

@@ -4,12 +4,12 @@
  * receipt. Results are not logged: they are short-lived statements, not records.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { type Appraisal } from '@veritee/attestations/evidence';
 import {
   ATTESTATION_RESULT_TYPE,
   attestationResultClaims,
   type AttestationResultClaims,
-  type Appraisal,
-} from '@veritee/attestations';
+} from '@veritee/attestations/receipt';
 import type { Signer } from '../signing/signer.js';
 import type { PolicyRef } from './receipts.js';
 

@@ -11,19 +11,17 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { compactVerify, createLocalJWKSet } from 'jose';
+import { bytesEqual, toHex } from '@veritee/attestations';
+import { measurementHex, type Appraisal } from '@veritee/attestations/evidence';
+import { leafHash } from '@veritee/attestations/merkle';
 import {
-  bytesEqual,
   KEY_RELEASE_FORMAT,
   keyReleaseDigest,
   keyReleaseEntryBytes,
-  leafHash,
   sealReleasedKey,
-  toHex,
-  measurementHex,
   type KeyReleaseEntry,
   type KeyReleaseRequest,
-  type Appraisal,
-} from '@veritee/attestations';
+} from '@veritee/attestations/seal';
 import type { ReceiptLog } from '../log/receipt-log.js';
 import type { Signer } from '../signing/signer.js';
 import { ReceiptRefused, type PolicyRef } from './receipts.js';

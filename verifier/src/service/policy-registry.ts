@@ -5,21 +5,21 @@
  * and the log is the source of truth: the registry is rebuilt by replaying the
  * changes it holds, so replicas sharing a PostgreSQL log agree on every version.
  */
+import { RequestError, toHex, UpstreamError } from '@veritee/attestations';
+import { type Claims } from '@veritee/attestations/evidence';
 import {
   applyReferenceValues,
+  type NitroPcrSet,
+  type ReferenceSet,
+} from '@veritee/attestations/policy';
+import {
   POLICY_CHANGE_TYPE,
   policyChangeEntryBytes,
   policyChangeLeafHash,
-  RequestError,
-  toHex,
-  UpstreamError,
-  type NitroPcrSet,
   type PolicyChangeClaims,
   type PolicyChangeEntry,
-  type ReferenceSet,
   type ReferenceValue,
-  type Claims,
-} from '@veritee/attestations';
+} from '@veritee/attestations/receipt';
 import type { ReceiptLog } from '../log/receipt-log.js';
 import type { Signer } from '../signing/signer.js';
 import type { PolicyRef } from './receipts.js';

@@ -4,21 +4,16 @@
  * that binding. The receipt is acknowledged only once durably in the log.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { RequestError, toHex } from '@veritee/attestations';
+import { measurementHex, type Appraisal, type Claims } from '@veritee/attestations/evidence';
+import { type Policy } from '@veritee/attestations/policy';
 import {
-  measurementHex,
-  isBoundBy,
   RECEIPT_TYPE,
   receiptEntryBytes,
   receiptLeafHash,
-  RequestError,
-  toHex,
-  type BatchInclusion,
-  type Binding,
-  type Policy,
   type ReceiptEntry,
-  type Appraisal,
-  type Claims,
-} from '@veritee/attestations';
+} from '@veritee/attestations/receipt';
+import { isBoundBy, type BatchInclusion, type Binding } from '@veritee/attestations/wire';
 import type { ReceiptLog } from '../log/receipt-log.js';
 import type { Signer } from '../signing/signer.js';
 import type { Appraiser } from './appraiser.js';

@@ -5,7 +5,12 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { leafHash, merkleRoot, verifyConsistency, verifyInclusion } from '@veritee/attestations';
+import {
+  leafHash,
+  merkleRoot,
+  verifyConsistency,
+  verifyInclusion,
+} from '@veritee/attestations/merkle';
 import type { ReceiptLog, ReceiptRecord } from '../../src/log/receipt-log.js';
 
 export const record = (name: string | number): ReceiptRecord => ({

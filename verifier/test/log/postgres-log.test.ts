@@ -5,7 +5,7 @@
  */
 import { openPostgresLog } from '../../src/log/postgres-log.js';
 import { describeLogContract } from './log-contract.js';
-import { createTestDatabase, POSTGRES_SKIP } from '../postgres.js';
+import { createTestDatabase, POSTGRES_SKIP } from '@veritee/mock/postgres';
 
 describeLogContract(
   'PostgreSQL',

@@ -1,12 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_POLICY } from '@veritee/attestations';
-import {
-  AT,
-  DEV_PKI_PATH,
-  simulator,
-  trustWithDev,
-} from '../../../attestations/test/sim-fixture.js';
+import { DEFAULT_POLICY } from '@veritee/attestations/policy';
+import { AT, DEV_PKI_PATH, simulator, trustWithDev } from '@veritee/mock';
 import { createInlineAppraiser, createPooledAppraiser } from '../../src/service/appraiser.js';
 
 describe('createPooledAppraiser', () => {

@@ -6,8 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
-import { ConfigError, UpstreamError, defaultTrustStore } from '@veritee/attestations';
-import { localKmsClient, startLocalKms, type LocalKms } from '../../../infra/src/kms/local-kms.js';
+import { ConfigError, UpstreamError } from '@veritee/attestations';
+import { defaultTrustStore } from '@veritee/attestations/evidence';
+import { localKmsClient, startLocalKms, type LocalKms } from '@veritee/mock/kms';
 import { derToJoseSignature, openKmsSigner } from '../../src/signing/kms-signer.js';
 
 describe('openKmsSigner', () => {

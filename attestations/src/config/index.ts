@@ -1,0 +1,8 @@
+/** `@veritee/attestations/config`: settings from environment variables and config files. */
+export {
+  mergeSettings,
+  loadSettings,
+  integerSetting,
+  httpUrlSetting,
+  CONFIG_FILE_VARIABLE,
+} from './settings.js';

@@ -1,0 +1,2 @@
+/** `@veritee/attestations/merkle`: RFC 9162 Merkle tree hashing, inclusion and consistency proofs. */
+export * from './merkle.js';

@@ -1,0 +1,5 @@
+/** `@veritee/attestations/seal`: HPKE-sealed requests and answers, sealed models, key release. */
+export * from './sealed.js';
+export * from './sealed-model.js';
+export * from './key-release.js';
+export { createEnvelopedData, openEnvelopedData } from './cms.js';

@@ -1,0 +1,101 @@
+/**
+ * A host and enclave in one test double, over real HTTP: it opens sealed
+ * requests with a real enclave key, "runs" a stand-in model, quotes with the
+ * simulator under the committed test dev PKI, and can misbehave on demand.
+ */
+import { createServer, type Server } from 'node:http';
+import { generateEnclaveKeyPair, openRequest } from '@veritee/attestations/seal';
+import {
+  bindingDigest,
+  enclaveAnswerToJson,
+  enclaveEvidenceToJson,
+  hashOutput,
+  commitInput,
+  hostAnswerToJson,
+  identityDigest,
+  sha256,
+  type Binding,
+} from '@veritee/attestations/wire';
+import { simulator } from '../sim-fixture.js';
+
+export const MODEL_HASH = sha256(new TextEncoder().encode('stand-in model'));
+
+export interface Misbehaviour {
+  /** Claim and bind another model. */
+  modelHash?: Uint8Array;
+  /** Quote with the guest policy's debug bit set. */
+  debug?: boolean;
+  /** Issue standing evidence this long ago. */
+  evidenceAgeMs?: number;
+  /** Answer every request with the first answer it gave. */
+  replay?: boolean;
+  /** Rewrite the answer JSON before sending it. */
+  tamper?: (answer: Record<string, unknown>) => void;
+}
+
+/** The stand-in model: upper-cases the prompt. */
+export const standInModel = (prompt: string) => new TextEncoder().encode(prompt.toUpperCase());
+
+export async function startFakeHost(misbehaviour: Misbehaviour = {}) {
+  const keyPair = generateEnclaveKeyPair();
+  const modelHash = misbehaviour.modelHash ?? MODEL_HASH;
+  const quote = async (reportData: Uint8Array) =>
+    (await simulator.snp({ at: new Date(), reportData, debug: misbehaviour.debug ?? false }))
+      .evidence;
+  let first: string | undefined;
+
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      void (async () => {
+        let body: Record<string, unknown>;
+        if (request.url === '/v1/attestation') {
+          const issuedAt = new Date(Date.now() - (misbehaviour.evidenceAgeMs ?? 0));
+          body = enclaveEvidenceToJson({
+            tee: 'sev-snp',
+            simulated: true,
+            evidence: await quote(
+              identityDigest({ modelHash, enclaveKey: keyPair.publicKey, issuedAt }),
+            ),
+            modelHash,
+            enclaveKey: keyPair.publicKey,
+            issuedAt,
+          });
+        } else {
+          const { request: opened, sealResponse } = openRequest(
+            keyPair,
+            new Uint8Array(Buffer.concat(chunks)),
+          );
+          const output = standInModel(opened.prompt);
+          const binding: Binding = {
+            modelHash,
+            inputCommitment: commitInput(opened.salt, new TextEncoder().encode(opened.prompt)),
+            outputHash: hashOutput(output),
+            nonce: opened.nonce,
+            enclaveKey: keyPair.publicKey,
+          };
+          const answer = enclaveAnswerToJson({
+            sealed: sealResponse(output),
+            evidence: await quote(bindingDigest(binding)),
+            binding,
+          });
+          misbehaviour.tamper?.(answer);
+          body = hostAnswerToJson({ answer, receiptError: 'HOST_RECEIPTS_OFF' });
+        }
+        let text = JSON.stringify(body);
+        if (misbehaviour.replay === true && request.url === '/v1/infer') {
+          first ??= text;
+          text = first;
+        }
+        response.writeHead(200, { 'content-type': 'application/json' }).end(text);
+      })().catch(() => response.writeHead(500).end());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,13 @@
+/** A receipt request as clients post it: fresh simulated SEV-SNP evidence binding a random binding. */
+import { bindingDigest, bindingToJson } from '@veritee/attestations/wire';
+import { randomBinding, simulator } from './sim-fixture.js';
+
+/** The JSON body of `POST /v1/receipts`, quoted at `at`. */
+export async function receiptRequestBody(at: Date): Promise<string> {
+  const binding = randomBinding();
+  const { evidence } = await simulator.snp({ at, reportData: bindingDigest(binding) });
+  return JSON.stringify({
+    evidence: Buffer.from(evidence).toString('base64'),
+    binding: bindingToJson(binding),
+  });
+}

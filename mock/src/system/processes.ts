@@ -1,0 +1,151 @@
+/**
+ * Runs Veritee's services on one machine, each as its own process on
+ * 127.0.0.1: the enclave (simulated TEE, bundled model), the verifier
+ * (SQLite) and the host. `npm start`, `npm run demo`, the end-to-end tests and
+ * the benchmarks all start the system through here. Each service's output
+ * goes to `<home>/logs/<service>.log`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+
+export type ServiceName = 'enclave' | 'verifier' | 'host';
+
+/** `dist`: the built output, as production runs it; `source`: the TypeScript through tsx, as tests do. */
+export type RunMode = 'dist' | 'source';
+
+export interface Service {
+  readonly name: ServiceName;
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  /** What the service printed on start. */
+  readonly banner: string;
+  readonly logFile: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const LISTENING = /listening on (?:http:\/\/)?([\d.]+):(\d+)/;
+
+/**
+ * Starts one service and resolves once it listens (the enclave listens only
+ * once its model is loaded and its first evidence is ready).
+ */
+export function startService(
+  name: ServiceName,
+  options: { home: string; mode: RunMode; env: Record<string, string> },
+): Promise<Service> {
+  const logs = join(options.home, 'logs');
+  mkdirSync(logs, { recursive: true, mode: 0o700 });
+  const logFile = join(logs, `${name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+  const args =
+    options.mode === 'dist'
+      ? [join(ROOT, name, 'dist', 'main.js')]
+      : ['--conditions=veritee-source', '--import', 'tsx', join(ROOT, name, 'src', 'main.ts')];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, VERITEE_HOME: options.home, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr.pipe(log);
+  let banner = '';
+  let lastError = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    lastError = chunk.toString('utf8').trim().split('\n').pop() ?? lastError;
+  });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  return new Promise<Service>((resolveService, reject) => {
+    const onExit = (code: number | null) => {
+      log.end();
+      reject(new Error(`${name} exited with ${code ?? 'a signal'} before listening: ${lastError}`));
+    };
+    child.once('exit', onExit);
+    child.stdout.on('data', (chunk: Buffer) => {
+      log.write(chunk);
+      const wasListening = LISTENING.test(banner);
+      banner += chunk.toString('utf8');
+      const match = LISTENING.exec(banner);
+      if (wasListening || match === null || !banner.endsWith('\n')) return;
+      child.off('exit', onExit);
+      resolveService({
+        name,
+        url: `http://${match[1]}:${match[2]}`,
+        banner: banner.trim(),
+        logFile,
+        process: child,
+        async stop() {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          await exited;
+          log.end();
+        },
+      });
+    });
+  });
+}
+
+export interface SystemOptions {
+  /** State: dev PKI, verifier data, logs. */
+  readonly home: string;
+  readonly mode: RunMode;
+  /** Fixed ports, or 0 for any free port. Default 7000 (host), 7001 (enclave), 7003 (verifier). */
+  readonly ports?: { host: number; enclave: number; verifier: number };
+  /** Extra environment per service. */
+  readonly env?: Partial<Record<ServiceName, Record<string, string>>>;
+}
+
+export interface System {
+  readonly enclave: Service;
+  readonly verifier: Service;
+  readonly host: Service;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts enclave, verifier and host, in that order: the enclave creates the
+ * simulator's dev PKI on first start, which the verifier then trusts (it is
+ * told to with VERITEE_ALLOW_SIMULATED=1), and the host needs both.
+ */
+export async function startSystem(options: SystemOptions): Promise<System> {
+  const ports = options.ports ?? { host: 7000, enclave: 7001, verifier: 7003 };
+  const started: Service[] = [];
+  const stopAll = async () => {
+    await Promise.all(started.reverse().map((service) => service.stop()));
+  };
+  try {
+    const enclave = await startService('enclave', {
+      home: options.home,
+      mode: options.mode,
+      env: { VERITEE_ENCLAVE_LISTEN: `127.0.0.1:${ports.enclave}`, ...options.env?.enclave },
+    });
+    started.push(enclave);
+    const verifier = await startService('verifier', {
+      home: options.home,
+      mode: options.mode,
+      env: {
+        VERITEE_VERIFIER_LISTEN: `127.0.0.1:${ports.verifier}`,
+        VERITEE_VERIFIER_DATA: join(options.home, 'verifier'),
+        VERITEE_ALLOW_SIMULATED: '1',
+        ...options.env?.verifier,
+      },
+    });
+    started.push(verifier);
+    const host = await startService('host', {
+      home: options.home,
+      mode: options.mode,
+      env: {
+        VERITEE_HOST_LISTEN: `127.0.0.1:${ports.host}`,
+        VERITEE_ENCLAVE_URL: enclave.url,
+        VERITEE_VERIFIER_URL: verifier.url,
+        ...options.env?.host,
+      },
+    });
+    started.push(host);
+    return { enclave, verifier, host, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
