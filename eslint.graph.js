@@ -75,9 +75,10 @@ export const ALLOWED = {
     'attestations/sim',
     'attestations/wire',
     'service',
+    'service/express',
   ],
   // The host relays sealed bytes: it sees the wire formats and nothing else.
-  host: ['attestations', 'attestations/config', 'attestations/wire', 'service'],
+  host: ['attestations', 'attestations/config', 'attestations/wire', 'service', 'service/express'],
   client: [
     'attestations',
     'attestations/evidence',

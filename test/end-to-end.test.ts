@@ -4,12 +4,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createClient, type Client } from '@veritee/client';
 import { bundledModelHash, BUNDLED_MODEL, loadModel, type LoadedModel } from '@veritee/enclave';
 import { runCli } from '@veritee/mock/cli';
 import { startSystem, type System, createHome, EPHEMERAL_PORTS } from '@veritee/mock/system';
 import { trustWithDev } from '@veritee/mock';
+import { sealRequest } from '@veritee/attestations/seal';
+import { parseEnclaveEvidence } from '@veritee/attestations/wire';
 
 describe('the system end to end', () => {
   let system: System;
@@ -92,5 +94,62 @@ describe('the system end to end', () => {
     assert.deepEqual((JSON.parse(result.stdout) as { codes: string[] }).codes, [
       'CLIENT_SIMULATED_REFUSED',
     ]);
+  });
+  it('carries one request id from the host through the enclave to the verifier, and logs it in each', async () => {
+    const requestId = `e2e-${Date.now()}`;
+    const evidence: unknown = await (await fetch(`${system.host.url}/v1/attestation`)).json();
+    const standing = parseEnclaveEvidence(evidence);
+    const { sealed } = sealRequest(standing.enclaveKey, {
+      prompt: 'Which request is this?',
+      salt: new Uint8Array(32).fill(1),
+      nonce: new Uint8Array(32).fill(2),
+    });
+    const response = await fetch(`${system.host.url}/v1/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'x-request-id': requestId },
+      body: sealed,
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('x-request-id'), requestId);
+    assert.ok(((await response.json()) as { receipt?: unknown }).receipt, 'a receipt is attached');
+    // Each service writes its request line once the answer is sent; give the files a moment.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const linesOf = (logFile: string) =>
+      readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line['requestId'] === requestId);
+    for (const [service, route] of [
+      [system.host, '/v1/infer'],
+      [system.enclave, '/v1/infer'],
+      [system.verifier, '/v1/receipts'],
+    ] as const) {
+      const lines = linesOf(service.logFile);
+      assert.deepEqual(
+        lines.map((line) => [line['service'], line['route'], line['status'], line['level']]),
+        [[service.name, route, service.name === 'verifier' ? 201 : 200, 'info']],
+        service.name,
+      );
+    }
+  });
+
+  it('serves Prometheus metrics from the verifier and the enclave', async () => {
+    await client.infer('Count this one');
+    const verifier = await (await fetch(`${system.verifier.url}/metrics`)).text();
+    assert.match(verifier, /veritee_verifier_receipts_total\{outcome="accepted"\} [1-9]/);
+    assert.match(
+      verifier,
+      /veritee_verifier_appraisal_duration_seconds_count\{verdict="accept"\} [1-9]/,
+    );
+    assert.match(verifier, /veritee_verifier_group_commit_size_count [1-9]/);
+    assert.match(verifier, /veritee_verifier_log_size [1-9]/);
+    const enclave = await (await fetch(`${system.enclave.url}/metrics`)).text();
+    assert.match(enclave, /veritee_enclave_batch_size_count [1-9]/);
+    assert.match(enclave, /veritee_enclave_quote_duration_seconds_count [1-9]/);
+    assert.match(
+      enclave,
+      /veritee_enclave_requests_total\{route="\/v1\/infer",status="200"\} [1-9]/,
+    );
   });
 });

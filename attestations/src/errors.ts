@@ -23,14 +23,32 @@ export class ConfigError extends VeriteeError {}
 /** HTTP input a service refuses; `status` is the HTTP status to answer with. */
 export class RequestError extends VeriteeError {
   readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  /** Seconds after which a retry may succeed (sent as Retry-After); unset: none said. */
+  readonly retryAfterSeconds: number | undefined;
+  /** Every code behind the refusal (each policy violation, say), for the problem's `codes`. */
+  readonly codes: readonly string[] | undefined;
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options?: { retryAfterSeconds?: number; codes?: readonly string[] },
+  ) {
     super(code, message);
     this.status = status;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.codes = options?.codes;
   }
 }
 
 /** A service we depend on failed or timed out; retrying may help. */
-export class UpstreamError extends VeriteeError {}
+export class UpstreamError extends VeriteeError {
+  /** True when it did not answer in time (a gateway answers 504, else 502). */
+  readonly timedOut: boolean;
+  constructor(code: string, message: string, options?: { cause?: unknown; timedOut?: boolean }) {
+    super(code, message, options);
+    this.timedOut = options?.timedOut === true;
+  }
+}
 
 /** True for any error of ours; never throws. */
 export function isVeriteeError(value: unknown): value is VeriteeError {

@@ -1,38 +1,32 @@
 /**
  * The enclave's internal API, on plain node:http (no web framework inside the
- * TCB): GET /v1/evidence, POST /v1/infer (sealed bytes in, attested answer
- * out), GET /healthz. Errors are RFC 9457 problem+json with a stable code.
+ * TCB) and the service skeleton: GET /v1/evidence, POST /v1/infer (sealed bytes
+ * in, attested answer out), /livez /healthz /readyz /metrics. Errors are
+ * RFC 9457 problem+json with a stable code; the request id the host sent is
+ * kept, so one inference can be followed through both logs.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
-import {
-  isVeriteeError,
-  ChainError,
-  EvidenceError,
-  ConfigError,
-  RequestError,
-} from '@veritee/attestations';
+import { RequestError } from '@veritee/attestations';
 import { enclaveAnswerToJson, enclaveEvidenceToJson } from '@veritee/attestations/wire';
+import {
+  levelOf,
+  PROBLEM_CONTENT_TYPE,
+  problemBody,
+  problemOf,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
+  type Logger,
+} from '@veritee/service';
 import type { AttestedInference } from './service/attested-inference.js';
 import type { EvidenceCache } from './service/evidence-cache.js';
-import type { Logger } from './log.js';
+import type { EnclaveMetrics } from './metrics.js';
 
 export interface AppDeps {
   readonly inference: AttestedInference;
   readonly evidence: EvidenceCache;
   readonly logger: Logger;
+  readonly metrics: EnclaveMetrics;
   readonly maxRequestBytes: number;
-}
-
-function statusOf(error: unknown): { status: number; code: string; detail: string } {
-  if (error instanceof RequestError)
-    return { status: error.status, code: error.code, detail: error.message };
-  if (error instanceof EvidenceError || error instanceof ChainError)
-    return { status: 400, code: error.code, detail: error.message };
-  if (error instanceof ConfigError)
-    return { status: 500, code: error.code, detail: 'the enclave is misconfigured' };
-  if (isVeriteeError(error)) return { status: 503, code: error.code, detail: error.message };
-  return { status: 500, code: 'INTERNAL_ERROR', detail: 'the enclave failed unexpectedly' };
 }
 
 // Bodies past the limit are drained, not buffered, so the client reads our 413; absurd ones are cut off.
@@ -62,39 +56,77 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Uint8A
 function send(
   response: ServerResponse,
   status: number,
-  body: unknown,
+  body: string,
   type = 'application/json',
 ): void {
-  const text = JSON.stringify(body);
   response.writeHead(status, {
     'content-type': type,
-    'content-length': Buffer.byteLength(text),
+    'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
   });
-  response.end(text);
+  response.end(body);
 }
+
+const ROUTES = new Set([
+  'GET /livez',
+  'GET /healthz',
+  'GET /readyz',
+  'GET /metrics',
+  'GET /v1/evidence',
+  'POST /v1/infer',
+]);
 
 export function createApp(deps: AppDeps) {
   return createServer((request, response) => {
     const started = process.hrtime.bigint();
-    const requestId = randomUUID();
-    const route = `${request.method ?? ''} ${(request.url ?? '').split('?')[0] ?? ''}`;
-    const finish = (status: number, code?: string) =>
-      deps.logger.info('request', {
+    const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
+    response.setHeader(REQUEST_ID_HEADER, requestId);
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    const key = `${request.method ?? ''} ${path}`;
+    const route = ROUTES.has(key) ? path : 'unmatched';
+    const finish = (status: number, code?: string) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      deps.metrics.observeRequest(route, status, seconds);
+      deps.logger[levelOf(status)]('request', {
         method: request.method ?? '',
-        route: route.split(' ')[1] ?? '',
+        route,
         status,
         requestId,
-        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
         ...(code === undefined ? {} : { code }),
       });
+    };
 
     const handle = async () => {
-      switch (route) {
+      switch (key) {
+        case 'GET /livez':
         case 'GET /healthz':
-          return send(response, 200, { status: 'ok' });
+          return send(response, 200, JSON.stringify({ status: 'ok' }));
+        case 'GET /readyz': {
+          // Ready when standing evidence can be served: the TEE answers and the model is loaded.
+          const ready = await deps.evidence.current().then(
+            () => true,
+            () => false,
+          );
+          return send(
+            response,
+            ready ? 200 : 503,
+            JSON.stringify({ status: ready ? 'ready' : 'not ready', tee: ready }),
+          );
+        }
+        case 'GET /metrics':
+          return send(
+            response,
+            200,
+            await deps.metrics.registry.metrics(),
+            deps.metrics.registry.contentType,
+          );
         case 'GET /v1/evidence':
-          return send(response, 200, enclaveEvidenceToJson(await deps.evidence.current()));
+          return send(
+            response,
+            200,
+            JSON.stringify(enclaveEvidenceToJson(await deps.evidence.current())),
+          );
         case 'POST /v1/infer': {
           if (!(request.headers['content-type'] ?? '').startsWith('application/octet-stream')) {
             throw new RequestError(
@@ -104,7 +136,7 @@ export function createApp(deps: AppDeps) {
             );
           }
           const answer = await deps.inference.infer(await readBody(request, deps.maxRequestBytes));
-          return send(response, 200, enclaveAnswerToJson(answer));
+          return send(response, 200, JSON.stringify(enclaveAnswerToJson(answer)));
         }
         default:
           throw new RequestError(404, 'REQUEST_NOT_FOUND', 'no such route');
@@ -113,21 +145,15 @@ export function createApp(deps: AppDeps) {
     handle().then(
       () => finish(response.statusCode),
       (error: unknown) => {
-        const { status, code, detail } = statusOf(error);
-        if (status >= 500)
-          deps.logger.error('request failed', {
-            route: route.split(' ')[1] ?? '',
-            code,
-            requestId,
-          });
+        const problem = problemOf(error, 'enclave');
         if (!response.headersSent)
           send(
             response,
-            status,
-            { type: 'about:blank', title: code, status, code, detail },
-            'application/problem+json',
+            problem.status,
+            JSON.stringify(problemBody(problem)),
+            PROBLEM_CONTENT_TYPE,
           );
-        finish(status, code);
+        finish(problem.status, problem.code);
       },
     );
   });

@@ -8,16 +8,17 @@ import { isVeriteeError, toHex } from '@veritee/attestations';
 import { loadSettings } from '@veritee/attestations/config';
 import { generateEnclaveKeyPair } from '@veritee/attestations/seal';
 import { ENCLAVE_SETTINGS, parseConfig } from './config.js';
-import { createLogger } from './log.js';
 import { loadModel } from './model/model.js';
 import { openSealedWeights } from './model/sealed-weights.js';
 import { selectTee } from './tee/select.js';
-import { veriteeHome } from '@veritee/service';
+import { createLogger, veriteeHome } from '@veritee/service';
+import { createEnclaveMetrics } from './metrics.js';
 import { createAttestedInference } from './service/attested-inference.js';
 import { createEvidenceCache } from './service/evidence-cache.js';
 import { createApp } from './app.js';
 
-const logger = createLogger((line) => process.stderr.write(line));
+const logger = createLogger({ service: 'enclave', write: (line) => process.stderr.write(line) });
+const metrics = createEnclaveMetrics();
 
 async function main(): Promise<void> {
   const config = parseConfig(
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     keyPair,
     clock,
     batching: config.batching,
+    onBatch: (batch) => metrics.batch(batch),
   });
   const evidence = createEvidenceCache({
     inference,
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
     inference,
     evidence,
     logger,
+    metrics,
     maxRequestBytes: config.maxRequestBytes,
   });
   if (config.listen.kind === 'unix') await rm(config.listen.path, { force: true });

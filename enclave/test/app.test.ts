@@ -15,7 +15,8 @@ import {
 } from '@veritee/attestations/wire';
 import { AT, simulator, trustWithDev } from '@veritee/mock';
 import { createApp } from '../src/app.js';
-import { createLogger } from '../src/log.js';
+import { createLogger } from '@veritee/service';
+import { createEnclaveMetrics } from '../src/metrics.js';
 import { createAttestedInference } from '../src/service/attested-inference.js';
 import { createEvidenceCache } from '../src/service/evidence-cache.js';
 import { createSimulatedTee } from '../src/tee/simulated.js';
@@ -48,7 +49,8 @@ describe('enclave API over HTTP', () => {
     server = createApp({
       inference,
       evidence,
-      logger: createLogger((line) => logs.push(line)),
+      logger: createLogger({ service: 'enclave', write: (line) => void logs.push(line) }),
+      metrics: createEnclaveMetrics(),
       maxRequestBytes: 64 * 1024,
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -4,4 +4,3 @@ export { createRelay, type Relay, type ReceiptOutcome } from './service/relay.js
 export { createUpstream, type Upstream } from './service/upstream.js';
 export { createAdmission, Busy, type Admission } from './service/admission.js';
 export { createMetrics, type Metrics } from './metrics.js';
-export { createLogger, type Logger } from './log.js';

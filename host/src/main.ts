@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isVeriteeError } from '@veritee/attestations';
 import { loadSettings } from '@veritee/attestations/config';
 import { HOST_SETTINGS, parseConfig } from './config.js';
-import { createLogger } from './log.js';
+import { createLogger } from '@veritee/service';
 import { createMetrics } from './metrics.js';
 import { createAdmission } from './service/admission.js';
 import { createRelay } from './service/relay.js';
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const config = parseConfig(
     loadSettings(process.env, HOST_SETTINGS, (path) => readFileSync(path, 'utf8')),
   );
-  const logger = createLogger((line) => process.stderr.write(line));
+  const logger = createLogger({ service: 'host', write: (line) => process.stderr.write(line) });
   const admission = createAdmission(config);
   const metrics = createMetrics(admission);
   const enclave = createUpstream({

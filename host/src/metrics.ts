@@ -1,36 +1,23 @@
 /**
- * Prometheus metrics (prom-client) on the host's own registry: requests by
- * route and status, their duration, the admission queue, and receipt outcomes.
- * Labels are fixed routes and codes, never anything a client sent.
+ * The host's metrics on the skeleton's registry: its admission queue and
+ * receipt outcomes, beside the requests every service counts.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import { createServiceMetrics } from '@veritee/service';
 import type { Admission } from './service/admission.js';
 import type { ReceiptOutcome } from './service/relay.js';
 
 export function createMetrics(admission: Admission) {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'veritee_host_' });
-  const requests = new Counter({
-    name: 'veritee_host_requests_total',
-    help: 'HTTP requests answered, by route and status',
-    labelNames: ['route', 'status'] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'veritee_host_request_duration_seconds',
-    help: 'Time to answer an HTTP request, by route',
-    labelNames: ['route'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-    registers: [registry],
-  });
+  const metrics = createServiceMetrics('host');
+  const { registry, prefix } = metrics;
   const receipts = new Counter({
-    name: 'veritee_host_receipts_total',
+    name: `${prefix}receipts_total`,
     help: 'Receipts requested from the verifier, by outcome',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
   new Gauge({
-    name: 'veritee_host_in_flight',
+    name: `${prefix}in_flight`,
     help: 'Requests being relayed to the enclave now',
     registers: [registry],
     collect() {
@@ -38,7 +25,7 @@ export function createMetrics(admission: Admission) {
     },
   });
   new Gauge({
-    name: 'veritee_host_queued',
+    name: `${prefix}queued`,
     help: 'Requests waiting for a slot',
     registers: [registry],
     collect() {
@@ -46,11 +33,7 @@ export function createMetrics(admission: Admission) {
     },
   });
   return {
-    registry,
-    observe(route: string, status: number, seconds: number): void {
-      requests.inc({ route, status: String(status) });
-      duration.observe({ route }, seconds);
-    },
+    ...metrics,
     receipt(outcome: ReceiptOutcome): void {
       receipts.inc({ outcome });
     },

@@ -13,11 +13,11 @@ async function system(
   options: Parameters<typeof startHost>[0] extends infer O ? Partial<O> : never = {},
 ) {
   const enclave = await startStandIn((request, _body, response) => {
-    if (request.url === '/healthz') return json(response, 200, { status: 'ok' });
+    if (request.url === '/livez') return json(response, 200, { status: 'ok' });
     json(response, 200, enclaveAnswer());
   });
   const verifier = await startStandIn((request, _body, response) => {
-    if (request.url === '/healthz') return json(response, 200, { status: 'ok' });
+    if (request.url === '/livez') return json(response, 200, { status: 'ok' });
     json(response, 201, { id: 'receipt-1', receipt: 'aGVhZA.Ym9keQ.c2ln', log: { index: 4 } });
   });
   const host = await startHost({ enclave: enclave.url, verifier: verifier.url, ...options });
@@ -177,6 +177,7 @@ describe('host', () => {
             [
               'time',
               'level',
+              'service',
               'msg',
               'method',
               'route',

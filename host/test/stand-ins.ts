@@ -5,10 +5,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { enclaveAnswerToJson } from '@veritee/attestations/wire';
+import { createLogger } from '@veritee/service';
 import {
   createAdmission,
   createApp,
-  createLogger,
   createMetrics,
   createRelay,
   createUpstream,
@@ -99,7 +99,7 @@ export async function startHost(options: {
   });
   const app = createApp({
     relay,
-    logger: createLogger((line) => lines.push(line)),
+    logger: createLogger({ service: 'host', write: (line) => void lines.push(line) }),
     metrics,
     maxBodyBytes: options.maxBodyBytes ?? 4096,
   });

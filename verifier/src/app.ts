@@ -1,15 +1,19 @@
 /**
- * The verifier's HTTP API (express): receipts, attestation results, the log's
- * checkpoint and proofs, and the JWKS. Errors are RFC 9457 problem+json.
+ * The verifier's HTTP API (express, on the service skeleton): receipts,
+ * attestation results, the log's checkpoint and proofs, the JWKS, and the
+ * skeleton's health, readiness and metrics. Errors are RFC 9457 problem+json.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { fromHex, isVeriteeError, RequestError, toHex } from '@veritee/attestations';
+import express, { type Request, type Response } from 'express';
+import { fromHex, RequestError, toHex } from '@veritee/attestations';
+import type { Logger } from '@veritee/service';
+import { createServiceApp, finishServiceApp, route } from '@veritee/service/express';
 import { CHECKPOINT_TYPE, parseReferenceValue } from '@veritee/attestations/receipt';
 import { parseBinding, parseInclusion } from '@veritee/attestations/wire';
 import type { ReceiptLog } from './log/receipt-log.js';
 import type { Signer } from './signing/signer.js';
-import { ReceiptRefused, type ReceiptService } from './service/receipts.js';
+import type { ReceiptService } from './service/receipts.js';
+import type { VerifierMetrics } from './metrics.js';
 import type { AttestationResults } from './service/attestation-results.js';
 import type { PolicyRegistry } from './service/policy-registry.js';
 import type { KeyBroker } from './service/key-broker.js';
@@ -27,9 +31,12 @@ export interface AppDeps {
   readonly signer: Signer;
   readonly issuer: string;
   readonly clock: () => Date;
+  readonly logger: Logger;
+  readonly metrics: VerifierMetrics;
 }
 
-const MAX_BODY = '256kb';
+/** Largest JSON body a route reads: evidence with its certificates is 5-20 KiB. */
+const MAX_BODY_BYTES = 256 * 1024;
 
 function base64Field(value: unknown, name: string): Uint8Array {
   if (typeof value !== 'string' || value.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
@@ -52,13 +59,21 @@ function integerParam(value: unknown, name: string, min: number): number {
 }
 
 export function createApp(deps: AppDeps) {
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(express.json({ limit: MAX_BODY }));
+  const skeleton = {
+    service: 'verifier',
+    logger: deps.logger,
+    metrics: deps.metrics,
+    maxBodyBytes: MAX_BODY_BYTES,
+    readiness: async () => {
+      // Ready when the log answers: every route but the JWKS needs it.
+      const size = await deps.log.size().catch(() => undefined);
+      return { ready: size !== undefined, details: { log: size !== undefined } };
+    },
+  } as const;
+  const app = createServiceApp(skeleton);
+  app.use(express.json({ limit: MAX_BODY_BYTES }));
 
-  app.get('/healthz', (_request, response) => void response.json({ status: 'ok' }));
-
-  app.post('/v1/verify', async (request: Request, response: Response) => {
+  app.post('/v1/verify', route('/v1/verify'), async (request: Request, response: Response) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const evidence = base64Field(body['evidence'], 'evidence');
     const nonce = body['nonce'];
@@ -75,7 +90,7 @@ export function createApp(deps: AppDeps) {
     response.json({ status: claims['ear.status'], codes: claims.codes, result: jwt });
   });
 
-  app.post('/v1/receipts', async (request: Request, response: Response) => {
+  app.post('/v1/receipts', route('/v1/receipts'), async (request: Request, response: Response) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const evidence = base64Field(body['evidence'], 'evidence');
     const binding = parseBinding(body['binding']);
@@ -87,53 +102,69 @@ export function createApp(deps: AppDeps) {
       .json({ id: issued.id, receipt: issued.receipt, log: { index: issued.index } });
   });
 
-  app.get('/v1/receipts/:id', async (request: Request, response: Response) => {
-    const receipt = await deps.log.receipt(String(request.params['id']));
-    if (receipt === undefined)
-      throw new RequestError(404, 'RECEIPT_NOT_FOUND', 'no receipt with this id');
-    response.json({ id: request.params['id'], receipt });
-  });
+  app.get(
+    '/v1/receipts/:id',
+    route('/v1/receipts/{id}'),
+    async (request: Request, response: Response) => {
+      const receipt = await deps.log.receipt(String(request.params['id']));
+      if (receipt === undefined)
+        throw new RequestError(404, 'RECEIPT_NOT_FOUND', 'no receipt with this id');
+      response.json({ id: request.params['id'], receipt });
+    },
+  );
 
-  app.get('/v1/log/checkpoint', async (_request: Request, response: Response) => {
-    const size = await deps.log.size();
-    const checkpoint = await deps.signer.sign(
-      {
-        typ: CHECKPOINT_TYPE,
-        iss: deps.issuer,
-        iat: Math.floor(deps.clock().getTime() / 1000),
-        size,
-        root: toHex(await deps.log.root(size)),
-      },
-      CHECKPOINT_TYPE,
-    );
-    response.json({ size, checkpoint });
-  });
-
-  app.get('/v1/log/proofs/inclusion', async (request: Request, response: Response) => {
-    const size = integerParam(request.query['size'], 'size', 1);
-    const index = integerParam(request.query['index'], 'index', 0);
-    if (size > (await deps.log.size()) || index >= size)
-      throw new RequestError(
-        400,
-        'REQUEST_FIELD_INVALID',
-        'index and size must lie within the log',
+  app.get(
+    '/v1/log/checkpoint',
+    route('/v1/log/checkpoint'),
+    async (_request: Request, response: Response) => {
+      const size = await deps.log.size();
+      const checkpoint = await deps.signer.sign(
+        {
+          typ: CHECKPOINT_TYPE,
+          iss: deps.issuer,
+          iat: Math.floor(deps.clock().getTime() / 1000),
+          size,
+          root: toHex(await deps.log.root(size)),
+        },
+        CHECKPOINT_TYPE,
       );
-    response.json({ index, size, path: (await deps.log.inclusionProof(index, size)).map(toHex) });
-  });
+      response.json({ size, checkpoint });
+    },
+  );
 
-  app.get('/v1/log/proofs/consistency', async (request: Request, response: Response) => {
-    const first = integerParam(request.query['first'], 'first', 1);
-    const second = integerParam(request.query['second'], 'second', 1);
-    if (second > (await deps.log.size()) || first > second)
-      throw new RequestError(400, 'REQUEST_FIELD_INVALID', 'need first <= second <= log size');
-    response.json({
-      first,
-      second,
-      proof: (await deps.log.consistencyProof(first, second)).map(toHex),
-    });
-  });
+  app.get(
+    '/v1/log/proofs/inclusion',
+    route('/v1/log/proofs/inclusion'),
+    async (request: Request, response: Response) => {
+      const size = integerParam(request.query['size'], 'size', 1);
+      const index = integerParam(request.query['index'], 'index', 0);
+      if (size > (await deps.log.size()) || index >= size)
+        throw new RequestError(
+          400,
+          'REQUEST_FIELD_INVALID',
+          'index and size must lie within the log',
+        );
+      response.json({ index, size, path: (await deps.log.inclusionProof(index, size)).map(toHex) });
+    },
+  );
 
-  app.get('/v1/policies', (_request: Request, response: Response) => {
+  app.get(
+    '/v1/log/proofs/consistency',
+    route('/v1/log/proofs/consistency'),
+    async (request: Request, response: Response) => {
+      const first = integerParam(request.query['first'], 'first', 1);
+      const second = integerParam(request.query['second'], 'second', 1);
+      if (second > (await deps.log.size()) || first > second)
+        throw new RequestError(400, 'REQUEST_FIELD_INVALID', 'need first <= second <= log size');
+      response.json({
+        first,
+        second,
+        proof: (await deps.log.consistencyProof(first, second)).map(toHex),
+      });
+    },
+  );
+
+  app.get('/v1/policies', route('/v1/policies'), (_request: Request, response: Response) => {
     if (deps.registry === undefined)
       throw new RequestError(404, 'REQUEST_NOT_FOUND', 'this verifier has no policy registry');
     const { id, version, policy } = deps.registry.current();
@@ -153,39 +184,43 @@ export function createApp(deps: AppDeps) {
     });
   });
 
-  app.post('/v1/admin/reference-values', async (request: Request, response: Response) => {
-    if (deps.registry === undefined || deps.adminToken === undefined)
-      throw new RequestError(
-        404,
-        'REQUEST_NOT_FOUND',
-        'the admin API is off (set VERITEE_ADMIN_TOKEN)',
-      );
-    if (!isAuthorized(request.headers.authorization, deps.adminToken))
-      throw new RequestError(401, 'ADMIN_UNAUTHORIZED', 'a valid admin bearer token is required');
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const action = body['action'];
-    if (action !== 'register' && action !== 'retire')
-      throw new RequestError(400, 'REQUEST_FIELD_INVALID', 'action must be register or retire');
-    const note = body['note'];
-    if (note !== undefined && (typeof note !== 'string' || note.length > 200))
-      throw new RequestError(
-        400,
-        'REQUEST_FIELD_INVALID',
-        'note must be text of at most 200 characters',
-      );
-    let reference;
-    try {
-      reference = parseReferenceValue(body['reference']);
-    } catch (error) {
-      throw new RequestError(400, 'REQUEST_FIELD_INVALID', (error as Error).message);
-    }
-    const changed = await deps.registry.change(action, reference, note);
-    response.status(201).json({
-      version: changed.version,
-      log: { index: changed.index },
-      statement: changed.statement,
-    });
-  });
+  app.post(
+    '/v1/admin/reference-values',
+    route('/v1/admin/reference-values'),
+    async (request: Request, response: Response) => {
+      if (deps.registry === undefined || deps.adminToken === undefined)
+        throw new RequestError(
+          404,
+          'REQUEST_NOT_FOUND',
+          'the admin API is off (set VERITEE_ADMIN_TOKEN)',
+        );
+      if (!isAuthorized(request.headers.authorization, deps.adminToken))
+        throw new RequestError(401, 'ADMIN_UNAUTHORIZED', 'a valid admin bearer token is required');
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const action = body['action'];
+      if (action !== 'register' && action !== 'retire')
+        throw new RequestError(400, 'REQUEST_FIELD_INVALID', 'action must be register or retire');
+      const note = body['note'];
+      if (note !== undefined && (typeof note !== 'string' || note.length > 200))
+        throw new RequestError(
+          400,
+          'REQUEST_FIELD_INVALID',
+          'note must be text of at most 200 characters',
+        );
+      let reference;
+      try {
+        reference = parseReferenceValue(body['reference']);
+      } catch (error) {
+        throw new RequestError(400, 'REQUEST_FIELD_INVALID', (error as Error).message);
+      }
+      const changed = await deps.registry.change(action, reference, note);
+      response.status(201).json({
+        version: changed.version,
+        log: { index: changed.index },
+        statement: changed.statement,
+      });
+    },
+  );
 
   const broker = (): KeyBroker => {
     if (deps.broker === undefined)
@@ -197,79 +232,56 @@ export function createApp(deps: AppDeps) {
     return deps.broker;
   };
 
-  app.post('/v1/keys/challenge', async (_request: Request, response: Response) => {
-    response.set('cache-control', 'no-store').json(await broker().challenge());
-  });
+  app.post(
+    '/v1/keys/challenge',
+    route('/v1/keys/challenge'),
+    async (_request: Request, response: Response) => {
+      response.set('cache-control', 'no-store').json(await broker().challenge());
+    },
+  );
 
-  app.post('/v1/keys/release', async (request: Request, response: Response) => {
-    const keyBroker = broker();
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const hex = (name: string) => {
-      const value = body[name];
-      if (typeof value !== 'string' || !/^(?:[0-9a-f]{2}){1,64}$/.test(value))
-        throw new RequestError(400, 'REQUEST_FIELD_INVALID', `${name} must be lower-case hex`);
-      return fromHex(value) ?? new Uint8Array(0);
-    };
-    const challenge = body['challenge'];
-    if (typeof challenge !== 'string' || challenge.length === 0 || challenge.length > 2048)
-      throw new RequestError(
-        400,
-        'REQUEST_FIELD_INVALID',
-        'challenge must be the string POST /v1/keys/challenge returned',
+  app.post(
+    '/v1/keys/release',
+    route('/v1/keys/release'),
+    async (request: Request, response: Response) => {
+      const keyBroker = broker();
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const hex = (name: string) => {
+        const value = body[name];
+        if (typeof value !== 'string' || !/^(?:[0-9a-f]{2}){1,64}$/.test(value))
+          throw new RequestError(400, 'REQUEST_FIELD_INVALID', `${name} must be lower-case hex`);
+        return fromHex(value) ?? new Uint8Array(0);
+      };
+      const challenge = body['challenge'];
+      if (typeof challenge !== 'string' || challenge.length === 0 || challenge.length > 2048)
+        throw new RequestError(
+          400,
+          'REQUEST_FIELD_INVALID',
+          'challenge must be the string POST /v1/keys/challenge returned',
+        );
+      const released = await keyBroker.release(
+        base64Field(body['evidence'], 'evidence'),
+        {
+          enclaveKey: hex('enclaveKey'),
+          nonce: hex('nonce'),
+          encryptedKey: base64Field(body['encryptedKey'], 'encryptedKey'),
+        },
+        challenge,
       );
-    const released = await keyBroker.release(
-      base64Field(body['evidence'], 'evidence'),
-      {
-        enclaveKey: hex('enclaveKey'),
-        nonce: hex('nonce'),
-        encryptedKey: base64Field(body['encryptedKey'], 'encryptedKey'),
-      },
-      challenge,
-    );
-    response.json({
-      sealedKey: Buffer.from(released.sealedKey).toString('base64'),
-      log: { index: released.index },
-      statement: released.statement,
-    });
-  });
-
-  app.get('/.well-known/jwks.json', (_request, response) => void response.json(deps.signer.jwks()));
-
-  app.use((_request: Request, _response: Response) => {
-    throw new RequestError(404, 'REQUEST_NOT_FOUND', 'no such route');
-  });
-
-  app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
-    const bodyParser = error as { type?: string; status?: number };
-    let status = 500;
-    let code = 'INTERNAL_ERROR';
-    let detail = 'the verifier failed unexpectedly';
-    let codes: readonly string[] | undefined;
-    if (bodyParser.type === 'entity.too.large')
-      [status, code, detail] = [413, 'REQUEST_TOO_LARGE', `body is larger than ${MAX_BODY}`];
-    else if (bodyParser.type === 'entity.parse.failed')
-      [status, code, detail] = [400, 'REQUEST_FIELD_INVALID', 'body is not JSON'];
-    else if (error instanceof ReceiptRefused)
-      [status, code, detail, codes] = [error.status, error.code, error.message, error.codes];
-    else if (error instanceof RequestError)
-      [status, code, detail] = [error.status, error.code, error.message];
-    else if (isVeriteeError(error))
-      [status, code, detail] = [
-        error.code.endsWith('MALFORMED') || error.code.endsWith('INVALID') ? 400 : 503,
-        error.code,
-        error.message,
-      ];
-    response
-      .status(status)
-      .type('application/problem+json')
-      .json({
-        type: 'about:blank',
-        title: code,
-        status,
-        code,
-        detail,
-        ...(codes === undefined ? {} : { codes }),
+      response.json({
+        sealedKey: Buffer.from(released.sealedKey).toString('base64'),
+        log: { index: released.index },
+        statement: released.statement,
       });
-  });
+    },
+  );
+
+  app.get(
+    '/.well-known/jwks.json',
+    route('/.well-known/jwks.json'),
+    (_request, response) => void response.json(deps.signer.jwks()),
+  );
+
+  finishServiceApp(app, skeleton);
   return app;
 }

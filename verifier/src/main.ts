@@ -16,6 +16,7 @@ import { openKmsSigner } from './signing/kms-signer.js';
 import { kmsUnwrap } from './service/kms-unwrap.js';
 import { createPooledAppraiser } from './service/appraiser.js';
 import { createVerifier } from './verifier.js';
+import { createLogger } from '@veritee/service';
 
 function readDevPki(path: string): string {
   try {
@@ -58,7 +59,12 @@ async function main(): Promise<void> {
     workers: config.workers,
     trust: { allowSimulated: config.allowSimulated, devPkiPath: config.devPkiPath },
   });
+  const logger = createLogger({
+    service: 'verifier',
+    write: (line) => process.stderr.write(line),
+  });
   const { app, registry } = await createVerifier({
+    logger,
     log,
     signer,
     appraiser,

@@ -3,7 +3,10 @@
  * policy plus logged reference values), receipts, attestation results. main.ts
  * gives it real stores and keys; tests and benchmarks give it theirs.
  */
+import { RequestError } from '@veritee/attestations';
 import type { Policy } from '@veritee/attestations/policy';
+import { silentLogger, type Logger } from '@veritee/service';
+import { createVerifierMetrics, type Outcome, type VerifierMetrics } from './metrics.js';
 import { createApp } from './app.js';
 import type { ReceiptLog } from './log/receipt-log.js';
 import type { Appraiser } from './service/appraiser.js';
@@ -25,11 +28,38 @@ export interface VerifierDeps {
   /** Unwraps data keys with KMS; set, the verifier is also the SEV-SNP key broker. */
   readonly unwrap?: ((encryptedKey: Uint8Array) => Promise<Uint8Array>) | undefined;
   readonly clock: () => Date;
+  /** Default: logs nothing. */
+  readonly logger?: Logger | undefined;
+  /** Default: a fresh registry of the verifier's metrics. */
+  readonly metrics?: VerifierMetrics | undefined;
+}
+
+/** Counts each call of `work` by outcome: done, refused (the caller's fault) or failed. */
+function counted<A extends unknown[], R>(
+  work: (...args: A) => Promise<R>,
+  count: (outcome: Outcome) => void,
+): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      const result = await work(...args);
+      count('accepted');
+      return result;
+    } catch (error) {
+      count(error instanceof RequestError && error.status < 500 ? 'refused' : 'failed');
+      throw error;
+    }
+  };
 }
 
 /** Builds the verifier; its registry has replayed the log's policy changes before this resolves. */
 export async function createVerifier(deps: VerifierDeps) {
   const { log, signer, issuer, clock } = deps;
+  const metrics = deps.metrics ?? createVerifierMetrics(() => log.size());
+  const appraiser = {
+    ...deps.appraiser,
+    appraise: (...args: Parameters<typeof deps.appraiser.appraise>) =>
+      metrics.appraisal(() => deps.appraiser.appraise(...args)),
+  };
   const registry = createPolicyRegistry({ base: deps.basePolicy, log, signer, issuer, clock });
   await registry.refresh();
   const receipts = createReceiptService({
@@ -38,7 +68,8 @@ export async function createVerifier(deps: VerifierDeps) {
     issuer,
     policy: () => registry.current(),
     allowsModel: (claims, modelHash) => registry.allowsModel(claims, modelHash),
-    appraiser: deps.appraiser,
+    appraiser,
+    onCommit: metrics.committed,
     clock,
   });
   const results = createAttestationResults({
@@ -61,15 +92,29 @@ export async function createVerifier(deps: VerifierDeps) {
           clock,
         });
   const app = createApp({
-    broker,
-    receipts,
+    broker:
+      broker === undefined
+        ? undefined
+        : {
+            ...broker,
+            release: counted((...args) => broker.release(...args), metrics.keyRelease),
+          },
+    receipts: {
+      ...receipts,
+      issue: counted((...args) => receipts.issue(...args), metrics.receipt),
+    },
     results,
-    registry,
+    registry: {
+      ...registry,
+      change: counted((...args) => registry.change(...args), metrics.adminChange),
+    },
+    logger: deps.logger ?? silentLogger,
+    metrics,
     adminToken: deps.adminToken,
     log,
     signer,
     issuer,
     clock,
   });
-  return { app, registry, receipts };
+  return { app, registry, receipts, metrics };
 }

@@ -63,7 +63,11 @@ export interface AttestedInferenceOptions {
   readonly clock: () => Date;
   /** Default {@link DEFAULT_BATCHING}. */
   readonly batching?: BatchingMode;
+  /** Told of each batch settled: its size and seconds spent in the model and in the quote. */
+  readonly onBatch?: (batch: { size: number; modelSeconds: number; quoteSeconds: number }) => void;
 }
+
+const secondsSince = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e9;
 
 interface Pending {
   readonly prompt: string;
@@ -83,7 +87,10 @@ export function createAttestedInference(options: AttestedInferenceOptions) {
 
   async function settle(batch: Pending[]): Promise<void> {
     try {
+      const started = process.hrtime.bigint();
       const outputs = await model.run(batch.map((pending) => pending.prompt));
+      const modelSeconds = secondsSince(started);
+      const quoted = process.hrtime.bigint();
       const bindings = batch.map((pending, index): Binding => ({
         modelHash,
         inputCommitment: pending.inputCommitment,
@@ -98,11 +105,13 @@ export function createAttestedInference(options: AttestedInferenceOptions) {
           nonce: binding.nonce,
           publicKey: keyPair.publicKey,
         });
+        options.onBatch?.({ size: 1, modelSeconds, quoteSeconds: secondsSince(quoted) });
         batch[0]?.resolve({ output: outputs[0] as Uint8Array, evidence, binding });
         return;
       }
       const { reportData, leaves } = batchReportData(bindings);
       const evidence = await tee.quote({ reportData, publicKey: keyPair.publicKey });
+      options.onBatch?.({ size: batch.length, modelSeconds, quoteSeconds: secondsSince(quoted) });
       batch.forEach((pending, index) => {
         pending.resolve({
           output: outputs[index] as Uint8Array,

@@ -13,10 +13,8 @@ export interface Admission {
 }
 
 export class Busy extends RequestError {
-  readonly retryAfterSeconds: number;
   constructor(retryAfterSeconds: number) {
-    super(429, 'HOST_BUSY', 'the host is at capacity; retry later');
-    this.retryAfterSeconds = retryAfterSeconds;
+    super(429, 'HOST_BUSY', 'the host is at capacity; retry later', { retryAfterSeconds });
   }
 }
 

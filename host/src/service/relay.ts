@@ -3,7 +3,7 @@
  * from the verifier attached. The host parses only public formats (evidence,
  * binding, receipt); the prompt and output stay sealed end to end.
  */
-import { isVeriteeError, RequestError, UpstreamError } from '@veritee/attestations';
+import { EvidenceError, isVeriteeError, RequestError, UpstreamError } from '@veritee/attestations';
 import {
   enclaveAnswerToJson,
   enclaveEvidenceToJson,
@@ -36,6 +36,17 @@ function problemCode(response: UpstreamResponse): string | undefined {
     return typeof code === 'string' && CODE.test(code) ? code : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Parses what the enclave sent; a malformed answer is the enclave failing (502), code kept. */
+function fromEnclave<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof EvidenceError)
+      throw new UpstreamError(error.code, error.message, { cause: error });
+    throw error;
   }
 }
 
@@ -78,6 +89,7 @@ function enclaveFailure(response: UpstreamResponse): never {
 export function createRelay(deps: RelayDeps) {
   async function receiptFor(
     answer: Record<string, unknown>,
+    requestId: string | undefined,
   ): Promise<{ receipt?: AttachedReceipt; receiptError?: string }> {
     if (deps.verifier === undefined) {
       deps.onReceipt?.('off');
@@ -90,10 +102,11 @@ export function createRelay(deps: RelayDeps) {
     };
     let response: UpstreamResponse;
     try {
-      response = await deps.verifier.call('/v1/receipts', {
-        bytes: new TextEncoder().encode(JSON.stringify(request)),
-        type: 'application/json',
-      });
+      response = await deps.verifier.call(
+        '/v1/receipts',
+        { bytes: new TextEncoder().encode(JSON.stringify(request)), type: 'application/json' },
+        requestId,
+      );
     } catch (error) {
       deps.onReceipt?.('unavailable');
       return noReceipt(isVeriteeError(error) ? error.code : 'HOST_UPSTREAM_UNREACHABLE');
@@ -111,32 +124,37 @@ export function createRelay(deps: RelayDeps) {
 
   return {
     /** The enclave's standing evidence, checked for shape. @throws UpstreamError */
-    async attestation(): Promise<Record<string, unknown>> {
-      const response = await deps.enclave.call('/v1/evidence');
+    async attestation(requestId?: string): Promise<Record<string, unknown>> {
+      const response = await deps.enclave.call('/v1/evidence', undefined, requestId);
       if (response.status !== 200) enclaveFailure(response);
-      return enclaveEvidenceToJson(parseEnclaveEvidence(json(response, 'enclave evidence')));
+      return enclaveEvidenceToJson(
+        fromEnclave(() => parseEnclaveEvidence(json(response, 'enclave evidence'))),
+      );
     },
 
     /**
      * Relays one sealed request; the answer carries the verifier's receipt or why there is none.
      * @throws RequestError HOST_BUSY (429) or the enclave's refusal; UpstreamError when the enclave fails
      */
-    infer(sealed: Uint8Array): Promise<Record<string, unknown>> {
+    infer(sealed: Uint8Array, requestId?: string): Promise<Record<string, unknown>> {
       return deps.admission.run(async () => {
-        const response = await deps.enclave.call('/v1/infer', {
-          bytes: sealed,
-          type: 'application/octet-stream',
-        });
+        const response = await deps.enclave.call(
+          '/v1/infer',
+          { bytes: sealed, type: 'application/octet-stream' },
+          requestId,
+        );
         if (response.status !== 200) enclaveFailure(response);
-        const answer = enclaveAnswerToJson(parseEnclaveAnswer(json(response, 'enclave answer')));
-        return hostAnswerToJson({ answer, ...(await receiptFor(answer)) });
+        const answer = enclaveAnswerToJson(
+          fromEnclave(() => parseEnclaveAnswer(json(response, 'enclave answer'))),
+        );
+        return hostAnswerToJson({ answer, ...(await receiptFor(answer, requestId)) });
       });
     },
 
     /** Whether the enclave (and the verifier, when set) answer their health checks. */
     async readiness(): Promise<{ enclave: boolean; verifier?: boolean }> {
       const healthy = (upstream: Upstream) =>
-        upstream.call('/healthz').then(
+        upstream.call('/livez').then(
           (response) => response.status === 200,
           () => false,
         );

@@ -6,6 +6,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { UpstreamError } from '@veritee/attestations';
+import { REQUEST_ID_HEADER } from '@veritee/service';
 
 export interface UpstreamResponse {
   readonly status: number;
@@ -13,10 +14,14 @@ export interface UpstreamResponse {
 }
 
 export interface Upstream {
-  /** `POST` when a body is given, else `GET`. @throws UpstreamError HOST_UPSTREAM_UNREACHABLE, HOST_UPSTREAM_TIMEOUT */
+  /**
+   * `POST` when a body is given, else `GET`; `requestId` travels in x-request-id.
+   * @throws UpstreamError HOST_UPSTREAM_UNREACHABLE, HOST_UPSTREAM_TIMEOUT
+   */
   call(
     path: string,
     body?: { readonly bytes: Uint8Array; readonly type: string },
+    requestId?: string,
   ): Promise<UpstreamResponse>;
   close(): void;
 }
@@ -38,10 +43,11 @@ export function createUpstream(options: {
     : new Agent({ keepAlive: true, maxSockets: 256 });
   const send = secure ? httpsRequest : httpRequest;
   return {
-    call(path, body) {
+    call(path, body, requestId) {
       return new Promise<UpstreamResponse>((resolve, reject) => {
-        const fail = (code: string, message: string, cause?: unknown) =>
-          reject(new UpstreamError(code, message, cause === undefined ? undefined : { cause }));
+        const fail = (code: string, message: string, cause?: unknown, timedOut = false) =>
+          reject(new UpstreamError(code, message, { cause, timedOut }));
+        const traced = requestId === undefined ? {} : { [REQUEST_ID_HEADER]: requestId };
         const outgoing = send(
           {
             agent,
@@ -52,11 +58,12 @@ export function createUpstream(options: {
             method: body === undefined ? 'GET' : 'POST',
             headers:
               body === undefined
-                ? { accept: 'application/json' }
+                ? { accept: 'application/json', ...traced }
                 : {
                     accept: 'application/json',
                     'content-type': body.type,
                     'content-length': body.bytes.byteLength,
+                    ...traced,
                   },
             timeout: options.timeoutMs,
           },
@@ -83,6 +90,8 @@ export function createUpstream(options: {
           fail(
             'HOST_UPSTREAM_TIMEOUT',
             `the ${options.name} did not answer within ${options.timeoutMs} ms`,
+            undefined,
+            true,
           );
         });
         outgoing.on('error', (error) =>

@@ -36,15 +36,15 @@ export interface ReceiptServiceOptions {
   readonly allowsModel?: (claims: Claims, modelHash: Uint8Array) => boolean;
   /** Where evidence is appraised: inline or in a worker pool. */
   readonly appraiser: Appraiser;
+  /** Told the size of each group made durable by one write. */
+  readonly onCommit?: (size: number) => void;
   readonly clock: () => Date;
 }
 
 /** Thrown when evidence is refused; carries every code. */
 export class ReceiptRefused extends RequestError {
-  readonly codes: readonly string[];
   constructor(code: string, message: string, codes: readonly string[]) {
-    super(422, code, message);
-    this.codes = codes;
+    super(422, code, message, { codes });
   }
 }
 
@@ -87,6 +87,7 @@ export function createReceiptService(options: ReceiptServiceOptions) {
               receipt: receipts[offset] ?? '',
             }));
           });
+          options.onCommit?.(group.length);
           group.forEach(({ entry, resolve }, offset) =>
             resolve({
               id: entry.jti,

@@ -1,0 +1,40 @@
+/**
+ * The enclave's metrics on the skeleton's registry: requests by route, and per
+ * batch its size and the seconds spent in the model and in the hardware quote.
+ * Nothing about a prompt or output is ever a label.
+ */
+import { Histogram } from 'prom-client';
+import { createServiceMetrics, LATENCY_BUCKETS } from '@veritee/service';
+
+export function createEnclaveMetrics() {
+  const metrics = createServiceMetrics('enclave');
+  const { registry, prefix } = metrics;
+  const batchSize = new Histogram({
+    name: `${prefix}batch_size`,
+    help: 'Requests answered by one quote',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [registry],
+  });
+  const inference = new Histogram({
+    name: `${prefix}inference_duration_seconds`,
+    help: 'Time the model took for one batch',
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const quote = new Histogram({
+    name: `${prefix}quote_duration_seconds`,
+    help: 'Time the TEE took to produce one quote',
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  return {
+    ...metrics,
+    batch(observed: { size: number; modelSeconds: number; quoteSeconds: number }): void {
+      batchSize.observe(observed.size);
+      inference.observe(observed.modelSeconds);
+      quote.observe(observed.quoteSeconds);
+    },
+  };
+}
+
+export type EnclaveMetrics = ReturnType<typeof createEnclaveMetrics>;
