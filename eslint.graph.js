@@ -50,8 +50,9 @@ export const graphPlugin = { rules: { 'no-cross-workspace-path': noCrossWorkspac
 /** Imports of ours each workspace's sources may make, exactly (entry points included). */
 export const ALLOWED = {
   attestations: [],
+  http: ['attestations'],
   service: ['attestations', 'attestations/config'],
-  kds: ['attestations', 'attestations/evidence', 'attestations/snp'],
+  kds: ['attestations', 'attestations/evidence', 'attestations/snp', 'http'],
   // The enclave is the TCB: formats and sealing only. Simulator code loads by
   // dynamic import when (and only when) it runs simulated.
   enclave: [
@@ -62,6 +63,7 @@ export const ALLOWED = {
     'attestations/seal',
     'attestations/snp',
     'attestations/wire',
+    'http',
     'service',
   ],
   verifier: [
@@ -87,6 +89,7 @@ export const ALLOWED = {
     'attestations/receipt',
     'attestations/seal',
     'attestations/wire',
+    'http',
   ],
   infra: [
     'attestations',
@@ -104,6 +107,7 @@ export const ALLOWED = {
     'attestations/snp',
     'attestations/wire',
     'client',
+    'http',
     'kds',
     'infra',
     'enclave/bundled-model',

@@ -24,6 +24,8 @@ function codesInSource(): Set<string> {
   const domains = ['SNP', 'NITRO'];
   for (const file of [
     'attestations',
+    'http',
+    'service',
     'kds',
     'infra',
     'enclave',
@@ -33,9 +35,10 @@ function codesInSource(): Set<string> {
     'cli',
   ].flatMap((workspace) => sources(join(root, workspace, 'src')))) {
     const text = readFileSync(file, 'utf8');
-    // Codes are quoted SCREAMING_SNAKE literals: the first argument of an error or violation call, or a `code:`.
+    // Codes are quoted SCREAMING_SNAKE literals: the first argument of an error or violation
+    // call, a `code:`, or the `errorCode:` of a bounded fetch.
     for (const match of text.matchAll(
-      /(?:\(\s*(?:\d{3},\s*)?|code: )'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g,
+      /(?:\(\s*(?:\d{3},\s*)?|code: |errorCode: )'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g,
     ))
       codes.add(match[1]!);
     for (const match of text.matchAll(/`\$\{domain\}_([A-Z_]+)`/g))

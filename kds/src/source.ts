@@ -4,6 +4,7 @@
  * offline from such a directory alone. A CRL past its nextUpdate is fetched
  * again when online.
  */
+import { fetchBounded } from '@veritee/http';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -67,30 +68,22 @@ export function createKdsSource(options: KdsSourceOptions = {}): CollateralSourc
   }
 
   async function download(path: string): Promise<Uint8Array | undefined> {
-    let response: Response;
-    try {
-      response = await httpFetch(new URL(path, baseUrl), {
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      throw new UpstreamError(
-        'KDS_UNAVAILABLE',
-        `AMD KDS could not be reached for ${path.split('?')[0] ?? ''}`,
-        { cause: error },
-      );
-    }
+    const response = await fetchBounded(new URL(path, baseUrl), {
+      errorCode: 'KDS_UNAVAILABLE',
+      timeoutMs,
+      maxBytes: MAX_RESPONSE_BYTES,
+      fetch: httpFetch,
+    });
     if (response.status === 404) return undefined;
     if (!response.ok)
       throw new UpstreamError(
         'KDS_UNAVAILABLE',
         `AMD KDS answered ${response.status} for ${path.split('?')[0] ?? ''}`,
       );
-    const body = new Uint8Array(await response.arrayBuffer());
-    if (body.byteLength === 0 || body.byteLength > MAX_RESPONSE_BYTES) {
-      throw new UpstreamError('KDS_UNAVAILABLE', `AMD KDS answer is ${body.byteLength} bytes`);
-    }
-    await store(path, body);
-    return body;
+    if (response.body.byteLength === 0)
+      throw new UpstreamError('KDS_UNAVAILABLE', 'AMD KDS answered an empty body');
+    await store(path, response.body);
+    return response.body;
   }
 
   return {

@@ -3,6 +3,7 @@
  * images the verifier accepts, through its admin API. Each change becomes a new
  * policy version recorded in the verifier's log.
  */
+import { fetchBounded } from '@veritee/http';
 import { readFile, writeFile } from 'node:fs/promises';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { sealModelWithKms } from '@veritee/infra';
@@ -155,22 +156,26 @@ export async function runOperator(
   const send = deps.fetch ?? fetch;
 
   for (const reference of references) {
-    let response: Response;
+    const response = await fetchBounded(`${verifier}/v1/admin/reference-values`, {
+      errorCode: 'VERIFIER_UNAVAILABLE',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        action,
+        reference,
+        ...(values.note === undefined ? {} : { note: values.note }),
+      }),
+      timeoutMs: 30_000,
+      maxBytes: 1024 * 1024,
+      fetch: send,
+    });
+    let answered: unknown = {};
     try {
-      response = await send(`${verifier}/v1/admin/reference-values`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({
-          action,
-          reference,
-          ...(values.note === undefined ? {} : { note: values.note }),
-        }),
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (error) {
-      throw new UpstreamError('VERIFIER_UNAVAILABLE', `cannot reach ${verifier}`, { cause: error });
+      answered = response.json();
+    } catch {
+      // Judged by its status below.
     }
-    const body = (await response.json().catch(() => ({}))) as {
+    const body = answered as {
       version?: number;
       log?: { index?: number };
       code?: string;

@@ -4,6 +4,7 @@
  * With --jwks, --checkpoint and --proof it uses no network; otherwise it
  * fetches what is missing from the receipt's issuer.
  */
+import { fetchBounded } from '@veritee/http';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { isVeriteeError, UpstreamError } from '@veritee/attestations';
@@ -42,14 +43,11 @@ function jwsOf(content: string, field: string): string {
 }
 
 async function fetchJson(url: string): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  } catch (error) {
-    throw new UpstreamError('VERIFIER_UNAVAILABLE', `cannot reach ${new URL(url).origin}`, {
-      cause: error,
-    });
-  }
+  const response = await fetchBounded(url, {
+    errorCode: 'VERIFIER_UNAVAILABLE',
+    timeoutMs: 10_000,
+    maxBytes: 1024 * 1024,
+  });
   if (!response.ok)
     throw new UpstreamError(
       'VERIFIER_UNAVAILABLE',

@@ -5,6 +5,7 @@
  * it asks for (`veritee.key-release/v1`), and opens the data key the broker
  * seals to that key. The private key never leaves this process.
  */
+import { fetchBounded } from '@veritee/http';
 import { createHash } from 'node:crypto';
 import { ChainError, toHex, UpstreamError } from '@veritee/attestations';
 import {
@@ -18,6 +19,9 @@ import type { TeeProvider } from '../tee/provider.js';
  * @throws ChainError KEY_RELEASE_DENIED when the broker refuses, KEY_RELEASE_OPEN_FAILED
  * @throws UpstreamError KEY_BROKER_UNAVAILABLE
  */
+/** Largest broker answer read: a sealed 32-byte key and a signed statement. */
+const MAX_BROKER_ANSWER_BYTES = 64 * 1024;
+
 export async function releaseDataKeyWithBroker(options: {
   /** The verifier's base URL. */
   readonly broker: string;
@@ -27,22 +31,29 @@ export async function releaseDataKeyWithBroker(options: {
   readonly fetch?: typeof fetch;
 }): Promise<Uint8Array> {
   const base = options.broker.replace(/\/+$/, '');
-  const post = async (path: string, body: unknown): Promise<Response> => {
+  const post = async (
+    path: string,
+    body: unknown,
+  ): Promise<{ status: number; ok: boolean; json: unknown }> => {
+    const response = await fetchBounded(`${base}${path}`, {
+      errorCode: 'KEY_BROKER_UNAVAILABLE',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      timeoutMs: 30_000,
+      maxBytes: MAX_BROKER_ANSWER_BYTES,
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    });
+    let json: unknown = {};
     try {
-      return await (options.fetch ?? fetch)(`${base}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (error) {
-      throw new UpstreamError('KEY_BROKER_UNAVAILABLE', 'the key broker could not be reached', {
-        cause: error,
-      });
+      json = response.json();
+    } catch {
+      // An answer that is not JSON is judged by its status below.
     }
+    return { status: response.status, ok: response.ok, json };
   };
   const challenged = await post('/v1/keys/challenge', {});
-  const { challenge } = (await challenged.json().catch(() => ({}))) as { challenge?: unknown };
+  const { challenge } = challenged.json as { challenge?: unknown };
   if (!challenged.ok || typeof challenge !== 'string')
     throw new UpstreamError(
       'KEY_BROKER_UNAVAILABLE',
@@ -63,7 +74,7 @@ export async function releaseDataKeyWithBroker(options: {
     challenge,
     encryptedKey: Buffer.from(options.encryptedKey).toString('base64'),
   });
-  const body = (await response.json().catch(() => ({}))) as {
+  const body = response.json as {
     sealedKey?: string;
     code?: string;
     codes?: string[];
