@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { sealModelWithKms } from '@veritee/infra';
 import { parseArgs } from 'node:util';
-import { ConfigError, toHex, UpstreamError } from '@veritee/attestations';
+import { ConfigError, toHex } from '@veritee/attestations';
 import { parseReferenceValue, type ReferenceValue } from '@veritee/attestations/receipt';
 import { modelHash, sha256 } from '@veritee/attestations/wire';
 import { UsageError } from '../usage-error.js';
