@@ -17,6 +17,7 @@ import {
   openSqliteLog,
   openPostgresLog,
   createReceiptService,
+  createStatementLog,
   createInlineAppraiser,
   createPooledAppraiser,
   type Appraiser,
@@ -52,8 +53,10 @@ async function receiptsPerSecond(
   appraiser: Appraiser,
 ): Promise<void> {
   const receipts = createReceiptService({
-    log,
-    signer: await openLocalSigner(join(dir, 'keys'), () => AT),
+    statements: createStatementLog({
+      log,
+      signer: await openLocalSigner(join(dir, 'keys'), () => AT),
+    }),
     issuer: 'https://verifier.bench',
     policy: () => POLICY,
     appraiser,

@@ -17,5 +17,6 @@ export {
   type Appraiser,
 } from './service/appraiser.js';
 export { createReceiptService, ReceiptRefused, type ReceiptService } from './service/receipts.js';
+export { createStatementLog, type StatementLog, type Appended } from './log/statements.js';
 export { kmsUnwrap } from './service/kms-unwrap.js';
 export type { PolicyRegistry } from './service/policy-registry.js';

@@ -14,6 +14,7 @@ import { createAttestationResults } from './service/attestation-results.js';
 import { createPolicyRegistry } from './service/policy-registry.js';
 import { createReceiptService } from './service/receipts.js';
 import { createKeyBroker } from './service/key-broker.js';
+import { createStatementLog } from './log/statements.js';
 import type { Signer } from './signing/signer.js';
 
 export interface VerifierDeps {
@@ -60,16 +61,21 @@ export async function createVerifier(deps: VerifierDeps) {
     appraise: (...args: Parameters<typeof deps.appraiser.appraise>) =>
       metrics.appraisal(() => deps.appraiser.appraise(...args)),
   };
-  const registry = createPolicyRegistry({ base: deps.basePolicy, log, signer, issuer, clock });
+  const statements = createStatementLog({ log, signer, onCommit: metrics.committed });
+  const registry = createPolicyRegistry({
+    base: deps.basePolicy,
+    log,
+    statements,
+    issuer,
+    clock,
+  });
   await registry.refresh();
   const receipts = createReceiptService({
-    log,
-    signer,
+    statements,
     issuer,
     policy: () => registry.current(),
     allowsModel: (claims, modelHash) => registry.allowsModel(claims, modelHash),
     appraiser,
-    onCommit: metrics.committed,
     clock,
   });
   const results = createAttestationResults({
@@ -86,7 +92,7 @@ export async function createVerifier(deps: VerifierDeps) {
           appraise: receipts.appraise,
           policy: () => registry.current(),
           unwrap: deps.unwrap,
-          log,
+          statements,
           signer,
           issuer,
           clock,

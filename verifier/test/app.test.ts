@@ -14,7 +14,7 @@ import {
   verifyInclusion,
 } from '@veritee/attestations/merkle';
 import {
-  receiptEntryBytes,
+  statementEntryBytes,
   type ReceiptClaims,
   type CheckpointClaims,
 } from '@veritee/attestations/receipt';
@@ -109,7 +109,7 @@ describe('verifier API over HTTP, SQLite log', () => {
     assert.equal(claims.model_hash, Buffer.from(opened.modelHash).toString('hex'));
     assert.deepEqual(claims.policy, { id: 'test', version: 3 });
     const { log: position, ...entry } = claims;
-    const leaf = leafHash(receiptEntryBytes(entry));
+    const leaf = leafHash(statementEntryBytes(entry));
     assert.equal(position.leaf_hash, Buffer.from(leaf).toString('hex'));
 
     const checkpoint = await get('/v1/log/checkpoint');

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { fromHex, toHex } from '@veritee/attestations';
 import { verifyInclusion } from '@veritee/attestations/merkle';
-import { policyChangeLeafHash, type PolicyChangeClaims } from '@veritee/attestations/receipt';
+import { statementLeafHash, type PolicyChangeClaims } from '@veritee/attestations/receipt';
 import { bindingDigest, bindingToJson } from '@veritee/attestations/wire';
 import { AT, randomBinding, simulator, trustWithDev } from '@veritee/mock';
 import type { ReceiptLog } from '../src/log/receipt-log.js';
@@ -165,7 +165,7 @@ describe('reference values and policy versions', () => {
       const { log: position, ...entry } = JSON.parse(
         new TextDecoder().decode(payload),
       ) as PolicyChangeClaims;
-      assert.equal(position.leaf_hash, policyChangeLeafHash(entry));
+      assert.equal(position.leaf_hash, statementLeafHash(entry));
       const proof = (await verifier.get(
         `/v1/log/proofs/inclusion?index=${position.index}&size=${head.size}`,
       )) as { path: string[] };

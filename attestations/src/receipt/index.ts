@@ -1,5 +1,19 @@
 /** `@veritee/attestations/receipt`: the verifier's signed statements and their checks. */
-export * from './receipt.js';
+export * from './statement.js';
+export {
+  RECEIPT_TYPE,
+  CHECKPOINT_TYPE,
+  type ReceiptClaims,
+  type ReceiptEntry,
+  type CheckpointClaims,
+} from './receipt.js';
+export {
+  POLICY_CHANGE_TYPE,
+  parseReferenceValue,
+  type PolicyChangeClaims,
+  type PolicyChangeEntry,
+  type ReferenceValue,
+} from './policy-change.js';
+export { type KeyReleaseClaims, type KeyReleaseEntry } from './key-release-statement.js';
 export * from './verify-receipt.js';
-export * from './policy-change.js';
 export * from './attestation-result.js';

@@ -7,8 +7,6 @@
  * and its leaf is the canonical JSON of its claims without `log`.
  */
 import { EvidenceError } from '../errors.js';
-import { leafHash } from '../merkle/merkle.js';
-import { toHex } from '../bytes.js';
 import type { NitroPcrSet } from '../policy/policy.js';
 
 export const POLICY_CHANGE_TYPE = 'veritee.policy-change/v1';
@@ -85,10 +83,10 @@ export function parseReferenceValue(value: unknown): ReferenceValue {
   return bad('reference.tee', 'is not sev-snp or nitro');
 }
 
-/** The canonical log entry of a change: its claims without `log`, keys in a fixed order. */
-export function policyChangeEntryBytes(claims: PolicyChangeEntry): Uint8Array {
+/** A change's entry as logged: its claims without `log`, keys in this order (absent ones left out). */
+export function orderedPolicyChange(claims: PolicyChangeEntry): object {
   const { reference } = claims;
-  const ordered = {
+  return {
     typ: claims.typ,
     iss: claims.iss,
     iat: claims.iat,
@@ -110,11 +108,4 @@ export function policyChangeEntryBytes(claims: PolicyChangeEntry): Uint8Array {
           },
     note: claims.note,
   };
-  // JSON.stringify drops undefined members, so absent fields leave no trace.
-  return new TextEncoder().encode(JSON.stringify(ordered));
-}
-
-/** The RFC 9162 leaf hash of a change's entry, hex. */
-export function policyChangeLeafHash(claims: PolicyChangeEntry): string {
-  return toHex(leafHash(policyChangeEntryBytes(claims)));
 }

@@ -5,8 +5,6 @@
  * canonical JSON of its claims without `log`, so anyone holding the receipt can
  * recompute the leaf and check its inclusion against a checkpoint.
  */
-import { leafHash } from '../merkle/merkle.js';
-import { toHex } from '../bytes.js';
 
 export const RECEIPT_TYPE = 'veritee.receipt/v1';
 export const CHECKPOINT_TYPE = 'veritee.checkpoint/v1';
@@ -36,9 +34,9 @@ export interface ReceiptClaims {
 
 export type ReceiptEntry = Omit<ReceiptClaims, 'log'>;
 
-/** The canonical log entry of a receipt: its claims without `log`, keys in a fixed order. */
-export function receiptEntryBytes(claims: ReceiptEntry): Uint8Array {
-  const ordered = {
+/** A receipt's entry as logged: its claims without `log`, keys in this order. */
+export function orderedReceipt(claims: ReceiptEntry): object {
+  return {
     typ: claims.typ,
     iss: claims.iss,
     iat: claims.iat,
@@ -56,12 +54,6 @@ export function receiptEntryBytes(claims: ReceiptEntry): Uint8Array {
     evidence_hash: claims.evidence_hash,
     policy: { id: claims.policy.id, version: claims.policy.version },
   };
-  return new TextEncoder().encode(JSON.stringify(ordered));
-}
-
-/** The RFC 9162 leaf hash of a receipt's entry, hex. */
-export function receiptLeafHash(claims: ReceiptEntry): string {
-  return toHex(leafHash(receiptEntryBytes(claims)));
 }
 
 /** A signed tree head's claims. */

@@ -12,10 +12,10 @@ import { verifyInclusion } from '../merkle/merkle.js';
 import {
   CHECKPOINT_TYPE,
   RECEIPT_TYPE,
-  receiptLeafHash,
   type CheckpointClaims,
   type ReceiptClaims,
 } from './receipt.js';
+import { statementLeafHash } from './statement.js';
 
 export interface ReceiptCheck {
   readonly claims: ReceiptClaims;
@@ -88,7 +88,7 @@ export async function verifyReceipt(input: {
 }): Promise<ReceiptCheck> {
   const claims = receiptClaims(await verifyJws(input.receipt, input.jwks, RECEIPT_TYPE, 'receipt'));
   const { log, ...entry } = claims;
-  const leaf = receiptLeafHash(entry);
+  const leaf = statementLeafHash(entry);
   if (leaf !== log.leaf_hash)
     throw new ChainError(
       'RECEIPT_NOT_IN_LOG',

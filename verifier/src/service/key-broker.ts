@@ -13,16 +13,14 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { bytesEqual, toHex } from '@veritee/attestations';
 import { measurementHex, type Appraisal } from '@veritee/attestations/evidence';
-import { leafHash } from '@veritee/attestations/merkle';
+import type { KeyReleaseEntry } from '@veritee/attestations/receipt';
 import {
   KEY_RELEASE_FORMAT,
   keyReleaseDigest,
-  keyReleaseEntryBytes,
   sealReleasedKey,
-  type KeyReleaseEntry,
   type KeyReleaseRequest,
 } from '@veritee/attestations/seal';
-import type { ReceiptLog } from '../log/receipt-log.js';
+import type { StatementLog } from '../log/statements.js';
 import type { Signer } from '../signing/signer.js';
 import { ReceiptRefused, type PolicyRef } from './receipts.js';
 
@@ -31,7 +29,9 @@ export interface KeyBrokerOptions {
   readonly policy: () => PolicyRef;
   /** Unwraps a data key with KMS (the verifier's own permission). */
   readonly unwrap: (encryptedKey: Uint8Array) => Promise<Uint8Array>;
-  readonly log: ReceiptLog;
+  /** Where releases are signed into the log. */
+  readonly statements: StatementLog;
+  /** Signs challenges. */
   readonly signer: Signer;
   readonly issuer: string;
   readonly clock: () => Date;
@@ -126,21 +126,9 @@ export function createKeyBroker(options: KeyBrokerOptions) {
           encrypted_key_hash: createHash('sha256').update(request.encryptedKey).digest('hex'),
           evidence_hash: createHash('sha256').update(evidence).digest('hex'),
         };
-        const bytes = keyReleaseEntryBytes(entry);
-        let statement = '';
         // Logged before the key leaves: every release is on the record.
-        const [written] = await options.log.append(1, async (first) => {
-          statement = await options.signer.sign(
-            { ...entry, log: { index: first, leaf_hash: toHex(leafHash(bytes)) } },
-            KEY_RELEASE_FORMAT,
-          );
-          return [{ entry: bytes, id: entry.jti, receipt: statement }];
-        });
-        return {
-          sealedKey: sealReleasedKey(request.enclaveKey, dataKey),
-          index: written?.index ?? -1,
-          statement,
-        };
+        const { index, statement } = await options.statements.append(entry);
+        return { sealedKey: sealReleasedKey(request.enclaveKey, dataKey), index, statement };
       } finally {
         dataKey.fill(0);
       }

@@ -14,14 +14,12 @@ import {
 } from '@veritee/attestations/policy';
 import {
   POLICY_CHANGE_TYPE,
-  policyChangeEntryBytes,
-  policyChangeLeafHash,
   type PolicyChangeClaims,
   type PolicyChangeEntry,
   type ReferenceValue,
 } from '@veritee/attestations/receipt';
 import type { ReceiptLog } from '../log/receipt-log.js';
-import type { Signer } from '../signing/signer.js';
+import type { StatementLog } from '../log/statements.js';
 import type { PolicyRef } from './receipts.js';
 
 const ANY_MODEL = '*';
@@ -93,8 +91,10 @@ function isRegistered(state: State, reference: ReferenceValue): boolean {
 export interface PolicyRegistryOptions {
   /** The policy from its file: its id, its version (the first), and its rules. */
   readonly base: PolicyRef;
+  /** Read for the changes already logged. */
   readonly log: ReceiptLog;
-  readonly signer: Signer;
+  /** Where changes are signed into the log. */
+  readonly statements: StatementLog;
   readonly issuer: string;
   readonly clock: () => Date;
 }
@@ -183,9 +183,7 @@ export function createPolicyRegistry(options: PolicyRegistryOptions) {
       reference: ReferenceValue,
       note: string | undefined,
     ): Promise<{ version: number; index: number; statement: string }> {
-      let statement = '';
-      let version = 0;
-      const [written] = await options.log.append(1, async (first) => {
+      const { entry, index, statement } = await options.statements.appendPrepared(async () => {
         // Under the log's append lock: every earlier change is committed and replayed here.
         await refresh();
         if (action === 'retire' && !isRegistered(state, reference))
@@ -194,7 +192,7 @@ export function createPolicyRegistry(options: PolicyRegistryOptions) {
             'POLICY_REFERENCE_UNKNOWN',
             'no such reference value is registered',
           );
-        version = current.version + 1;
+        const version = current.version + 1;
         const entry: PolicyChangeEntry = {
           typ: POLICY_CHANGE_TYPE,
           iss: options.issuer,
@@ -205,14 +203,10 @@ export function createPolicyRegistry(options: PolicyRegistryOptions) {
           reference,
           ...(note === undefined ? {} : { note }),
         };
-        statement = await options.signer.sign(
-          { ...entry, log: { index: first, leaf_hash: policyChangeLeafHash(entry) } },
-          POLICY_CHANGE_TYPE,
-        );
-        return [{ entry: policyChangeEntryBytes(entry), id: entry.jti, receipt: statement }];
+        return entry;
       });
       await refresh();
-      return { version, index: written?.index ?? -1, statement };
+      return { version: entry.policy.version, index, statement };
     },
   };
 }

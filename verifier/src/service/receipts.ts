@@ -7,15 +7,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { RequestError, toHex } from '@veritee/attestations';
 import { measurementHex, type Appraisal, type Claims } from '@veritee/attestations/evidence';
 import { type Policy } from '@veritee/attestations/policy';
-import {
-  RECEIPT_TYPE,
-  receiptEntryBytes,
-  receiptLeafHash,
-  type ReceiptEntry,
-} from '@veritee/attestations/receipt';
+import { RECEIPT_TYPE, type ReceiptEntry } from '@veritee/attestations/receipt';
 import { isBoundBy, type BatchInclusion, type Binding } from '@veritee/attestations/wire';
-import type { ReceiptLog } from '../log/receipt-log.js';
-import type { Signer } from '../signing/signer.js';
+import type { StatementLog } from '../log/statements.js';
 import type { Appraiser } from './appraiser.js';
 
 export interface PolicyRef {
@@ -25,8 +19,8 @@ export interface PolicyRef {
 }
 
 export interface ReceiptServiceOptions {
-  readonly log: ReceiptLog;
-  readonly signer: Signer;
+  /** Where receipts are signed into the log. */
+  readonly statements: StatementLog;
   readonly issuer: string;
   readonly policy: () => PolicyRef;
   /**
@@ -36,8 +30,6 @@ export interface ReceiptServiceOptions {
   readonly allowsModel?: (claims: Claims, modelHash: Uint8Array) => boolean;
   /** Where evidence is appraised: inline or in a worker pool. */
   readonly appraiser: Appraiser;
-  /** Told the size of each group made durable by one write. */
-  readonly onCommit?: (size: number) => void;
   readonly clock: () => Date;
 }
 
@@ -48,62 +40,7 @@ export class ReceiptRefused extends RequestError {
   }
 }
 
-/** Most receipts committed in one append. */
-const MAX_GROUP = 256;
-
-interface Pending {
-  readonly entry: ReceiptEntry;
-  readonly resolve: (issued: { id: string; receipt: string; index: number }) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 export function createReceiptService(options: ReceiptServiceOptions) {
-  // Group commit: receipts that arrive while an append is in flight share the
-  // next one, so a durable write (an fsync or a database commit) is paid per
-  // group, not per receipt. Each receipt names the position it is given.
-  const pending: Pending[] = [];
-  let draining = false;
-
-  async function drain(): Promise<void> {
-    if (draining) return;
-    draining = true;
-    try {
-      while (pending.length > 0) {
-        const group = pending.splice(0, MAX_GROUP);
-        let receipts: string[] = [];
-        try {
-          const leaves = await options.log.append(group.length, async (first) => {
-            receipts = await Promise.all(
-              group.map(({ entry }, offset) =>
-                options.signer.sign(
-                  { ...entry, log: { index: first + offset, leaf_hash: receiptLeafHash(entry) } },
-                  RECEIPT_TYPE,
-                ),
-              ),
-            );
-            return group.map(({ entry }, offset) => ({
-              entry: receiptEntryBytes(entry),
-              id: entry.jti,
-              receipt: receipts[offset] ?? '',
-            }));
-          });
-          options.onCommit?.(group.length);
-          group.forEach(({ entry, resolve }, offset) =>
-            resolve({
-              id: entry.jti,
-              receipt: receipts[offset] ?? '',
-              index: leaves[offset]?.index ?? -1,
-            }),
-          );
-        } catch (error) {
-          for (const { reject } of group) reject(error);
-        }
-      }
-    } finally {
-      draining = false;
-    }
-  }
-
   const appraise = (evidence: Uint8Array): Promise<Appraisal> =>
     options.appraiser.appraise(evidence, options.clock(), options.policy().policy);
 
@@ -159,10 +96,8 @@ export function createReceiptService(options: ReceiptServiceOptions) {
         evidence_hash: createHash('sha256').update(evidence).digest('hex'),
         policy: { id, version },
       };
-      return new Promise((resolve, reject) => {
-        pending.push({ entry, resolve, reject });
-        void drain();
-      });
+      const { index, statement } = await options.statements.append(entry);
+      return { id: entry.jti, receipt: statement, index };
     },
   };
 }

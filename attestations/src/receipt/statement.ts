@@ -1,0 +1,62 @@
+/**
+ * Signed log statements: everything the verifier signs into its log is one
+ * of these, and each is logged the same way. The log entry of a statement is
+ * the JSON of its claims without `log`, keys in the order its format fixes
+ * (docs/formats.md, "Signed log statements"); the signed statement (a compact
+ * JWS) adds `log: { index, leaf_hash }`, so anyone holding it can recompute
+ * the leaf and check its inclusion against a checkpoint.
+ */
+import { toHex } from '../bytes.js';
+import { leafHash } from '../merkle/merkle.js';
+import { KEY_RELEASE_FORMAT } from '../seal/key-release.js';
+import { orderedKeyRelease, type KeyReleaseEntry } from './key-release-statement.js';
+import {
+  POLICY_CHANGE_TYPE,
+  orderedPolicyChange,
+  type PolicyChangeEntry,
+} from './policy-change.js';
+import { RECEIPT_TYPE, orderedReceipt, type ReceiptEntry } from './receipt.js';
+
+/** A statement's claims as logged (without `log`). */
+export type LogStatement = ReceiptEntry | PolicyChangeEntry | KeyReleaseEntry;
+
+/** The statement format tags, as `typ` of the claims and of the JWS header. */
+export const STATEMENT_TYPES = [RECEIPT_TYPE, POLICY_CHANGE_TYPE, KEY_RELEASE_FORMAT] as const;
+
+/** Where a statement sits in the log, as its signed form says. */
+export interface LogPosition {
+  readonly index: number;
+  /** RFC 9162 leaf hash of the entry, hex. */
+  readonly leaf_hash: string;
+}
+
+/** The log entry of a statement: the exact bytes its leaf hashes. */
+export function statementEntryBytes(statement: LogStatement): Uint8Array {
+  let ordered: object;
+  switch (statement.typ) {
+    case RECEIPT_TYPE:
+      ordered = orderedReceipt(statement);
+      break;
+    case POLICY_CHANGE_TYPE:
+      ordered = orderedPolicyChange(statement);
+      break;
+    case KEY_RELEASE_FORMAT:
+      ordered = orderedKeyRelease(statement);
+      break;
+  }
+  // JSON.stringify drops undefined members, so absent optional fields leave no trace.
+  return new TextEncoder().encode(JSON.stringify(ordered));
+}
+
+/** The RFC 9162 leaf hash of a statement's entry, hex. */
+export function statementLeafHash(statement: LogStatement): string {
+  return toHex(leafHash(statementEntryBytes(statement)));
+}
+
+/** The claims a statement is signed with: its entry plus its place in the log. */
+export function signedStatementClaims<T extends LogStatement>(
+  statement: T,
+  index: number,
+): T & { readonly log: LogPosition } {
+  return { ...statement, log: { index, leaf_hash: statementLeafHash(statement) } };
+}
