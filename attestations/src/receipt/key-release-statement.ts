@@ -4,6 +4,7 @@
  * the record before the key leaves. The release protocol itself is in
  * seal/key-release.ts.
  */
+import { orderedHead } from './receipt.js';
 import type { KEY_RELEASE_FORMAT } from '../seal/key-release.js';
 
 /** What the verifier logs and signs for each release. */
@@ -31,15 +32,7 @@ export type KeyReleaseEntry = Omit<KeyReleaseClaims, 'log'>;
 /** A release's entry as logged: its claims without `log`, keys in this order. */
 export function orderedKeyRelease(claims: KeyReleaseEntry): object {
   return {
-    typ: claims.typ,
-    iss: claims.iss,
-    iat: claims.iat,
-    jti: claims.jti,
-    tee: {
-      format: claims.tee.format,
-      measurement: claims.tee.measurement,
-      simulated: claims.tee.simulated,
-    },
+    ...orderedHead(claims),
     policy: { id: claims.policy.id, version: claims.policy.version },
     enclave_key: claims.enclave_key,
     nonce: claims.nonce,

@@ -34,8 +34,18 @@ export interface ReceiptClaims {
 
 export type ReceiptEntry = Omit<ReceiptClaims, 'log'>;
 
-/** A receipt's entry as logged: its claims without `log`, keys in this order. */
-export function orderedReceipt(claims: ReceiptEntry): object {
+/** The keys that open a receipt's or a key release's entry, in this order. */
+export function orderedHead(claims: {
+  readonly typ: string;
+  readonly iss: string;
+  readonly iat: number;
+  readonly jti: string;
+  readonly tee: {
+    readonly format: string;
+    readonly measurement: string;
+    readonly simulated: boolean;
+  };
+}): object {
   return {
     typ: claims.typ,
     iss: claims.iss,
@@ -46,6 +56,13 @@ export function orderedReceipt(claims: ReceiptEntry): object {
       measurement: claims.tee.measurement,
       simulated: claims.tee.simulated,
     },
+  };
+}
+
+/** A receipt's entry as logged: its claims without `log`, keys in this order. */
+export function orderedReceipt(claims: ReceiptEntry): object {
+  return {
+    ...orderedHead(claims),
     model_hash: claims.model_hash,
     input_commitment: claims.input_commitment,
     output_hash: claims.output_hash,
