@@ -37,11 +37,23 @@ export interface EndorsementClaims {
   readonly cspId: string | undefined;
 }
 
+// Claims by certificate object: parsed once however many steps (CRL lookup,
+// chain, TCB check) and appraisals ask. Certificates are immutable.
+const parsed = new WeakMap<Certificate, EndorsementClaims>();
+
 /**
  * Reads the AMD extensions of a VCEK or VLEK.
  * @throws EvidenceError SNP_ENDORSEMENT_EXTENSION_INVALID
  */
 export function parseEndorsementClaims(cert: Certificate): EndorsementClaims {
+  const known = parsed.get(cert);
+  if (known !== undefined) return known;
+  const claims = readEndorsementClaims(cert);
+  parsed.set(cert, claims);
+  return claims;
+}
+
+function readEndorsementClaims(cert: Certificate): EndorsementClaims {
   const productName = ia5String(cert, AMD_OID.productName);
   const product = productName.split('-')[0];
   if (!isSnpProduct(product))

@@ -12,7 +12,12 @@ import {
   inclusionProofFrom,
   subtreeHashFrom,
 } from '@veritee/attestations/merkle';
-import type { LogEntry, ReceiptLog } from './receipt-log.js';
+import {
+  assertSchemaVersion,
+  LOG_SCHEMA_VERSION,
+  type LogEntry,
+  type ReceiptLog,
+} from './receipt-log.js';
 import {
   nodesCompletedByAppend,
   nodesReadByAppend,
@@ -22,6 +27,10 @@ import {
 } from './tree-nodes.js';
 
 const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS veritee_schema (
+    id SMALLINT PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+  );
   CREATE TABLE IF NOT EXISTS veritee_log_head (
     id SMALLINT PRIMARY KEY CHECK (id = 1),
     size BIGINT NOT NULL
@@ -84,8 +93,20 @@ export async function openPostgresLog(
     const client = await pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
-      await client.query(SCHEMA);
-      await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
+      try {
+        await client.query(SCHEMA);
+        // A database from before versioning has no row: its schema is version 1.
+        const { rows } = await client.query<{ version: number }>(
+          'INSERT INTO veritee_schema (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = veritee_schema.version RETURNING version',
+          [LOG_SCHEMA_VERSION],
+        );
+        assertSchemaVersion(
+          rows[0]?.version ?? LOG_SCHEMA_VERSION,
+          `PostgreSQL ${target.pathname}`,
+        );
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
+      }
     } finally {
       client.release();
     }

@@ -3,6 +3,24 @@
  * stores it. Entries are RFC 9162 leaves; every completed perfect subtree hash
  * is stored beside them, so roots and proofs cost O(log² n) lookups at any size.
  */
+import { ConfigError } from '@veritee/attestations';
+
+/**
+ * The version of the stored log's schema. Each store records it when it creates
+ * the schema; a change that old code could misread raises it, so a store
+ * written by newer code is refused rather than misread.
+ */
+export const LOG_SCHEMA_VERSION = 1;
+
+/** @throws ConfigError LOG_SCHEMA_UNSUPPORTED for a schema newer than this code knows */
+export function assertSchemaVersion(found: number, where: string): void {
+  if (found > LOG_SCHEMA_VERSION)
+    throw new ConfigError(
+      'LOG_SCHEMA_UNSUPPORTED',
+      `${where} holds log schema ${found}; this verifier knows schema ${LOG_SCHEMA_VERSION} and older`,
+    );
+}
+
 export interface LogEntry {
   readonly index: number;
   readonly leafHash: Uint8Array;

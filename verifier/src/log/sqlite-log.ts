@@ -12,7 +12,13 @@ import {
   inclusionProofFrom,
   subtreeHashFrom,
 } from '@veritee/attestations/merkle';
-import type { LogEntry, ReceiptLog, ReceiptRecord } from './receipt-log.js';
+import {
+  assertSchemaVersion,
+  LOG_SCHEMA_VERSION,
+  type LogEntry,
+  type ReceiptLog,
+  type ReceiptRecord,
+} from './receipt-log.js';
 import { nodesCompletedByAppend } from './tree-nodes.js';
 
 /** A synchronous computation as a promise that rejects with what it throws. */
@@ -24,10 +30,18 @@ export function openSqliteLog(path: string): ReceiptLog {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
+  // user_version 0 is a new file or one from before versioning, whose schema is version 1.
+  try {
+    assertSchemaVersion(db.pragma('user_version', { simple: true }) as number, `SQLite ${path}`);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   db.exec(`
     CREATE TABLE IF NOT EXISTS leaves (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
     CREATE TABLE IF NOT EXISTS receipts (id TEXT PRIMARY KEY, idx INTEGER NOT NULL UNIQUE REFERENCES leaves (idx), jws TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
+    PRAGMA user_version = ${LOG_SCHEMA_VERSION};
   `);
   const countLeaves = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM leaves');
   const insertLeaf = db.prepare<[number, Uint8Array]>(

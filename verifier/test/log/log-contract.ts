@@ -11,7 +11,12 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '@veritee/attestations/merkle';
-import type { ReceiptLog, ReceiptRecord } from '../../src/log/receipt-log.js';
+import { ConfigError } from '@veritee/attestations';
+import {
+  LOG_SCHEMA_VERSION,
+  type ReceiptLog,
+  type ReceiptRecord,
+} from '../../src/log/receipt-log.js';
 
 export const record = (name: string | number): ReceiptRecord => ({
   entry: new TextEncoder().encode(`entry ${name}`),
@@ -28,6 +33,8 @@ export interface LogStore {
     log: ReceiptLog;
     reopen: () => Promise<ReceiptLog>;
     drop: () => Promise<void>;
+    /** The schema version the store records, read and written behind the log's back. */
+    schemaVersion: { read(): Promise<number>; write(version: number): Promise<void> };
   }>;
   /** Whether two open handles may append to one log at once (several replicas). */
   readonly sharedWriters: boolean;
@@ -71,6 +78,26 @@ export function describeLogContract(name: string, store: LogStore, skip?: string
             );
         }
         await log.close();
+      } finally {
+        await drop();
+      }
+    });
+
+    it('records its schema version, and refuses a store a newer verifier wrote', async () => {
+      const { log, reopen, drop, schemaVersion } = await store.create();
+      try {
+        assert.equal(await schemaVersion.read(), LOG_SCHEMA_VERSION);
+        await appendRecords(log, [record('kept')]);
+        await log.close();
+        await schemaVersion.write(LOG_SCHEMA_VERSION + 1);
+        await assert.rejects(
+          reopen(),
+          (error) => error instanceof ConfigError && error.code === 'LOG_SCHEMA_UNSUPPORTED',
+        );
+        await schemaVersion.write(LOG_SCHEMA_VERSION);
+        const again = await reopen();
+        assert.equal(await again.size(), 1);
+        await again.close();
       } finally {
         await drop();
       }
