@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
-import { graph } from '../eslint.graph.js';
+import { readFileSync } from 'node:fs';
+import { ALLOWED, graph } from '../eslint.graph.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const eslint = new ESLint({
@@ -84,6 +85,22 @@ describe('the workspace graph', () => {
       ),
       [],
     );
+  });
+
+  it('is the graph docs/architecture.md draws, workspace by workspace', () => {
+    const table = new Map(
+      [
+        ...readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8').matchAll(
+          /^\| `([a-z]+)` +\| (.+?) +\|$/gm,
+        ),
+      ].map(([, workspace, imports]) => [
+        workspace!,
+        imports === 'nothing'
+          ? []
+          : [...imports!.matchAll(/`([a-z/-]+)`/g)].map((match) => match[1]!),
+      ]),
+    );
+    assert.deepEqual(Object.fromEntries(table), ALLOWED);
   });
 
   it('holds for every file in the tree', async () => {
