@@ -97,6 +97,8 @@ try {
         join(dir, 'checkpoint.json'),
         '--proof',
         join(dir, 'proof.json'),
+        // The demo's enclave is simulated: a relying party must say it accepts that.
+        '--allow-simulated',
         '--json',
       ],
       { encoding: 'utf8' },
@@ -107,7 +109,7 @@ try {
     offline = (error as { stdout?: string }).stdout ?? '';
   }
   say(
-    `   $ veritee receipt verify ${join(dir, 'receipt.jws')} --jwks ... --checkpoint ... --proof ...`,
+    `   $ veritee receipt verify ${join(dir, 'receipt.jws')} --jwks ... --checkpoint ... --proof ... --allow-simulated`,
   );
   for (const line of offline.trim().split('\n').slice(0, -1)) say(`   ${line}`);
   if (json)

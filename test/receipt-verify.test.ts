@@ -1,12 +1,15 @@
 /**
- * A relying party's check, across components: the verifier issues a receipt
- * over real HTTP; the `veritee receipt verify` command, in its own process,
- * verifies it offline from files and online from the verifier, and refuses a
- * tampered receipt, a foreign JWKS and a proof for another index.
+ * A relying party's check, across components: verifiers issue receipts over
+ * real HTTP; the `veritee receipt verify` command, in its own process, checks
+ * them against the verifier the relying party pinned (offline from files, or
+ * online), and refuses a receipt from any other verifier, whatever it names;
+ * a tampered receipt, a foreign JWKS and a proof for another index; a
+ * simulated receipt unless allowed; and keys the verifier added later until
+ * they are accepted.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
@@ -15,10 +18,11 @@ import { AT, trustWithDev, receiptRequestBody } from '@veritee/mock';
 import { lastJson, runCli } from '@veritee/mock/cli';
 import {
   openSqliteLog,
-  type ReceiptLog,
   openLocalSigner,
   createInlineAppraiser,
   createVerifier,
+  type ReceiptLog,
+  type Signer,
 } from '@veritee/verifier';
 
 /** Closes a server, dropping idle keep-alive connections so it stops at once. */
@@ -29,108 +33,175 @@ function stop(server: Server): Promise<void> {
   });
 }
 
+interface RunningVerifier {
+  readonly server: Server;
+  readonly base: string;
+  readonly log: ReceiptLog;
+  readonly signer: Signer;
+  issue(): Promise<string>;
+}
+
+async function startVerifier(dir: string): Promise<RunningVerifier> {
+  await mkdir(dir, { recursive: true });
+  const log = openSqliteLog(join(dir, 'log.db'));
+  const signer = await openLocalSigner(join(dir, 'keys'), () => AT);
+  // Listen first: the receipts' issuer must be where the verifier answers.
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { app } = await createVerifier({
+    log,
+    signer,
+    appraiser: createInlineAppraiser({ trust: trustWithDev, allowSimulated: true }),
+    issuer: base,
+    basePolicy: { id: 'p', version: 1, policy: {} },
+    clock: () => AT,
+  });
+  server.on('request', app);
+  return {
+    server,
+    base,
+    log,
+    signer,
+    async issue() {
+      const response = await fetch(`${base}/v1/receipts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: await receiptRequestBody(AT),
+      });
+      assert.equal(response.status, 201);
+      return ((await response.json()) as { receipt: string }).receipt;
+    },
+  };
+}
+
+const indexOf = (receipt: string) =>
+  (
+    JSON.parse(Buffer.from(receipt.split('.')[1] ?? '', 'base64url').toString()) as {
+      log: { index: number };
+    }
+  ).log.index;
+
+const codesOf = (stdout: string) => lastJson<{ codes: string[] }>(stdout).codes;
+
 describe('veritee receipt verify', () => {
   let dir: string;
-  let server: Server;
-  let base: string;
-  let log: ReceiptLog;
+  let home: string;
+  let real: RunningVerifier;
+  let forger: RunningVerifier;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'veritee-rp-'));
-    log = openSqliteLog(join(dir, 'log.db'));
-    const signer = await openLocalSigner(join(dir, 'keys'), () => AT);
-    // Listen first: the receipts' issuer must be where the verifier answers.
-    server = createServer().listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const { app } = await createVerifier({
-      log,
-      signer,
-      appraiser: createInlineAppraiser({ trust: trustWithDev, allowSimulated: true }),
-      issuer: base,
-      basePolicy: { id: 'p', version: 1, policy: {} },
-      clock: () => AT,
-    });
-    server.on('request', app);
+    home = join(dir, 'home');
+    real = await startVerifier(join(dir, 'real'));
+    forger = await startVerifier(join(dir, 'forger'));
   });
   after(async () => {
-    await stop(server);
-    await log.close();
+    for (const verifier of [real, forger]) {
+      if (verifier.server.listening) await stop(verifier.server);
+      await verifier.log.close();
+    }
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function issue(): Promise<string> {
-    const response = await fetch(`${base}/v1/receipts`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: await receiptRequestBody(AT),
-    });
-    assert.equal(response.status, 201);
-    return ((await response.json()) as { receipt: string }).receipt;
-  }
-
-  it('verifies a receipt offline from files, and online from its issuer', async () => {
-    await issue();
-    const receipt = await issue();
-    await issue();
-    const index = (
-      JSON.parse(Buffer.from(receipt.split('.')[1] ?? '', 'base64url').toString()) as {
-        log: { index: number };
-      }
-    ).log.index;
-    const checkpoint = (await (await fetch(`${base}/v1/log/checkpoint`)).json()) as {
+  /** Saves a receipt with the JWKS, checkpoint and proof that let it be checked offline. */
+  async function filesFor(verifier: RunningVerifier, receipt: string, name: string) {
+    const checkpoint = (await (await fetch(`${verifier.base}/v1/log/checkpoint`)).json()) as {
       size: number;
-      checkpoint: string;
     };
     const files = {
-      receipt: join(dir, 'receipt.jws'),
-      jwks: join(dir, 'jwks.json'),
-      checkpoint: join(dir, 'checkpoint.json'),
-      proof: join(dir, 'proof.json'),
+      receipt: join(dir, `${name}.jws`),
+      jwks: join(dir, `${name}-jwks.json`),
+      checkpoint: join(dir, `${name}-checkpoint.json`),
+      proof: join(dir, `${name}-proof.json`),
     };
     await writeFile(files.receipt, receipt);
-    await writeFile(files.jwks, await (await fetch(`${base}/.well-known/jwks.json`)).text());
+    await writeFile(
+      files.jwks,
+      await (await fetch(`${verifier.base}/.well-known/jwks.json`)).text(),
+    );
     await writeFile(files.checkpoint, JSON.stringify(checkpoint));
     await writeFile(
       files.proof,
       await (
-        await fetch(`${base}/v1/log/proofs/inclusion?index=${index}&size=${checkpoint.size}`)
+        await fetch(
+          `${verifier.base}/v1/log/proofs/inclusion?index=${indexOf(receipt)}&size=${checkpoint.size}`,
+        )
       ).text(),
     );
+    return files;
+  }
 
-    /** The CLI with every input from files: no network. */
-    const offlineCheck = (receiptFile: string, jwksFile = files.jwks, proofFile = files.proof) =>
-      runCli([
-        'receipt',
-        'verify',
-        receiptFile,
-        '--jwks',
-        jwksFile,
-        '--checkpoint',
-        files.checkpoint,
-        '--proof',
-        proofFile,
-        '--json',
-      ]);
+  const cli = (...args: string[]) =>
+    runCli(['receipt', 'verify', ...args, '--json'], { VERITEE_HOME: home });
+
+  it('verifies a receipt offline from files, and online against the verifier it pins', async () => {
+    await real.issue();
+    const receipt = await real.issue();
+    await real.issue();
+    const files = await filesFor(real, receipt, 'real');
+    const offlineFiles = (jwks = files.jwks, proof = files.proof, receiptFile = files.receipt) => [
+      receiptFile,
+      '--jwks',
+      jwks,
+      '--checkpoint',
+      files.checkpoint,
+      '--proof',
+      proof,
+      '--allow-simulated',
+    ];
 
     // Offline: the verifier is stopped for this run.
-    await stop(server);
-    const offline = await offlineCheck(files.receipt);
+    await stop(real.server);
+    const offline = await cli(...offlineFiles());
     assert.equal(offline.status, 0, offline.stdout + offline.stderr);
-    assert.equal(lastJson<{ valid: boolean }>(offline.stdout).valid, true);
-    server.listen(Number(new URL(base).port), '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
+    const verdict = lastJson<{ valid: boolean; issuer: string; key: { kid: string } }>(
+      offline.stdout,
+    );
+    assert.equal(verdict.valid, true);
+    assert.equal(verdict.issuer, real.base);
+    assert.equal(verdict.key.kid, real.signer.jwks().keys[0]!.kid);
+    real.server.listen(Number(new URL(real.base).port), '127.0.0.1');
+    await new Promise((resolve) => real.server.once('listening', resolve));
 
-    const online = await runCli(['receipt', 'verify', files.receipt, '--json']);
+    // Online: --issuer pins the verifier's keys in the trust file, once.
+    const online = await cli(files.receipt, '--issuer', real.base, '--allow-simulated');
     assert.equal(online.status, 0, online.stdout + online.stderr);
+    assert.match(online.stdout, /^pinned +http:\/\/127\.0\.0\.1:\d+: key \S+ [A-Za-z0-9_-]{43}$/m);
+    const trust = JSON.parse(await readFile(join(home, 'trusted-verifiers.json'), 'utf8')) as {
+      verifiers: Array<{ issuer: string }>;
+    };
+    assert.deepEqual(
+      trust.verifiers.map((entry) => entry.issuer),
+      [real.base],
+    );
+
+    // Pinned: the receipt's own issuer is trusted because the relying party pinned it, offline too.
+    await stop(real.server);
+    const pinnedOffline = await cli(
+      files.receipt,
+      '--checkpoint',
+      files.checkpoint,
+      '--proof',
+      files.proof,
+      '--allow-simulated',
+    );
+    assert.equal(pinnedOffline.status, 0, pinnedOffline.stdout + pinnedOffline.stderr);
+    real.server.listen(Number(new URL(real.base).port), '127.0.0.1');
+    await new Promise((resolve) => real.server.once('listening', resolve));
+
+    // Simulated receipts need saying so.
+    const hardwareOnly = await cli(...offlineFiles().slice(0, -1));
+    assert.deepEqual(codesOf(hardwareOnly.stdout), ['RECEIPT_SIMULATED_REFUSED']);
 
     const parts = receipt.split('.');
     const claims = JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString()) as Record<
       string,
       unknown
     >;
+    const tamperedFile = join(dir, 'tampered.jws');
     await writeFile(
-      files.receipt,
+      tamperedFile,
       [
         parts[0],
         Buffer.from(JSON.stringify({ ...claims, model_hash: '00'.repeat(32) })).toString(
@@ -139,31 +210,107 @@ describe('veritee receipt verify', () => {
         parts[2],
       ].join('.'),
     );
-    const tampered = await offlineCheck(files.receipt);
+    const tampered = await cli(...offlineFiles(files.jwks, files.proof, tamperedFile));
     assert.equal(tampered.status, 1);
-    assert.deepEqual(lastJson<{ codes: string[] }>(tampered.stdout).codes, [
-      'RECEIPT_BAD_SIGNATURE',
-    ]);
+    assert.deepEqual(codesOf(tampered.stdout), ['RECEIPT_BAD_SIGNATURE']);
 
-    await writeFile(files.receipt, receipt);
     const wrongProof = join(dir, 'wrong-proof.json');
     await writeFile(
       wrongProof,
       await (
         await fetch(
-          `${base}/v1/log/proofs/inclusion?index=${index === 0 ? 1 : 0}&size=${checkpoint.size}`,
+          `${real.base}/v1/log/proofs/inclusion?index=${indexOf(receipt) === 0 ? 1 : 0}&size=3`,
         )
       ).text(),
     );
-    const misplaced = await offlineCheck(files.receipt, files.jwks, wrongProof);
-    assert.deepEqual(lastJson<{ codes: string[] }>(misplaced.stdout).codes, ['RECEIPT_NOT_IN_LOG']);
+    const misplaced = await cli(...offlineFiles(files.jwks, wrongProof));
+    assert.deepEqual(codesOf(misplaced.stdout), ['RECEIPT_NOT_IN_LOG']);
 
     const foreign = join(dir, 'foreign-jwks.json');
     const other = await openLocalSigner(join(dir, 'other-keys'), () => AT);
     await writeFile(foreign, JSON.stringify(other.jwks()));
-    const unknownKey = await offlineCheck(files.receipt, foreign);
-    assert.deepEqual(lastJson<{ codes: string[] }>(unknownKey.stdout).codes, [
-      'RECEIPT_BAD_SIGNATURE',
-    ]);
+    const unknownKey = await cli(...offlineFiles(foreign));
+    assert.deepEqual(codesOf(unknownKey.stdout), ['RECEIPT_ISSUER_UNTRUSTED']);
+  });
+
+  it('refuses a receipt from an unrelated verifier that serves its own key, online and offline', async () => {
+    const forged = await forger.issue();
+    const files = await filesFor(forger, forged, 'forged');
+    const realJwks = join(dir, 'real-jwks.json');
+    await writeFile(realJwks, await (await fetch(`${real.base}/.well-known/jwks.json`)).text());
+    const attempts = [
+      // Trusting whatever the receipt names is gone: an unpinned issuer is refused.
+      [files.receipt, '--allow-simulated'],
+      // Online against the pinned verifier.
+      [files.receipt, '--issuer', real.base, '--allow-simulated'],
+      // Offline with the real verifier's keys and the forger's own checkpoint and proof.
+      [
+        files.receipt,
+        '--jwks',
+        realJwks,
+        '--checkpoint',
+        files.checkpoint,
+        '--proof',
+        files.proof,
+        '--allow-simulated',
+      ],
+      // The forger's keys from a file, but the issuer the relying party trusts named.
+      [
+        files.receipt,
+        '--jwks',
+        files.jwks,
+        '--issuer',
+        real.base,
+        '--checkpoint',
+        files.checkpoint,
+        '--proof',
+        files.proof,
+        '--allow-simulated',
+      ],
+    ];
+    for (const args of attempts) {
+      const result = await cli(...args);
+      assert.equal(result.status, 1, args.join(' '));
+      assert.deepEqual(codesOf(result.stdout), ['RECEIPT_ISSUER_UNTRUSTED'], args.join(' '));
+    }
+  });
+
+  it('refuses keys a pinned verifier added later until they are accepted', async () => {
+    const pinnedFirst = await cli(
+      await (async () => {
+        const file = join(dir, 'before-rotation.jws');
+        await writeFile(file, await real.issue());
+        return file;
+      })(),
+      '--issuer',
+      real.base,
+      '--allow-simulated',
+    );
+    assert.equal(pinnedFirst.status, 0, pinnedFirst.stdout + pinnedFirst.stderr);
+    await real.signer.rotate();
+    const rotated = join(dir, 'after-rotation.jws');
+    await writeFile(rotated, await real.issue());
+    const refused = await cli(rotated, '--issuer', real.base, '--allow-simulated');
+    assert.equal(refused.status, 1);
+    assert.deepEqual(codesOf(refused.stdout), ['RECEIPT_ISSUER_KEYS_CHANGED']);
+    assert.match(refused.stdout, /^new key +\S+ [A-Za-z0-9_-]{43}$/m);
+    const accepted = await cli(
+      rotated,
+      '--issuer',
+      real.base,
+      '--allow-simulated',
+      '--accept-new-keys',
+    );
+    assert.equal(accepted.status, 0, accepted.stdout + accepted.stderr);
+    const trust = JSON.parse(await readFile(join(home, 'trusted-verifiers.json'), 'utf8')) as {
+      verifiers: Array<{ jwks: { keys: Array<{ exp?: number }> } }>;
+    };
+    const keys = trust.verifiers[0]!.jwks.keys;
+    assert.equal(keys.length, 2);
+    assert.equal(
+      keys.filter((key) => typeof key.exp === 'number').length,
+      1,
+      'the old key is retired',
+    );
   });
 });

@@ -66,7 +66,7 @@ async function main(argv: readonly string[]): Promise<number> {
         write,
       );
     case 'receipt':
-      return runReceipt(rest, write);
+      return runReceipt(rest, write, process.env);
     case 'sim':
       return runSim(
         rest,

@@ -1,12 +1,17 @@
 /**
- * Checks a receipt the way a relying party would, against the verifier
- * itself (not the host): its signature by a key in the verifier's JWKS, its
- * inclusion in the verifier's current signed checkpoint, and claims that name
- * exactly the checked answer (model, commitment, output, nonce, key, evidence).
+ * Checks a receipt the way a relying party would, against the verifier the
+ * client was given (never one the receipt or the host names): issued by it,
+ * signed by one of its pinned keys while that key was current, included in its
+ * current signed checkpoint, and with claims that name exactly the checked
+ * answer (model, commitment, output, nonce, key, evidence).
  */
 import { createHash } from 'node:crypto';
 import { toHex } from '@veritee/attestations';
-import { verifyReceipt, type ReceiptCheck } from '@veritee/attestations/receipt';
+import {
+  verifyReceipt,
+  type ReceiptCheck,
+  type VerifierIdentity,
+} from '@veritee/attestations/receipt';
 import { type AttachedReceipt } from '@veritee/attestations/wire';
 import type { CheckedAnswer } from './check-answer.js';
 import type { Http } from './http.js';
@@ -26,8 +31,10 @@ export async function checkReceipt(input: {
   receipt: AttachedReceipt | undefined;
   receiptError: string | undefined;
   answer: CheckedAnswer;
-  verifier: string;
+  verifier: VerifierIdentity;
   http: Http;
+  at: Date;
+  allowSimulated: boolean;
 }): Promise<ReceiptCheck> {
   const { receipt, answer, http } = input;
   if (receipt === undefined)
@@ -35,10 +42,7 @@ export async function checkReceipt(input: {
       'CLIENT_RECEIPT_MISSING',
       `the host attached no receipt (${input.receiptError ?? 'no reason given'})`,
     );
-  const base = input.verifier.replace(/\/+$/, '');
-  const jwks = (await http.getJson(`${base}/.well-known/jwks.json`)) as Parameters<
-    typeof verifyReceipt
-  >[0]['jwks'];
+  const base = input.verifier.issuer;
   const checkpoint = await http.getJson(`${base}/v1/log/checkpoint`);
   const size = field(checkpoint, 'size');
   const signed = field(checkpoint, 'checkpoint');
@@ -53,9 +57,11 @@ export async function checkReceipt(input: {
   const path = field(proof, 'path');
   const check = await verifyReceipt({
     receipt: receipt.jws,
-    jwks,
+    verifier: input.verifier,
     checkpoint: signed,
     inclusionPath: Array.isArray(path) ? path.map(String) : [],
+    at: input.at,
+    expect: { allowSimulated: input.allowSimulated },
   });
   const { claims } = check;
   const { binding } = answer;

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { toHex } from '@veritee/attestations';
-import { type ReceiptCheck } from '@veritee/attestations/receipt';
+import { parseJwks, type ReceiptCheck, type VerifierIdentity } from '@veritee/attestations/receipt';
 import { sealRequest } from '@veritee/attestations/seal';
 import { parseHostAnswer } from '@veritee/attestations/wire';
 import { checkAnswer } from './check-answer.js';
@@ -45,6 +45,15 @@ export function createClient(options: ClientOptions) {
   const http = createHttp(options.fetch ?? fetch, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const host = options.host.replace(/\/+$/, '');
   let attested: AttestedEnclave | undefined;
+  // The verifier is the one the caller named; its keys are the caller's, or fetched once and kept.
+  let pinned: VerifierIdentity | undefined;
+  async function verifierIdentity(base: string): Promise<VerifierIdentity> {
+    pinned ??= {
+      issuer: base,
+      jwks: options.verifierKeys ?? parseJwks(await http.getJson(`${base}/.well-known/jwks.json`)),
+    };
+    return pinned;
+  }
 
   async function enclave(): Promise<AttestedEnclave> {
     return (attested = await checkEnclave(
@@ -87,8 +96,10 @@ export function createClient(options: ClientOptions) {
               receipt: hostAnswer.receipt,
               receiptError: hostAnswer.receiptError,
               answer: checked,
-              verifier: options.verifier,
+              verifier: await verifierIdentity(options.verifier.replace(/\/+$/, '')),
               http,
+              at: clock(),
+              allowSimulated: options.policy.allowSimulated === true,
             });
       return {
         output: new TextDecoder().decode(checked.output),

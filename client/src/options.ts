@@ -2,6 +2,7 @@
  * What a client demands of an enclave before it sends a prompt. Every field
  * documents its default; an unset permission is the safe choice.
  */
+import type { JSONWebKeySet } from 'jose';
 import { ConfigError } from '@veritee/attestations';
 import { type TrustStore } from '@veritee/attestations/evidence';
 import { type Policy } from '@veritee/attestations/policy';
@@ -28,6 +29,13 @@ export interface ClientOptions {
    * unchecked.
    */
   readonly verifier?: string | undefined;
+  /**
+   * The verifier's keys (its JWKS), pinned by the caller. Default: fetched from
+   * `verifier` on first use and pinned for this client's life. Receipts must
+   * name `verifier` as their issuer and be signed by one of these keys while it
+   * was current.
+   */
+  readonly verifierKeys?: JSONWebKeySet | undefined;
   /** Trust roots. Default: the real AMD and AWS roots only. */
   readonly trust?: TrustStore | undefined;
   /** Per-request timeout in milliseconds. Default 30 000. */

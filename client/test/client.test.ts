@@ -4,6 +4,17 @@ import { ChainError, ConfigError, toHex } from '@veritee/attestations';
 import { createClient, Refused, type ClientPolicy } from '../src/index.js';
 import { trustWithDev } from '@veritee/mock';
 import { MODEL_HASH, standInModel, startFakeHost, type Misbehaviour } from '@veritee/mock/host';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createInlineAppraiser,
+  createVerifier,
+  openLocalSigner,
+  openSqliteLog,
+} from '@veritee/verifier';
 
 const policy: ClientPolicy = { models: [toHex(MODEL_HASH)], allowSimulated: true };
 const hosts: Array<{ close: () => Promise<void> }> = [];
@@ -141,6 +152,69 @@ describe('createClient', () => {
       await client.infer('first');
       const error = await refusal(client.infer('second'));
       assert.equal(error.code, 'CLIENT_BINDING_MISMATCH');
+    });
+  });
+
+  describe('when receipts are checked', () => {
+    const verifiers: Array<{ url: string; close: () => Promise<void> }> = [];
+    after(async () => {
+      await Promise.all(verifiers.map((verifier) => verifier.close()));
+    });
+
+    /** A verifier over real HTTP with keys and a log of its own. */
+    async function startVerifier() {
+      const dir = await mkdtemp(join(tmpdir(), 'veritee-client-verifier-'));
+      const log = openSqliteLog(join(dir, 'log.db'));
+      const server: Server = createServer().listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const { app } = await createVerifier({
+        log,
+        signer: await openLocalSigner(join(dir, 'keys'), () => new Date()),
+        appraiser: createInlineAppraiser({ trust: trustWithDev, allowSimulated: true }),
+        issuer: url,
+        basePolicy: { id: 'p', version: 1, policy: {} },
+        clock: () => new Date(),
+      });
+      server.on('request', app);
+      const verifier = {
+        url,
+        close: async () => {
+          server.closeAllConnections();
+          await new Promise((resolve) => server.close(resolve));
+          await log.close();
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+      verifiers.push(verifier);
+      return verifier;
+    }
+
+    it('accepts a receipt from the verifier it was given, and refuses one a host got from another', async () => {
+      const [trusted, forger] = [await startVerifier(), await startVerifier()];
+      for (const [receiptsFrom, refused] of [
+        [trusted.url, false],
+        [forger.url, true],
+      ] as const) {
+        const host = await startFakeHost({ receiptsFrom });
+        hosts.push(host);
+        const client = createClient({
+          host: host.url,
+          verifier: trusted.url,
+          trust: trustWithDev,
+          policy,
+        });
+        if (!refused) {
+          const result = await client.infer('a private prompt');
+          assert.equal(result.receipt?.checked?.issuer, trusted.url);
+          continue;
+        }
+        await assert.rejects(
+          client.infer('a private prompt'),
+          (error: unknown) =>
+            error instanceof ChainError && error.code === 'RECEIPT_ISSUER_UNTRUSTED',
+        );
+      }
     });
   });
 });

@@ -27,12 +27,13 @@ export interface VerifierConfig {
   readonly workers: number;
   /**
    * VERITEE_KMS_KEY_ID: sign with this AWS KMS key (ECC_NIST_P256) instead of a local key;
-   * VERITEE_KMS_RETIRED_KEY_IDS (comma-separated) stay in the JWKS; VERITEE_KMS_ENDPOINT
+   * VERITEE_KMS_RETIRED_KEYS (`keyId@<ISO time retired>`, comma-separated) stay in the JWKS with
+   * that time as their `exp`; VERITEE_KMS_ENDPOINT
    * overrides the endpoint (a local KMS). Region and credentials: the AWS SDK's usual chain.
    */
   readonly kms?: {
     readonly keyId: string;
-    readonly retiredKeyIds: readonly string[];
+    readonly retiredKeys: ReadonlyArray<{ readonly keyId: string; readonly retiredAt: Date }>;
     readonly endpoint?: string | undefined;
   };
   /** VERITEE_ADMIN_TOKEN: the admin API's bearer token (at least 32 characters). Unset: the admin API is off. */
@@ -43,8 +44,8 @@ export interface VerifierConfig {
   readonly kmsEndpoint?: string;
   /** VERITEE_KEY_BROKER: 1 to release KMS-wrapped data keys to SEV-SNP evidence that passes policy. Default 0. */
   readonly keyBroker: boolean;
-  /** VERITEE_ISSUER: the `iss` of receipts. Default http://host:port. */
-  readonly issuer: string;
+  /** VERITEE_ISSUER: the `iss` of receipts. Default: the address the verifier listens on. */
+  readonly issuer?: string;
   /** VERITEE_POLICY: a policy JSON file. Default the built-in policy. */
   readonly policy: { readonly id: string; readonly version: number; readonly policy: Policy };
   /** VERITEE_ALLOW_SIMULATED: 1 to accept simulated evidence (receipts then say so). Default off. */
@@ -60,7 +61,7 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_DATABASE_URL',
   'VERITEE_VERIFIER_WORKERS',
   'VERITEE_KMS_KEY_ID',
-  'VERITEE_KMS_RETIRED_KEY_IDS',
+  'VERITEE_KMS_RETIRED_KEYS',
   'VERITEE_KMS_ENDPOINT',
   'VERITEE_ADMIN_TOKEN',
   'VERITEE_KEY_BROKER',
@@ -69,6 +70,28 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_POLICY',
   'VERITEE_ALLOW_SIMULATED',
 ] as const;
+
+/**
+ * `keyId@2026-11-01T00:00:00Z,...`: each retired key with the time it stopped
+ * signing, so it vouches for nothing dated later.
+ * @throws ConfigError CONFIG_INVALID
+ */
+function parseRetiredKeys(raw: string): Array<{ keyId: string; retiredAt: Date }> {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+    .map((item) => {
+      const at = item.lastIndexOf('@');
+      const retiredAt = new Date(at < 0 ? NaN : item.slice(at + 1));
+      if (at <= 0 || Number.isNaN(retiredAt.getTime()))
+        throw new ConfigError(
+          'CONFIG_INVALID',
+          'VERITEE_KMS_RETIRED_KEYS must list keyId@<ISO time retired>, comma-separated',
+        );
+      return { keyId: item.slice(0, at), retiredAt };
+    });
+}
 
 /** @throws ConfigError CONFIG_INVALID naming the variable, POLICY_INVALID naming the field */
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): VerifierConfig {
@@ -118,10 +141,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       : {
           kms: {
             keyId: kmsKeyId,
-            retiredKeyIds: (env['VERITEE_KMS_RETIRED_KEY_IDS'] ?? '')
-              .split(',')
-              .map((id) => id.trim())
-              .filter((id) => id !== ''),
+            retiredKeys: parseRetiredKeys(env['VERITEE_KMS_RETIRED_KEYS'] ?? ''),
             endpoint: kmsEndpoint,
           },
         }),
@@ -130,7 +150,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       databaseUrl === undefined || databaseUrl === ''
         ? { kind: 'sqlite', path: join(dataDir, 'log.db') }
         : { kind: 'postgres', url: databaseUrl },
-    issuer: env['VERITEE_ISSUER'] ?? `http://${host}:${port}`,
+    ...(env['VERITEE_ISSUER'] === undefined ? {} : { issuer: env['VERITEE_ISSUER'] }),
     policy,
     allowSimulated: allow === '1',
     devPkiPath: join(veriteeHome(env), 'dev-pki.json'),

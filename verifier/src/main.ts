@@ -3,6 +3,7 @@
  * port and handles signals.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ConfigError, isVeriteeError } from '@veritee/attestations';
 import { loadSettings } from '@veritee/attestations/config';
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
       : await openKmsSigner({
           client: kmsClient ?? new KMSClient({}),
           keyId: config.kms.keyId,
-          retiredKeyIds: config.kms.retiredKeyIds,
+          retiredKeys: config.kms.retiredKeys,
         });
   // Simulated evidence is trusted only when the operator says so, and then only this machine's dev roots.
   if (config.allowSimulated) await parseDevPki(readDevPki(config.devPkiPath));
@@ -63,12 +64,24 @@ async function main(): Promise<void> {
     service: 'verifier',
     write: (line) => process.stderr.write(line),
   });
+  // Listen first: unless configured, the issuer is where the verifier answers (a port of 0 picks one).
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const address = server.address();
+  const base =
+    typeof address === 'object' && address !== null
+      ? `http://${address.address}:${address.port}`
+      : `http://${config.host}:${config.port}`;
+  const issuer = config.issuer ?? base;
   const { app, registry } = await createVerifier({
     logger,
     log,
     signer,
     appraiser,
-    issuer: config.issuer,
+    issuer,
     basePolicy: config.policy,
     adminToken: config.adminToken,
     unwrap: config.keyBroker && kmsClient !== undefined ? kmsUnwrap(kmsClient) : undefined,
@@ -79,13 +92,7 @@ async function main(): Promise<void> {
     registry.refresh().catch(() => undefined);
   }, config.policyRefreshSeconds * 1000);
   refreshing.unref();
-  const server = app.listen(config.port, config.host);
-  await new Promise((resolve) => server.once('listening', resolve));
-  const address = server.address();
-  const base =
-    typeof address === 'object' && address !== null
-      ? `http://${address.address}:${address.port}`
-      : `http://${config.host}:${config.port}`;
+  server.on('request', app);
   process.stdout.write(
     [
       `veritee verifier listening on ${base}`,
@@ -95,6 +102,7 @@ async function main(): Promise<void> {
       `  signing    ${signer.description}`,
       `  keys       ${config.keyBroker ? 'key broker on: POST /v1/keys/release' : 'no key release'}`,
       `  simulated  ${config.allowSimulated ? `accepted (dev roots from ${config.devPkiPath}), marked in receipts` : 'refused'}`,
+      `  issuer     ${issuer} (what receipts name and relying parties pin)`,
       `  JWKS       ${base}/.well-known/jwks.json`,
       '',
     ].join('\n'),

@@ -1,14 +1,28 @@
 /**
  * Offline receipt verification for relying parties (the one jose adapter of
- * attestations/): the receipt's signature against the verifier's JWKS, its
- * claims' shape, its log leaf recomputed from the claims, the checkpoint's
- * signature, and the leaf's inclusion in the checkpoint's tree. No I/O: the
- * caller brings the JWKS, checkpoint and proof (from files or the verifier).
+ * attestations/), against a verifier identity the relying party pinned: its
+ * issuer and its keys, never whatever the receipt names. In order: the
+ * signing key is one of the pinned keys, the signature verifies, every claim
+ * is present and well formed, the issuer is the pinned one, the receipt was
+ * issued while its key was current and not in the future, it meets the
+ * relying party's expectations (simulated or not, model, measurement, age),
+ * its log leaf is its own claims, and the leaf is in the tree of a checkpoint
+ * the same verifier signed. No I/O, no clock: the caller brings the JWKS,
+ * checkpoint, proof and time.
  */
-import { compactVerify, createLocalJWKSet, decodeJwt, type JSONWebKeySet } from 'jose';
+import {
+  calculateJwkThumbprint,
+  compactVerify,
+  decodeJwt,
+  decodeProtectedHeader,
+  importJWK,
+  type JSONWebKeySet,
+  type JWK,
+} from 'jose';
 import { ChainError, EvidenceError } from '../errors.js';
 import { fromHex } from '../bytes.js';
 import { verifyInclusion } from '../merkle/merkle.js';
+import { MAX_CLOCK_SKEW_MS } from '../policy/evaluate.js';
 import {
   CHECKPOINT_TYPE,
   RECEIPT_TYPE,
@@ -17,9 +31,72 @@ import {
 } from './receipt.js';
 import { statementLeafHash } from './statement.js';
 
+/** A verifier as a relying party pins it. */
+export interface VerifierIdentity {
+  /** The `iss` its statements carry, exactly (its base URL). */
+  readonly issuer: string;
+  /**
+   * Its public keys. A key with `exp` (seconds since the epoch, as OpenID
+   * Federation's historical keys) was retired then: it vouches only for what
+   * it signed before.
+   */
+  readonly jwks: JSONWebKeySet;
+}
+
+/** What a relying party requires of a receipt beyond its authenticity. */
+export interface ReceiptExpectations {
+  /** Accept receipts for simulated evidence. Default false: hardware only. */
+  readonly allowSimulated?: boolean | undefined;
+  /** Model hashes (hex), one of which the receipt must name. Unset: any model. */
+  readonly models?: readonly string[] | undefined;
+  /** Measurements (SEV-SNP MEASUREMENT or Nitro PCR0, hex), one of which it must name. Unset: any. */
+  readonly measurements?: readonly string[] | undefined;
+  /** The receipt must have been issued at most this long before `at`. Unset: any age. */
+  readonly maxAgeSeconds?: number | undefined;
+}
+
+/** The key that vouched for a receipt. */
+export interface VouchingKey {
+  readonly kid: string;
+  /** RFC 7638 SHA-256 JWK thumbprint, base64url. */
+  readonly thumbprint: string;
+}
+
 export interface ReceiptCheck {
   readonly claims: ReceiptClaims;
   readonly checkpoint: CheckpointClaims;
+  readonly issuer: string;
+  readonly key: VouchingKey;
+}
+
+const MAX_CLOCK_SKEW_S = MAX_CLOCK_SKEW_MS / 1000;
+const HEX64 = /^[0-9a-f]{64}$/;
+const HEX = /^(?:[0-9a-f]{2})+$/;
+
+interface Verified {
+  readonly payload: unknown;
+  readonly key: JWK;
+  readonly kid: string;
+}
+
+/** The pinned key a JWS names, or a refusal: an unknown key is an unknown signer. */
+function pinnedKey(jws: string, jwks: JSONWebKeySet, what: string): { key: JWK; kid: string } {
+  let kid: unknown;
+  try {
+    kid = decodeProtectedHeader(jws).kid;
+  } catch (error) {
+    throw new EvidenceError('RECEIPT_MALFORMED', `the ${what} is not a compact JWS`, {
+      cause: error,
+    });
+  }
+  const key =
+    typeof kid === 'string' ? jwks.keys.find((candidate) => candidate.kid === kid) : undefined;
+  if (key === undefined || typeof kid !== 'string')
+    throw new ChainError(
+      'RECEIPT_ISSUER_UNTRUSTED',
+      `the ${what} is signed by a key the pinned verifier does not hold`,
+    );
+  return { key, kid };
 }
 
 async function verifyJws(
@@ -27,66 +104,144 @@ async function verifyJws(
   jwks: JSONWebKeySet,
   typ: string,
   what: string,
-): Promise<unknown> {
+): Promise<Verified> {
+  const compact = jws.trim();
+  const { key, kid } = pinnedKey(compact, jwks, what);
   let result: Awaited<ReturnType<typeof compactVerify>>;
   try {
-    result = await compactVerify(jws.trim(), createLocalJWKSet(jwks), { algorithms: ['ES256'] });
+    // Only the one pinned key the header names, and only ES256: no algorithm the signer did not use.
+    const { exp: _exp, ...publicKey } = key as JWK & { exp?: unknown };
+    result = await compactVerify(compact, await importJWK(publicKey, 'ES256'), {
+      algorithms: ['ES256'],
+    });
   } catch (error) {
     throw new ChainError(
       'RECEIPT_BAD_SIGNATURE',
-      `the ${what}'s signature does not verify with the given JWKS`,
+      `the ${what}'s signature does not verify with the pinned key ${kid.slice(0, 64)}`,
       { cause: error },
     );
   }
   if (result.protectedHeader.typ !== typ)
     throw new EvidenceError('RECEIPT_MALFORMED', `the ${what} is not a ${typ}`);
   try {
-    return JSON.parse(new TextDecoder().decode(result.payload));
+    return { payload: JSON.parse(new TextDecoder().decode(result.payload)), key, kid };
   } catch {
     throw new EvidenceError('RECEIPT_MALFORMED', `the ${what}'s payload is not JSON`);
   }
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isHex = (value: unknown, pattern = HEX): value is string =>
+  typeof value === 'string' && value.length <= 2048 && pattern.test(value);
+const isTime = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= 0;
 
+/** Every claim present and of its type, or RECEIPT_MALFORMED naming the first that is not. */
 function receiptClaims(value: unknown): ReceiptClaims {
-  const claims = value as ReceiptClaims;
-  const ok =
-    typeof value === 'object' &&
-    value !== null &&
-    claims.typ === RECEIPT_TYPE &&
-    typeof claims.iss === 'string' &&
-    Number.isSafeInteger(claims.iat) &&
-    typeof claims.jti === 'string' &&
-    typeof claims.tee === 'object' &&
-    (claims.tee.format === 'sev-snp' || claims.tee.format === 'nitro') &&
-    typeof claims.tee.simulated === 'boolean' &&
-    [claims.model_hash, claims.input_commitment, claims.output_hash, claims.evidence_hash].every(
-      (hash) => typeof hash === 'string' && HEX64.test(hash),
-    ) &&
-    typeof claims.log === 'object' &&
-    Number.isSafeInteger(claims.log.index) &&
-    claims.log.index >= 0 &&
-    typeof claims.log.leaf_hash === 'string';
-  if (!ok)
+  const claims = isObject(value) ? value : {};
+  const tee = isObject(claims['tee']) ? claims['tee'] : {};
+  const policy = isObject(claims['policy']) ? claims['policy'] : {};
+  const log = isObject(claims['log']) ? claims['log'] : {};
+  const checks: Array<[string, boolean]> = [
+    ['typ', claims['typ'] === RECEIPT_TYPE],
+    ['iss', typeof claims['iss'] === 'string'],
+    ['iat', isTime(claims['iat'])],
+    ['jti', typeof claims['jti'] === 'string' && claims['jti'].length <= 256],
+    ['tee.format', tee['format'] === 'sev-snp' || tee['format'] === 'nitro'],
+    ['tee.measurement', isHex(tee['measurement'])],
+    ['tee.simulated', typeof tee['simulated'] === 'boolean'],
+    ['model_hash', isHex(claims['model_hash'], HEX64)],
+    ['input_commitment', isHex(claims['input_commitment'], HEX64)],
+    ['output_hash', isHex(claims['output_hash'], HEX64)],
+    ['nonce', isHex(claims['nonce'])],
+    ['enclave_key', isHex(claims['enclave_key'])],
+    ['evidence_hash', isHex(claims['evidence_hash'], HEX64)],
+    ['policy.id', typeof policy['id'] === 'string'],
+    ['policy.version', Number.isSafeInteger(policy['version'])],
+    ['log.index', isTime(log['index'])],
+    ['log.leaf_hash', isHex(log['leaf_hash'], HEX64)],
+  ];
+  const bad = checks.find(([, ok]) => !ok);
+  if (bad !== undefined)
     throw new EvidenceError(
       'RECEIPT_MALFORMED',
-      'the receipt lacks a claim or has one of the wrong type',
+      `the receipt's ${bad[0]} claim is missing or of the wrong type`,
     );
-  return claims;
+  return value as ReceiptClaims;
+}
+
+/** Refuses a statement its key could not have signed then, or that claims a time to come. */
+function assertIssuedInKeyLifetime(
+  iat: number,
+  key: JWK,
+  kid: string,
+  at: Date,
+  what: string,
+): void {
+  const retired = (key as { exp?: unknown }).exp;
+  if (typeof retired === 'number' && iat >= retired)
+    throw new ChainError(
+      'RECEIPT_KEY_RETIRED',
+      `the ${what} says it was issued at ${iat}, but its key ${kid.slice(0, 64)} was retired at ${retired}`,
+    );
+  if (iat > at.getTime() / 1000 + MAX_CLOCK_SKEW_S)
+    throw new ChainError(
+      'RECEIPT_FROM_FUTURE',
+      `the ${what} says it was issued at ${new Date(iat * 1000).toISOString()}, after ${at.toISOString()}`,
+    );
+}
+
+function assertExpectations(claims: ReceiptClaims, expect: ReceiptExpectations, at: Date): void {
+  if (claims.tee.simulated && expect.allowSimulated !== true)
+    throw new ChainError(
+      'RECEIPT_SIMULATED_REFUSED',
+      'the receipt vouches for simulated evidence, and simulated receipts are not allowed',
+    );
+  if (expect.models !== undefined && !expect.models.includes(claims.model_hash))
+    throw new ChainError(
+      'RECEIPT_MODEL_UNEXPECTED',
+      `the receipt names model ${claims.model_hash}, which is not one of the ${expect.models.length} expected`,
+    );
+  if (expect.measurements !== undefined && !expect.measurements.includes(claims.tee.measurement))
+    throw new ChainError(
+      'RECEIPT_MEASUREMENT_UNEXPECTED',
+      `the receipt names measurement ${claims.tee.measurement.slice(0, 96)}, which is not one of the ${expect.measurements.length} expected`,
+    );
+  const ageSeconds = at.getTime() / 1000 - claims.iat;
+  if (expect.maxAgeSeconds !== undefined && ageSeconds > expect.maxAgeSeconds)
+    throw new ChainError(
+      'RECEIPT_STALE',
+      `the receipt is ${Math.floor(ageSeconds)} s old; at most ${expect.maxAgeSeconds} s is accepted`,
+    );
 }
 
 /**
- * @throws ChainError RECEIPT_BAD_SIGNATURE, RECEIPT_NOT_IN_LOG
+ * Verifies a receipt against a pinned verifier identity at time `at`.
+ * @throws ChainError RECEIPT_ISSUER_UNTRUSTED, RECEIPT_BAD_SIGNATURE, RECEIPT_KEY_RETIRED,
+ *   RECEIPT_FROM_FUTURE, RECEIPT_SIMULATED_REFUSED, RECEIPT_MODEL_UNEXPECTED,
+ *   RECEIPT_MEASUREMENT_UNEXPECTED, RECEIPT_STALE, RECEIPT_NOT_IN_LOG
  * @throws EvidenceError RECEIPT_MALFORMED
  */
 export async function verifyReceipt(input: {
   receipt: string;
-  jwks: JSONWebKeySet;
+  verifier: VerifierIdentity;
   checkpoint: string;
   inclusionPath: readonly string[];
+  at: Date;
+  expect?: ReceiptExpectations | undefined;
 }): Promise<ReceiptCheck> {
-  const claims = receiptClaims(await verifyJws(input.receipt, input.jwks, RECEIPT_TYPE, 'receipt'));
+  const { verifier, at } = input;
+  const signed = await verifyJws(input.receipt, verifier.jwks, RECEIPT_TYPE, 'receipt');
+  const claims = receiptClaims(signed.payload);
+  if (claims.iss !== verifier.issuer)
+    throw new ChainError(
+      'RECEIPT_ISSUER_UNTRUSTED',
+      `the receipt names issuer ${JSON.stringify(claims.iss.slice(0, 200))}, not the pinned ${verifier.issuer}`,
+    );
+  assertIssuedInKeyLifetime(claims.iat, signed.key, signed.kid, at, 'receipt');
+  assertExpectations(claims, input.expect ?? {}, at);
+
   const { log, ...entry } = claims;
   const leaf = statementLeafHash(entry);
   if (leaf !== log.leaf_hash)
@@ -94,25 +249,31 @@ export async function verifyReceipt(input: {
       'RECEIPT_NOT_IN_LOG',
       'the receipt names a log leaf other than its own claims',
     );
-  const checkpoint = (await verifyJws(
-    input.checkpoint,
-    input.jwks,
-    CHECKPOINT_TYPE,
-    'checkpoint',
-  )) as CheckpointClaims;
+  const head = await verifyJws(input.checkpoint, verifier.jwks, CHECKPOINT_TYPE, 'checkpoint');
+  const checkpoint = head.payload as CheckpointClaims;
   if (
-    !Number.isSafeInteger(checkpoint.size) ||
-    typeof checkpoint.root !== 'string' ||
-    !HEX64.test(checkpoint.root)
+    !isObject(checkpoint) ||
+    !isTime(checkpoint.size) ||
+    !isTime(checkpoint.iat) ||
+    !isHex(checkpoint.root, HEX64)
   )
-    throw new EvidenceError('RECEIPT_MALFORMED', 'the checkpoint lacks its size or root');
-  const path = input.inclusionPath.map((hash) => fromHex(hash) ?? new Uint8Array(0));
+    throw new EvidenceError('RECEIPT_MALFORMED', 'the checkpoint lacks its size, time or root');
+  if (checkpoint.iss !== verifier.issuer)
+    throw new ChainError('RECEIPT_ISSUER_UNTRUSTED', 'the checkpoint names another issuer');
+  assertIssuedInKeyLifetime(checkpoint.iat, head.key, head.kid, at, 'checkpoint');
+  if (input.inclusionPath.length > 64)
+    throw new EvidenceError(
+      'RECEIPT_MALFORMED',
+      'the inclusion proof is longer than any tree allows',
+    );
+  const path = input.inclusionPath.map((hash) => (isHex(hash, HEX64) ? fromHex(hash) : undefined));
   if (
+    path.some((hash) => hash === undefined) ||
     !verifyInclusion(
       fromHex(leaf) ?? new Uint8Array(0),
       log.index,
       checkpoint.size,
-      path,
+      path as Uint8Array[],
       fromHex(checkpoint.root) ?? new Uint8Array(0),
     )
   ) {
@@ -121,12 +282,55 @@ export async function verifyReceipt(input: {
       `the receipt is not at index ${log.index} of the checkpoint's tree of ${checkpoint.size}`,
     );
   }
-  return { claims, checkpoint };
+  return {
+    claims,
+    checkpoint,
+    issuer: verifier.issuer,
+    key: { kid: signed.kid, thumbprint: await calculateJwkThumbprint(signed.key, 'sha256') },
+  };
+}
+
+/** Most keys a verifier's JWKS may hold: years of rotations, not an attacker's list. */
+const MAX_JWKS_KEYS = 64;
+
+/**
+ * A verifier's JWKS as read from a file or its `/.well-known/jwks.json`: at
+ * most 64 keys, each a P-256 public key (ES256) with a `kid`, and an `exp`
+ * (retirement, seconds since the epoch) when it has one.
+ * @throws EvidenceError RECEIPT_JWKS_MALFORMED
+ */
+export function parseJwks(value: unknown): JSONWebKeySet {
+  const keys = isObject(value) ? value['keys'] : undefined;
+  if (!Array.isArray(keys) || keys.length === 0 || keys.length > MAX_JWKS_KEYS)
+    throw new EvidenceError(
+      'RECEIPT_JWKS_MALFORMED',
+      `a JWKS holds 1 to ${MAX_JWKS_KEYS} keys under "keys"`,
+    );
+  return {
+    keys: keys.map((key: unknown, index) => {
+      const jwk = isObject(key) ? key : {};
+      const ok =
+        jwk['kty'] === 'EC' &&
+        jwk['crv'] === 'P-256' &&
+        typeof jwk['x'] === 'string' &&
+        typeof jwk['y'] === 'string' &&
+        jwk['d'] === undefined &&
+        typeof jwk['kid'] === 'string' &&
+        jwk['kid'].length <= 128 &&
+        (jwk['exp'] === undefined || isTime(jwk['exp']));
+      if (!ok)
+        throw new EvidenceError(
+          'RECEIPT_JWKS_MALFORMED',
+          `key ${index} is not a P-256 public key with a kid (and a numeric exp, if any)`,
+        );
+      return jwk;
+    }),
+  };
 }
 
 /**
  * The claims of a JWS without verifying it: only to learn where to fetch what
- * verification needs (issuer, log index, checkpoint size). Never trust them.
+ * verification needs (log index, checkpoint size). Never trust them.
  * @throws EvidenceError RECEIPT_MALFORMED
  */
 export function peekJwsClaims(jws: string): Record<string, unknown> {

@@ -1,23 +1,55 @@
 /**
- * `veritee receipt verify <receipt-file>`: checks a receipt's signature, its
- * claims, and its inclusion in the verifier's log against a signed checkpoint.
- * With --jwks, --checkpoint and --proof it uses no network; otherwise it
- * fetches what is missing from the receipt's issuer.
+ * `veritee receipt verify <receipt-file>`: checks a receipt against a verifier
+ * the relying party trusts (pinned keys or a JWKS file), never one the receipt
+ * names: its signature and key lifetime, its claims, the relying party's
+ * expectations, and its inclusion in that verifier's log. With --jwks,
+ * --checkpoint and --proof, or a pinned verifier and files, it uses no network.
  */
 import { fetchBounded } from '@veritee/http';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { isVeriteeError, UpstreamError } from '@veritee/attestations';
-import { peekJwsClaims, verifyReceipt } from '@veritee/attestations/receipt';
+import { calculateJwkThumbprint, decodeProtectedHeader } from 'jose';
+import { ChainError, isVeriteeError, UpstreamError } from '@veritee/attestations';
+import {
+  parseJwks,
+  peekJwsClaims,
+  verifyReceipt,
+  type VerifierIdentity,
+} from '@veritee/attestations/receipt';
+import { veriteeHome } from '@veritee/mock/dev-pki';
+import {
+  compareKeys,
+  loadTrustedVerifiers,
+  normalizeIssuer,
+  saveTrustedVerifiers,
+} from '../trusted-verifiers.js';
 import { UsageError } from '../usage-error.js';
 
 export const RECEIPT_USAGE = `Usage: veritee receipt verify <receipt-file> [options]
 
-Verifies a receipt (a compact JWS, or JSON holding one as "receipt"): its
-signature, its claims, and its inclusion in the verifier's log.
+Verifies a receipt (a compact JWS, or JSON holding one as "receipt") against a
+verifier you trust: its signature by one of that verifier's keys while the key
+was current, its claims, your expectations, and its inclusion in the
+verifier's log. A receipt is never trusted for naming a verifier.
 
-Options:
-  --jwks <file>          the verifier's JWKS (default: fetched from the receipt's issuer)
+Whom to trust (one is needed):
+  --issuer <url>         the verifier: its keys are fetched once and pinned in
+                         $VERITEE_HOME/trusted-verifiers.json; later runs use the
+                         pinned keys (offline too)
+  --jwks <file>          the verifier's keys from a file (with --issuer, the
+                         receipt must also name that issuer)
+  (neither)              the receipt's issuer, only if it is pinned already
+  --accept-new-keys      trust keys the pinned verifier added since it was pinned
+
+What to require:
+  --model <hex>          a model hash the receipt must name; repeat for several
+  --measurement <hex>    a measurement (SEV-SNP) or PCR0 (Nitro); repeat for several
+  --require-hardware     refuse receipts for simulated evidence (the default)
+  --allow-simulated      accept receipts for simulated evidence
+  --max-age <seconds>    refuse a receipt issued longer ago than this
+  --at <time>            verify as of this ISO 8601 time (default: now)
+
+Offline inputs:
   --checkpoint <file>    a signed checkpoint (JWS, or JSON holding one as "checkpoint")
   --proof <file>         the inclusion proof as the verifier serves it ({"path": [...]})
   --json                 end with one JSON line
@@ -30,6 +62,14 @@ async function text(path: string, what: string): Promise<string> {
     throw new UsageError(
       `cannot read the ${what} file ${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
     );
+  }
+}
+
+function jsonOf(content: string, what: string): unknown {
+  try {
+    return JSON.parse(content);
+  } catch {
+    throw new UsageError(`the ${what} file is not JSON`);
   }
 }
 
@@ -56,9 +96,58 @@ async function fetchJson(url: string): Promise<unknown> {
   return response.json();
 }
 
+const HEX = /^(?:[0-9a-f]{2}){1,64}$/;
+
+function hexList(values: readonly string[] | undefined, flag: string): string[] | undefined {
+  if (values === undefined) return undefined;
+  const lower = values.map((value) => value.toLowerCase());
+  const bad = lower.find((value) => !HEX.test(value));
+  if (bad !== undefined)
+    throw new UsageError(`${flag} takes hex; got ${JSON.stringify(bad.slice(0, 80))}`);
+  return lower;
+}
+
+/** The pinned identity of `issuer`, pinning it (or its new keys, when accepted) on the way. */
+async function pinnedIdentity(
+  home: string,
+  issuer: string,
+  kid: string | undefined,
+  acceptNewKeys: boolean,
+  say: (line: string) => void,
+): Promise<VerifierIdentity> {
+  const verifiers = await loadTrustedVerifiers(home);
+  const known = verifiers.find((entry) => entry.issuer === issuer);
+  const others = verifiers.filter((entry) => entry !== known);
+  if (known !== undefined && known.jwks.keys.some((key) => key.kid === kid)) return known;
+  // First use, or a key the pin lacks: ask the verifier itself (never the receipt) for its keys.
+  const fetched = parseJwks(await fetchJson(new URL('/.well-known/jwks.json', `${issuer}/`).href));
+  if (known === undefined) {
+    const pinned = { issuer, jwks: fetched, pinnedAt: new Date().toISOString() };
+    await saveTrustedVerifiers(home, [...others, pinned]);
+    for (const key of fetched.keys)
+      say(
+        `pinned          ${issuer}: key ${key.kid ?? ''} ${await calculateJwkThumbprint(key, 'sha256')}`,
+      );
+    return pinned;
+  }
+  const { added, narrowed } = compareKeys(known.jwks, fetched);
+  if (added.length > 0 && !acceptNewKeys) {
+    for (const key of added)
+      say(`new key         ${key.kid ?? ''} ${await calculateJwkThumbprint(key, 'sha256')}`);
+    throw new ChainError(
+      'RECEIPT_ISSUER_KEYS_CHANGED',
+      `${issuer} now holds ${added.length} key(s) that were not pinned; check them and rerun with --accept-new-keys`,
+    );
+  }
+  const updated = { ...known, jwks: { keys: [...narrowed.keys, ...added] } };
+  await saveTrustedVerifiers(home, [...others, updated]);
+  return updated;
+}
+
 export async function runReceipt(
   argv: readonly string[],
   write: (text: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb !== 'verify') {
@@ -69,7 +158,15 @@ export async function runReceipt(
     args: rest,
     allowPositionals: true,
     options: {
+      issuer: { type: 'string' },
       jwks: { type: 'string' },
+      'accept-new-keys': { type: 'boolean', default: false },
+      model: { type: 'string', multiple: true },
+      measurement: { type: 'string', multiple: true },
+      'require-hardware': { type: 'boolean', default: false },
+      'allow-simulated': { type: 'boolean', default: false },
+      'max-age': { type: 'string' },
+      at: { type: 'string' },
       checkpoint: { type: 'string' },
       proof: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -78,18 +175,82 @@ export async function runReceipt(
   const [file] = positionals;
   if (file === undefined || positionals.length !== 1)
     throw new UsageError('give exactly one receipt file');
+  if (values['require-hardware'] && values['allow-simulated'])
+    throw new UsageError('--require-hardware and --allow-simulated contradict each other');
+  const maxAge = values['max-age'] === undefined ? undefined : Number(values['max-age']);
+  if (maxAge !== undefined && !(Number.isSafeInteger(maxAge) && maxAge > 0))
+    throw new UsageError('--max-age takes a whole number of seconds');
+  const at = values.at === undefined ? new Date() : new Date(values.at);
+  if (Number.isNaN(at.getTime())) throw new UsageError('--at takes an ISO 8601 time');
+  const expect = {
+    allowSimulated: values['allow-simulated'],
+    models: hexList(values.model, '--model'),
+    measurements: hexList(values.measurement, '--measurement'),
+    maxAgeSeconds: maxAge,
+  };
   const receipt = jwsOf(await text(file, 'receipt'), 'receipt');
-  const peeked = peekJwsClaims(receipt) as { iss?: string; log?: { index?: number } };
-  const issuer = peeked.iss ?? '';
-  const index = peeked.log?.index ?? -1;
-  const jwks: unknown =
-    values.jwks === undefined
-      ? await fetchJson(new URL('/.well-known/jwks.json', issuer).href)
-      : JSON.parse(await text(values.jwks, 'JWKS'));
+  const peeked = peekJwsClaims(receipt) as { iss?: unknown; log?: { index?: unknown } };
+  const index = typeof peeked.log?.index === 'number' ? peeked.log.index : -1;
+  const say = (line: string) => write(`${line}\n`);
+  const home = veriteeHome(env);
+
+  let verifier: VerifierIdentity;
+  if (values.jwks !== undefined) {
+    const jwks = parseJwks(jsonOf(await text(values.jwks, 'JWKS'), 'JWKS'));
+    // Keys from a file are the pin; with --issuer the receipt must name that issuer too.
+    verifier = {
+      issuer:
+        values.issuer === undefined
+          ? typeof peeked.iss === 'string'
+            ? peeked.iss
+            : ''
+          : normalizeIssuer(values.issuer),
+      jwks,
+    };
+  } else {
+    const named = values.issuer ?? (typeof peeked.iss === 'string' ? peeked.iss : undefined);
+    const pinned =
+      named === undefined
+        ? undefined
+        : (await loadTrustedVerifiers(home)).find(
+            (entry) => entry.issuer === normalizeIssuer(named),
+          );
+    if (values.issuer === undefined && pinned === undefined) {
+      const code = 'RECEIPT_ISSUER_UNTRUSTED';
+      write(
+        `verdict         INVALID\n  ${code}: the receipt's issuer is not a pinned verifier; name the verifier you trust with --issuer <url> or --jwks <file>\n${values.json ? `${JSON.stringify({ valid: false, codes: [code] })}\n` : ''}`,
+      );
+      return 1;
+    }
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(receipt).kid;
+    } catch {
+      kid = undefined;
+    }
+    try {
+      verifier = await pinnedIdentity(
+        home,
+        normalizeIssuer(values.issuer ?? pinned?.issuer ?? ''),
+        kid,
+        values['accept-new-keys'],
+        say,
+      );
+    } catch (error) {
+      if (!isVeriteeError(error) || error.code !== 'RECEIPT_ISSUER_KEYS_CHANGED') throw error;
+      write(
+        `verdict         INVALID\n  ${error.code}: ${error.message}\n${values.json ? `${JSON.stringify({ valid: false, codes: [error.code] })}\n` : ''}`,
+      );
+      return 1;
+    }
+  }
+  // What verification needs comes from the trusted verifier, never from where the receipt points.
   const checkpoint =
     values.checkpoint === undefined
       ? jwsOf(
-          JSON.stringify(await fetchJson(new URL('/v1/log/checkpoint', issuer).href)),
+          JSON.stringify(
+            await fetchJson(new URL('/v1/log/checkpoint', `${verifier.issuer}/`).href),
+          ),
           'checkpoint',
         )
       : jwsOf(await text(values.checkpoint, 'checkpoint'), 'checkpoint');
@@ -98,22 +259,30 @@ export async function runReceipt(
     const size = (peekJwsClaims(checkpoint) as { size?: number }).size ?? 0;
     path = (
       (await fetchJson(
-        new URL(`/v1/log/proofs/inclusion?index=${index}&size=${size}`, issuer).href,
+        new URL(`/v1/log/proofs/inclusion?index=${index}&size=${size}`, `${verifier.issuer}/`).href,
       )) as { path: string[] }
     ).path;
   } else {
-    path = (JSON.parse(await text(values.proof, 'proof')) as { path: string[] }).path;
+    path = (jsonOf(await text(values.proof, 'proof'), 'proof') as { path: string[] }).path;
   }
   try {
-    const { claims, checkpoint: head } = await verifyReceipt({
+    const {
+      claims,
+      checkpoint: head,
+      key,
+      issuer,
+    } = await verifyReceipt({
       receipt,
-      jwks: jwks as Parameters<typeof verifyReceipt>[0]['jwks'],
+      verifier,
       checkpoint,
-      inclusionPath: path,
+      inclusionPath: Array.isArray(path) ? path.map(String) : [],
+      at,
+      expect,
     });
     write(
       [
-        `receipt         ${claims.jti} (issued ${new Date(claims.iat * 1000).toISOString()} by ${claims.iss})`,
+        `receipt         ${claims.jti} (issued ${new Date(claims.iat * 1000).toISOString()})`,
+        `issuer          ${issuer}, key ${key.kid} (SHA-256 thumbprint ${key.thumbprint})`,
         `tee             ${claims.tee.format}${claims.tee.simulated ? ' (simulated)' : ''}, measurement ${claims.tee.measurement}`,
         `model hash      ${claims.model_hash}`,
         `log             index ${claims.log.index} of ${head.size}, root ${head.root}`,
@@ -123,7 +292,11 @@ export async function runReceipt(
               JSON.stringify({
                 valid: true,
                 id: claims.jti,
+                issuer,
+                key,
                 simulated: claims.tee.simulated,
+                model: claims.model_hash,
+                measurement: claims.tee.measurement,
                 log: { index: claims.log.index, size: head.size, root: head.root },
               }),
             ]

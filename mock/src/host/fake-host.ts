@@ -31,6 +31,8 @@ export interface Misbehaviour {
   replay?: boolean;
   /** Rewrite the answer JSON before sending it. */
   tamper?: (answer: Record<string, unknown>) => void;
+  /** Attach receipts from the verifier at this URL, whichever the client trusts. Default none. */
+  receiptsFrom?: string;
 }
 
 /** The stand-in model: upper-cases the prompt. */
@@ -43,6 +45,21 @@ export async function startFakeHost(misbehaviour: Misbehaviour = {}) {
     (await simulator.snp({ at: new Date(), reportData, debug: misbehaviour.debug ?? false }))
       .evidence;
   let first: string | undefined;
+
+  async function receiptFor(answer: Record<string, unknown>) {
+    if (misbehaviour.receiptsFrom === undefined) return { receiptError: 'HOST_RECEIPTS_OFF' };
+    const response = await fetch(`${misbehaviour.receiptsFrom}/v1/receipts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ evidence: answer['evidence'], binding: answer['binding'] }),
+    });
+    const issued = (await response.json()) as {
+      id: string;
+      receipt: string;
+      log: { index: number };
+    };
+    return { receipt: { id: issued.id, jws: issued.receipt, logIndex: issued.log.index } };
+  }
 
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -81,7 +98,7 @@ export async function startFakeHost(misbehaviour: Misbehaviour = {}) {
             binding,
           });
           misbehaviour.tamper?.(answer);
-          body = hostAnswerToJson({ answer, receiptError: 'HOST_RECEIPTS_OFF' });
+          body = hostAnswerToJson({ answer, ...(await receiptFor(answer)) });
         }
         let text = JSON.stringify(body);
         if (misbehaviour.replay === true && request.url === '/v1/infer') {

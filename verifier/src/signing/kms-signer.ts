@@ -83,17 +83,21 @@ async function publicJwk(client: KMSClient, keyId: string): Promise<KmsKey> {
 
 /**
  * @param keyId the current key (id, ARN or alias)
- * @param retiredKeyIds keys that signed earlier receipts: kept in the JWKS, never used to sign
+ * @param retiredKeys keys that signed earlier statements, with when each was retired: kept in
+ *   the JWKS with that time as `exp`, never used to sign
  * @throws ConfigError SIGNING_KEY_INVALID, UpstreamError KMS_UNAVAILABLE
  */
 export async function openKmsSigner(options: {
   readonly client: KMSClient;
   readonly keyId: string;
-  readonly retiredKeyIds?: readonly string[];
+  readonly retiredKeys?: ReadonlyArray<{ readonly keyId: string; readonly retiredAt: Date }>;
 }): Promise<Signer> {
   const current = await publicJwk(options.client, options.keyId);
   const retired = await Promise.all(
-    (options.retiredKeyIds ?? []).map((keyId) => publicJwk(options.client, keyId)),
+    (options.retiredKeys ?? []).map(async ({ keyId, retiredAt }) => {
+      const key = await publicJwk(options.client, keyId);
+      return { ...key, jwk: { ...key.jwk, exp: Math.floor(retiredAt.getTime() / 1000) } };
+    }),
   );
   return {
     description: `AWS KMS key ${options.keyId}`,
@@ -125,7 +129,7 @@ export async function openKmsSigner(options: {
       Promise.reject(
         new ConfigError(
           'SIGNING_KEY_INVALID',
-          'a KMS key rotates by configuration: set VERITEE_KMS_KEY_ID to the new key and add the old one to VERITEE_KMS_RETIRED_KEY_IDS',
+          'a KMS key rotates by configuration: set VERITEE_KMS_KEY_ID to the new key and add the old one, with the time it was retired, to VERITEE_KMS_RETIRED_KEY_IDS',
         ),
       ),
   };

@@ -70,7 +70,15 @@ export async function openLocalSigner(dir: string, clock: () => Date): Promise<S
         .setProtectedHeader({ alg: ALG, kid: current.kid, typ })
         .sign(current.privateKey);
     },
-    jwks: () => ({ keys: keys.map((key) => key.publicJwk) }),
+    // Each key was retired when the next one was made.
+    jwks: () => ({
+      keys: keys.map((key, index) => {
+        const successor = keys[index - 1];
+        return successor === undefined
+          ? key.publicJwk
+          : { ...key.publicJwk, exp: Math.floor(Date.parse(successor.created) / 1000) };
+      }),
+    }),
     rotate: async () => {
       keys = [await create(), ...keys];
     },

@@ -9,7 +9,11 @@ export interface Signer {
   readonly description: string;
   /** Signs claims as a compact JWS with the current key; `typ` goes in the header. */
   sign(claims: Record<string, unknown>, typ: string): Promise<string>;
-  /** Every public key, current first: the JWKS relying parties fetch. */
+  /**
+   * Every public key, current first: the JWKS relying parties fetch. A retired
+   * key carries `exp`, the second it was retired (as OpenID Federation's
+   * historical keys): it vouches only for statements issued before.
+   */
   jwks(): { keys: JWK[] };
   /** Makes a new key current; the old one stays in the JWKS. */
   rotate(): Promise<void>;

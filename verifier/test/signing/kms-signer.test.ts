@@ -43,17 +43,20 @@ describe('openKmsSigner', () => {
     assert.ok(kms.calls.includes('Sign') && kms.calls.includes('GetPublicKey'));
   });
 
-  it('keeps retired keys in the JWKS but signs with the current one', async () => {
+  it('keeps retired keys in the JWKS with their retirement time, but signs with the current one', async () => {
     const old = await createKey('ECC_NIST_P256');
     const before = await openKmsSigner({ client, keyId: old });
     const earlier = await before.sign({ n: 1 }, 'x');
+    const retiredAt = new Date('2026-11-01T00:00:00Z');
     const signer = await openKmsSigner({
       client,
       keyId: await createKey('ECC_NIST_P256'),
-      retiredKeyIds: [old],
+      retiredKeys: [{ keyId: old, retiredAt }],
     });
     const jwks = signer.jwks();
     assert.equal(jwks.keys.length, 2);
+    assert.equal((jwks.keys[0] as { exp?: number }).exp, undefined);
+    assert.equal((jwks.keys[1] as { exp?: number }).exp, retiredAt.getTime() / 1000);
     await compactVerify(earlier, createLocalJWKSet(jwks));
     const now = await signer.sign({ n: 2 }, 'x');
     assert.equal(decodeProtectedHeader(now).kid, jwks.keys[0]!.kid);
