@@ -103,6 +103,26 @@ export function parseCertificateCached(input: Uint8Array | string): Certificate 
   return cert;
 }
 
+/** Most certificates a bundle may hold: a leaf and its chain, with room to spare. */
+export const MAX_BUNDLE_CERTIFICATES = 8;
+
+/**
+ * Every certificate of a DER certificate, or of a PEM text holding one or more
+ * (a bundle), in order.
+ * @throws EvidenceError X509_MALFORMED, also for an empty or oversized bundle
+ */
+export function parseCertificates(input: Uint8Array | string): Certificate[] {
+  if (typeof input !== 'string' && !looksLikePem(input)) return [parseCertificateCached(input)];
+  const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
+  const blocks = [...text.matchAll(PEM_BLOCK)];
+  if (blocks.length === 0 || blocks.length > MAX_BUNDLE_CERTIFICATES)
+    throw new EvidenceError(
+      'X509_MALFORMED',
+      `expected 1 to ${MAX_BUNDLE_CERTIFICATES} PEM certificates, found ${blocks.length}`,
+    );
+  return blocks.map((block) => parseCertificateCached(Buffer.from(block[1] ?? '', 'base64')));
+}
+
 function looksLikePem(bytes: Uint8Array): boolean {
   return Buffer.from(bytes.subarray(0, 64)).toString('latin1').includes('-----BEGIN');
 }

@@ -7,11 +7,11 @@
  */
 import { EvidenceError, isVeriteeError } from '../errors.js';
 import { toHex } from '../bytes.js';
-import { parseCertificateCached, parseCrl, type Crl } from '../x509.js';
+import { parseCrl, type Crl } from '../x509.js';
 import { defaultTrustStore, type TrustStore } from './trust.js';
 import { parseSnpReport, SNP_REPORT_SIZE, type SnpReport } from '../snp/report.js';
 import { findCert, parseSnpCertTable, type SnpCertEntry } from '../snp/cert-table.js';
-import { parseEndorsementClaims } from '../snp/endorsement.js';
+import { parseEndorsement, parseEndorsementClaims } from '../snp/endorsement.js';
 import { productFromCpuid, type SnpProduct, type SnpTcb } from '../snp/product.js';
 import { verifySnp } from '../snp/verify.js';
 import { parseNitroDocument, type NitroDocument } from '../nitro/document.js';
@@ -97,6 +97,8 @@ export interface Accepted {
   readonly simulated: boolean;
   readonly codes: readonly [];
   readonly violations: readonly [];
+  /** What passed but deserves attention, e.g. SNP_CRL_STALE (a CRL used in its grace period). */
+  readonly warnings: readonly string[];
   readonly claims: Claims;
   /** Display only: the parsed fields under the names of docs/formats.md. */
   readonly fields: Readonly<Record<string, FieldValue>>;
@@ -176,6 +178,7 @@ export async function appraise(input: EvidenceInput, options: AppraiseOptions): 
       simulated: verified.simulated,
       codes: [],
       violations: [],
+      warnings: verified.format === 'sev-snp' ? verified.warnings : [],
       claims: claimsOf(verified),
       fields,
     } as unknown as Accepted;
@@ -223,11 +226,12 @@ async function verifySnpInput(
       `no ${report.signingKey} certificate was given, carried or fetched`,
     );
   }
-  const endorsement = parseCertificateCached(endorsementBytes);
+  const endorsement = parseEndorsement(endorsementBytes);
   const crls: Crl[] = (input.crls ?? []).map((crl) => parseCrl(crl));
   const carriedCrl = findCert(table, 'CRL');
   if (carriedCrl !== undefined) crls.push(parseCrl(carriedCrl));
-  if (crls.length === 0 && options.collateral !== undefined) {
+  // The source's newest CRL is always asked for: a carried one counts only if it is not older.
+  if (options.collateral !== undefined) {
     const claims = parseEndorsementClaims(endorsement);
     const fetched = await options.collateral.crl(product ?? claims.product, claims.kind);
     if (fetched !== undefined) crls.push(parseCrl(fetched));
@@ -238,6 +242,7 @@ async function verifySnpInput(
     product: input.product,
     crls,
     allowSimulated: options.allowSimulated,
+    crlGraceSeconds: options.policy?.snp?.crlGraceSeconds,
   });
 }
 

@@ -25,6 +25,12 @@ export interface SnpPolicy {
   readonly allowMigrationAgent?: boolean;
   /** Report data the evidence must carry (64 bytes, hex). Unset: any. */
   readonly reportData?: string;
+  /**
+   * Seconds past its nextUpdate an AMD CRL is still used (when KDS cannot be
+   * reached for a newer one); the result then carries the warning
+   * SNP_CRL_STALE. Default 0: a CRL past its nextUpdate is refused.
+   */
+  readonly crlGraceSeconds?: number;
 }
 
 /** Allowed values of the PCRs that identify an enclave image (nitro-cli build-enclave output). */
@@ -100,6 +106,7 @@ export function parsePolicy(value: unknown): Policy {
       'allowSmt',
       'allowMigrationAgent',
       'reportData',
+      'crlGraceSeconds',
     ]);
     optional(snp.measurements, `${f}.measurements`, (list, g) =>
       array(list, g, (item, h) => hex(item, h, 48)),
@@ -119,6 +126,9 @@ export function parsePolicy(value: unknown): Policy {
     for (const flag of ['allowSmt', 'allowMigrationAgent'] as const)
       optional(snp[flag], `${f}.${flag}`, boolean);
     optional(snp.reportData, `${f}.reportData`, (item, g) => hex(item, g, 64));
+    optional(snp.crlGraceSeconds, `${f}.crlGraceSeconds`, (item, g) =>
+      integerIn(item, g, 0, 30 * 86400),
+    );
   });
   optional(root.nitro, 'nitro', (v, f) => {
     const nitro = object(v, f, ['pcrs', 'nonce', 'publicKey', 'userData']);

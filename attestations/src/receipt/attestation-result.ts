@@ -41,10 +41,10 @@ export interface AttestationResultClaims {
   readonly nonce?: string;
 }
 
-/** The status a verdict earns: simulated evidence is never better than `warning`. */
+/** The status a verdict earns: simulated evidence, or evidence passed with a warning, is never better than `warning`. */
 export function resultStatus(verdict: Appraisal): ResultStatus {
   if (verdict.verdict !== 'accept') return 'contraindicated';
-  return verdict.simulated ? 'warning' : 'affirming';
+  return verdict.simulated || verdict.warnings.length > 0 ? 'warning' : 'affirming';
 }
 
 /** The claims of an attestation result for a verdict (signing is the caller's). */

@@ -4,7 +4,7 @@
  * Table 8): product name, TCB security patch levels and hwID (VCEK) or CSP id (VLEK).
  */
 import { EvidenceError } from '../errors.js';
-import type { Certificate } from '../x509.js';
+import { parseCertificates, type Certificate } from '../x509.js';
 import { isSnpProduct, hwidLength, type SnpProduct, type SnpTcb } from './product.js';
 
 /** OIDs under AMD's arc 1.3.6.1.4.1.3704.1 (KDS spec #57230, Table 8). */
@@ -35,6 +35,26 @@ export interface EndorsementClaims {
   readonly hwid: Uint8Array | undefined;
   /** VLEK only: the cloud provider's id. */
   readonly cspId: string | undefined;
+}
+
+/**
+ * The VCEK or VLEK of an endorsement file in any form users have one: DER, PEM,
+ * or a PEM bundle holding it with its ASK/ASVK and ARK in any order (as cloud
+ * certificate services and SNP tools hand them out). The endorsement is the
+ * one certificate that is not a CA. The bundle's CAs are not trusted: the
+ * chain is built to the pinned AMD roots whatever the bundle carries.
+ * @throws EvidenceError X509_MALFORMED, SNP_ENDORSEMENT_MISSING when no single leaf is there
+ */
+export function parseEndorsement(input: Uint8Array | string): Certificate {
+  const certificates = parseCertificates(input);
+  if (certificates.length === 1) return certificates[0] as Certificate;
+  const leaves = certificates.filter((certificate) => !certificate.isCa);
+  if (leaves.length !== 1)
+    throw new EvidenceError(
+      'SNP_ENDORSEMENT_MISSING',
+      `the bundle holds ${leaves.length} leaf certificates; expected one VCEK or VLEK`,
+    );
+  return leaves[0] as Certificate;
 }
 
 // Claims by certificate object: parsed once however many steps (CRL lookup,

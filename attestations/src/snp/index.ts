@@ -2,7 +2,12 @@
 export * from './report.js';
 export * from './product.js';
 export * from './cert-table.js';
-export { parseEndorsementClaims, AMD_OID, type EndorsementClaims } from './endorsement.js';
+export {
+  parseEndorsement,
+  parseEndorsementClaims,
+  AMD_OID,
+  type EndorsementClaims,
+} from './endorsement.js';
 export {
   verifySnp,
   type SnpEvidence,

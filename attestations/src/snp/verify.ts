@@ -40,6 +40,8 @@ export interface SnpVerifyOptions {
   readonly crls?: readonly Crl[] | undefined;
   /** Accept a chain ending in a simulated (dev) anchor. Default false. */
   readonly allowSimulated?: boolean | undefined;
+  /** Seconds past its nextUpdate a CRL is still used, with a warning. Default 0. */
+  readonly crlGraceSeconds?: number | undefined;
 }
 
 /** Whether the chain was checked against a CRL from its root. */
@@ -54,6 +56,8 @@ export interface SnpEvidence {
   readonly claims: EndorsementClaims;
   readonly reportedTcb: SnpTcb;
   readonly revocation: RevocationStatus;
+  /** What passed but deserves attention (SNP_CRL_STALE). */
+  readonly warnings: readonly string[];
   readonly simulated: boolean;
 }
 
@@ -119,7 +123,13 @@ export function verifySnp(
     );
   }
 
-  const revocation = checkRevocation([endorsement, intermediate], anchor, options.crls ?? [], at);
+  const { revocation, warnings } = checkRevocation(
+    [endorsement, intermediate],
+    anchor,
+    options.crls ?? [],
+    at,
+    options.crlGraceSeconds ?? 0,
+  );
   assertReportSignature(report, endorsement);
   return markVerified({
     format: 'sev-snp',
@@ -129,6 +139,7 @@ export function verifySnp(
     claims,
     reportedTcb,
     revocation,
+    warnings,
     simulated: anchor.simulated,
   });
 }
@@ -166,35 +177,65 @@ function assertProduct(
   }
 }
 
+/**
+ * Checks the chain against the newest authentic CRL of each issuer among
+ * those given (carried in the evidence, given by the caller, fetched by a
+ * collateral source): an older CRL, from before a revocation, never hides it
+ * while a newer one is known. A CRL claiming an issuer whose key did not sign
+ * it stops verification. The newest must be current at `at`, or past its
+ * nextUpdate by at most `graceSeconds` (then with the warning SNP_CRL_STALE).
+ */
 function checkRevocation(
   certs: readonly Certificate[],
   anchor: SnpAnchor,
   crls: readonly Crl[],
   at: Date,
-): RevocationStatus {
+  graceSeconds: number,
+): { revocation: RevocationStatus; warnings: string[] } {
+  const warnings: string[] = [];
   let rootCrlChecked = false;
-  for (const crl of crls) {
-    for (const issuer of [anchor.ark, anchor.ask, anchor.asvk]) {
+  for (const issuer of [anchor.ark, anchor.ask, anchor.asvk]) {
+    let newest: Crl | undefined;
+    for (const crl of crls) {
       const problem = checkCrl(crl, issuer, at);
       if (problem === 'ISSUER_MISMATCH') continue;
-      if (problem !== undefined)
+      if (problem === 'BAD_SIGNATURE')
         throw new ChainError(
           'SNP_CRL_INVALID',
-          `CRL issued by ${commonName(issuer)} is unusable: ${problem}`,
+          `CRL naming ${commonName(issuer)} is not signed by it`,
         );
-      if (issuer === anchor.ark) rootCrlChecked = true;
-      const revoked = certs.find(
-        (cert) => cert.issuer === issuer.subject && crl.revokedSerials.has(cert.serialNumber),
-      );
-      if (revoked !== undefined)
-        throw new ChainError(
-          'SNP_CERT_REVOKED',
-          `${commonName(revoked)} with serial ${revoked.serialNumber} is revoked`,
-        );
-      break;
+      if (newest === undefined || crl.thisUpdate.getTime() > newest.thisUpdate.getTime())
+        newest = crl;
     }
+    if (newest === undefined) continue;
+    const problem = checkCrl(newest, issuer, at);
+    if (problem === 'EXPIRED') {
+      const overdueMs = at.getTime() - (newest.nextUpdate?.getTime() ?? at.getTime());
+      if (overdueMs > graceSeconds * 1000)
+        throw new ChainError(
+          'SNP_CRL_INVALID',
+          `the newest CRL of ${commonName(issuer)} expired ${Math.ceil(overdueMs / 1000)} s ago`,
+        );
+      warnings.push('SNP_CRL_STALE');
+    } else if (problem !== undefined)
+      throw new ChainError(
+        'SNP_CRL_INVALID',
+        `CRL issued by ${commonName(issuer)} is unusable: ${problem}`,
+      );
+    if (issuer === anchor.ark) rootCrlChecked = true;
+    const revoked = certs.find(
+      (cert) => cert.issuer === issuer.subject && newest.revokedSerials.has(cert.serialNumber),
+    );
+    if (revoked !== undefined)
+      throw new ChainError(
+        'SNP_CERT_REVOKED',
+        `${commonName(revoked)} with serial ${revoked.serialNumber} is revoked`,
+      );
   }
-  return rootCrlChecked ? 'checked' : 'unavailable';
+  return {
+    revocation: rootCrlChecked ? 'checked' : 'unavailable',
+    warnings: [...new Set(warnings)],
+  };
 }
 
 function assertReportSignature(report: SnpReport, endorsement: Certificate): void {
