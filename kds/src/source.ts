@@ -1,8 +1,19 @@
 /**
- * A collateral source backed by AMD KDS: fetches over HTTPS when online, keeps
- * every answer in a cache directory laid out like the KDS paths, and works
- * offline from such a directory alone. A CRL past its nextUpdate is fetched
- * again when online.
+ * A collateral source backed by AMD KDS. AMD limits requests per address and
+ * answers 429 when pushed, so a fleet must ask it as little as possible:
+ *
+ * - every answer is kept in a store (a directory laid out like the KDS paths,
+ *   or a table the verifier's replicas share) and served from it after: a VCEK
+ *   for a chip and TCB never changes, a chain changes with AMD's roots, a CRL
+ *   is fetched again once past its nextUpdate;
+ * - one fetch per path is in flight at a time (single flight): fifty
+ *   appraisals of one chip make one request;
+ * - a 429 or 503 is retried after its Retry-After (or an exponential backoff),
+ *   a bounded number of times;
+ * - a miss (404) or a failure is remembered briefly, so a burst does not
+ *   repeat it.
+ *
+ * Offline, the store alone answers.
  */
 import { fetchBounded } from '@veritee/http';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -11,12 +22,20 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, UpstreamError } from '@veritee/attestations';
 import { parseCrl, type CollateralSource } from '@veritee/attestations/evidence';
 import { type SnpProduct } from '@veritee/attestations/snp';
-import { crlPath, KDS_BASE_URL, vcekPath } from './urls.js';
+import { certChainPath, crlPath, KDS_BASE_URL, vcekPath, type KdsKeyKind } from './urls.js';
+
+/** Where fetched collateral is kept, by KDS path. */
+export interface CollateralStore {
+  get(path: string): Promise<Uint8Array | undefined>;
+  put(path: string, bytes: Uint8Array): Promise<void>;
+}
 
 export interface KdsSourceOptions {
   /** Directory to read cached collateral from and write fetched collateral to. Unset: no disk cache. */
   readonly cacheDir?: string | undefined;
-  /** Never use the network; answer from `cacheDir` only. Default false. */
+  /** A store other than a directory (the verifier's shared table); wins over `cacheDir`. */
+  readonly store?: CollateralStore | undefined;
+  /** Never use the network; answer from the store only. Default false. */
   readonly offline?: boolean | undefined;
   /** Base URL of the KDS. Default https://kdsintf.amd.com; only https is accepted unless `allowInsecureBaseUrl`. */
   readonly baseUrl?: string | undefined;
@@ -24,82 +43,157 @@ export interface KdsSourceOptions {
   readonly allowInsecureBaseUrl?: boolean | undefined;
   /** Time limit per request. Default 10 000 ms. */
   readonly timeoutMs?: number | undefined;
+  /** Retries of a 429 or 503 answer. Default 3. */
+  readonly maxRetries?: number | undefined;
+  /** Longest wait before a retry, whatever Retry-After says. Default 30 s. */
+  readonly maxRetryDelayMs?: number | undefined;
+  /** How long a miss or a failure is remembered. Default 60 s. */
+  readonly negativeTtlMs?: number | undefined;
   /** Clock, to decide whether a cached CRL is stale. Default `() => new Date()`. */
   readonly clock?: (() => Date) | undefined;
+  /** Waits `ms` (tests pass a fake). Default a timer. */
+  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
   /** HTTP client. Default the global fetch. */
   readonly fetch?: typeof fetch | undefined;
 }
 
-/** Largest KDS answer accepted: a VCEK is ~1.4 KiB, a CRL a few KiB. */
+/** What a KDS source offers beyond the appraisal's collateral: the products' chains. */
+export interface KdsSource extends CollateralSource {
+  /** The ASK (or ASVK) and ARK of a product, PEM, as KDS serves them. */
+  chain(product: SnpProduct, kind: KdsKeyKind): Promise<Uint8Array | undefined>;
+}
+
+/** Largest KDS answer accepted: a VCEK is ~1.4 KiB, a CRL a few KiB, a chain ~4 KiB. */
 const MAX_RESPONSE_BYTES = 256 * 1024;
+/** First wait of the exponential backoff when an answer gives no Retry-After. */
+const BASE_RETRY_DELAY_MS = 1_000;
+
+/** A directory laid out like the KDS paths. */
+export function directoryStore(dir: string): CollateralStore {
+  return {
+    async get(path) {
+      try {
+        return new Uint8Array(await readFile(cacheFile(dir, path)));
+      } catch {
+        return undefined;
+      }
+    },
+    async put(path, bytes) {
+      const file = cacheFile(dir, path);
+      await mkdir(dirname(file), { recursive: true });
+      // Write then rename, so a reader never sees half a certificate.
+      const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+      await writeFile(temporary, bytes);
+      await rename(temporary, file);
+    },
+  };
+}
+
+/** Seconds or an HTTP date, as Retry-After carries them (RFC 9110, 10.2.3); undefined when neither. */
+function retryAfterMs(header: string | null, now: Date): number | undefined {
+  if (header === null) return undefined;
+  if (/^\d{1,9}$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now.getTime());
+}
 
 /**
- * @throws ConfigError KDS_CONFIG_INVALID for an offline source without a cache directory or a non-https base URL
+ * @throws ConfigError KDS_CONFIG_INVALID for an offline source without a store or a non-https base URL
  */
-export function createKdsSource(options: KdsSourceOptions = {}): CollateralSource {
+export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
   const baseUrl = options.baseUrl ?? KDS_BASE_URL;
   if (!baseUrl.startsWith('https://') && options.allowInsecureBaseUrl !== true) {
     throw new ConfigError('KDS_CONFIG_INVALID', 'KDS base URL must be https');
   }
-  if (options.offline === true && options.cacheDir === undefined) {
+  const store =
+    options.store ??
+    (options.cacheDir === undefined ? undefined : directoryStore(options.cacheDir));
+  if (options.offline === true && store === undefined) {
     throw new ConfigError('KDS_CONFIG_INVALID', 'an offline KDS source needs a cache directory');
   }
   const clock = options.clock ?? (() => new Date());
-  const httpFetch = options.fetch ?? fetch;
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxRetries = options.maxRetries ?? 3;
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+  const negativeTtlMs = options.negativeTtlMs ?? 60_000;
 
-  async function cached(path: string): Promise<Uint8Array | undefined> {
-    if (options.cacheDir === undefined) return undefined;
-    try {
-      return new Uint8Array(await readFile(cacheFile(options.cacheDir, path)));
-    } catch {
-      return undefined;
+  const inFlight = new Map<string, Promise<Uint8Array | undefined>>();
+  const remembered = new Map<string, { until: number; error?: UpstreamError }>();
+
+  async function download(path: string): Promise<Uint8Array | undefined> {
+    const what = path.split('?')[0] ?? '';
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetchBounded(new URL(path, baseUrl), {
+        errorCode: 'KDS_UNAVAILABLE',
+        timeoutMs,
+        maxBytes: MAX_RESPONSE_BYTES,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      });
+      if (response.status === 404) return undefined;
+      if ((response.status === 429 || response.status === 503) && attempt < maxRetries) {
+        const told = retryAfterMs(response.headers.get('retry-after'), clock());
+        await sleep(Math.min(maxRetryDelayMs, told ?? BASE_RETRY_DELAY_MS * 2 ** attempt));
+        continue;
+      }
+      if (!response.ok)
+        throw new UpstreamError(
+          'KDS_UNAVAILABLE',
+          `AMD KDS answered ${response.status} for ${what}`,
+        );
+      if (response.body.byteLength === 0)
+        throw new UpstreamError('KDS_UNAVAILABLE', `AMD KDS answered an empty body for ${what}`);
+      await store?.put(path, response.body);
+      return response.body;
     }
   }
 
-  async function store(path: string, bytes: Uint8Array): Promise<void> {
-    if (options.cacheDir === undefined) return;
-    const file = cacheFile(options.cacheDir, path);
-    await mkdir(dirname(file), { recursive: true });
-    // Write then rename, so a reader never sees half a certificate.
-    const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temporary, bytes);
-    await rename(temporary, file);
+  /** One download per path at a time; misses and failures remembered for `negativeTtlMs`. */
+  function fetchOnce(path: string): Promise<Uint8Array | undefined> {
+    const known = remembered.get(path);
+    if (known !== undefined && known.until > Date.now())
+      return known.error === undefined ? Promise.resolve(undefined) : Promise.reject(known.error);
+    let pending = inFlight.get(path);
+    if (pending === undefined) {
+      pending = download(path)
+        .then(
+          (bytes) => {
+            if (bytes === undefined) remembered.set(path, { until: Date.now() + negativeTtlMs });
+            else remembered.delete(path);
+            return bytes;
+          },
+          (error: unknown) => {
+            if (error instanceof UpstreamError)
+              remembered.set(path, { until: Date.now() + negativeTtlMs, error });
+            throw error;
+          },
+        )
+        .finally(() => inFlight.delete(path));
+      inFlight.set(path, pending);
+    }
+    return pending;
   }
 
-  async function download(path: string): Promise<Uint8Array | undefined> {
-    const response = await fetchBounded(new URL(path, baseUrl), {
-      errorCode: 'KDS_UNAVAILABLE',
-      timeoutMs,
-      maxBytes: MAX_RESPONSE_BYTES,
-      fetch: httpFetch,
-    });
-    if (response.status === 404) return undefined;
-    if (!response.ok)
-      throw new UpstreamError(
-        'KDS_UNAVAILABLE',
-        `AMD KDS answered ${response.status} for ${path.split('?')[0] ?? ''}`,
-      );
-    if (response.body.byteLength === 0)
-      throw new UpstreamError('KDS_UNAVAILABLE', 'AMD KDS answered an empty body');
-    await store(path, response.body);
-    return response.body;
+  /** From the store when it is good, else from KDS (and into the store). */
+  async function lookUp(
+    path: string,
+    good: (bytes: Uint8Array) => boolean = () => true,
+  ): Promise<Uint8Array | undefined> {
+    const hit = await store?.get(path);
+    if (options.offline === true || (hit !== undefined && good(hit))) return hit;
+    return fetchOnce(path);
   }
 
   return {
-    async vcek(product: SnpProduct, chipId: Uint8Array, reportedTcb: bigint) {
-      const path = vcekPath(product, chipId, reportedTcb);
-      // A VCEK for a chip and TCB never changes: the cache is always good.
-      const hit = await cached(path);
-      if (hit !== undefined || options.offline === true) return hit;
-      return download(path);
-    },
-    async crl(product: SnpProduct, kind: 'VCEK' | 'VLEK') {
+    vcek: (product, chipId, reportedTcb) => lookUp(vcekPath(product, chipId, reportedTcb)),
+    chain: (product, kind) => lookUp(certChainPath(product, kind)),
+    async crl(product, kind) {
       const path = crlPath(product, kind);
-      const hit = await cached(path);
+      const hit = await store?.get(path);
       if (options.offline === true || (hit !== undefined && !isStale(hit, clock()))) return hit;
       try {
-        return (await download(path)) ?? hit;
+        return (await fetchOnce(path)) ?? hit;
       } catch {
         // No CRL is a verdict the policy judges (POLICY_REVOCATION_UNCHECKED), not an error.
         return hit;

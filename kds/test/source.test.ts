@@ -19,11 +19,17 @@ describe('createKdsSource', () => {
   const requests: string[] = [];
   let failWith: number | undefined;
   let servedCrl: Uint8Array | undefined;
+  /** Answer this many more requests with 429 and Retry-After: 7. */
+  let throttled = 0;
 
   before(async () => {
     server = createServer((request, response) => {
       requests.push(request.url ?? '');
       if (failWith !== undefined) return void response.writeHead(failWith).end();
+      if (throttled > 0) {
+        throttled -= 1;
+        return void response.writeHead(429, { 'retry-after': '7' }).end();
+      }
       if (request.url === vcekPath('Milan', chipId, tcb))
         return void response.writeHead(200).end(vcekBytes);
       if (request.url === crlPath('Milan', 'VCEK') && servedCrl !== undefined)
@@ -62,11 +68,21 @@ describe('createKdsSource', () => {
   it('reports an unreachable or failing KDS as UpstreamError for a VCEK, and as no CRL for a CRL', async () => {
     failWith = 503;
     try {
-      const source = createKdsSource({ baseUrl, allowInsecureBaseUrl: true });
+      const waits: number[] = [];
+      const source = createKdsSource({
+        baseUrl,
+        allowInsecureBaseUrl: true,
+        sleep: (ms) => {
+          waits.push(ms);
+          return Promise.resolve();
+        },
+      });
       await assert.rejects(
         source.vcek('Milan', chipId, tcb),
         (error: unknown) => error instanceof UpstreamError && error.code === 'KDS_UNAVAILABLE',
       );
+      // A 503 without Retry-After is retried three times, backing off: 1 s, 2 s, 4 s.
+      assert.deepEqual(waits, [1000, 2000, 4000]);
       assert.equal(await source.crl('Milan', 'VCEK'), undefined);
     } finally {
       failWith = undefined;
@@ -137,5 +153,52 @@ describe('createKdsSource', () => {
       servedCrl = undefined;
       await rm(cacheDir, { recursive: true, force: true });
     }
+  });
+
+  describe('when KDS limits its callers', () => {
+    it('survives 429s by waiting out each Retry-After, and asks once for fifty concurrent callers', async () => {
+      requests.length = 0;
+      throttled = 2;
+      const waits: number[] = [];
+      const source = createKdsSource({
+        baseUrl,
+        allowInsecureBaseUrl: true,
+        sleep: (ms) => {
+          waits.push(ms);
+          return new Promise((resolve) => setTimeout(resolve, 5));
+        },
+      });
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () => source.vcek('Milan', chipId, tcb)),
+      );
+      assert.ok(
+        answers.every((answer) => answer !== undefined && answer.length === vcekBytes.length),
+      );
+      // Two 429s then the VCEK: three requests in all for fifty callers, each wait as KDS said.
+      assert.deepEqual(requests, Array(3).fill(vcekPath('Milan', chipId, tcb)));
+      assert.deepEqual(waits, [7000, 7000]);
+    });
+
+    it('gives up after its retries, and remembers a miss or a failure for a while', async () => {
+      requests.length = 0;
+      throttled = 10;
+      const source = createKdsSource({
+        baseUrl,
+        allowInsecureBaseUrl: true,
+        maxRetries: 1,
+        sleep: () => Promise.resolve(),
+      });
+      for (let round = 0; round < 3; round++)
+        await assert.rejects(
+          source.vcek('Milan', chipId, tcb),
+          (error: unknown) => error instanceof UpstreamError && error.code === 'KDS_UNAVAILABLE',
+        );
+      assert.equal(requests.length, 2, 'one attempt and one retry, then the failure is remembered');
+      throttled = 0;
+      requests.length = 0;
+      for (let round = 0; round < 3; round++)
+        assert.equal(await source.vcek('Genoa', chipId, tcb), undefined);
+      assert.equal(requests.length, 1, 'a miss is asked for once');
+    });
   });
 });

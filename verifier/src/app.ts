@@ -14,6 +14,8 @@ import type { ReceiptLog } from './log/receipt-log.js';
 import type { Signer } from './signing/signer.js';
 import type { ReceiptService } from './service/receipts.js';
 import type { VerifierMetrics } from './metrics.js';
+import type { KdsSource } from '@veritee/kds';
+import { collateralRoutes } from './routes/collateral.js';
 import type { AttestationResults } from './service/attestation-results.js';
 import type { PolicyRegistry } from './service/policy-registry.js';
 import type { KeyBroker } from './service/key-broker.js';
@@ -33,6 +35,8 @@ export interface AppDeps {
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly metrics: VerifierMetrics;
+  /** Serves GET /v1/collateral; unset: no collateral is served. */
+  readonly collateral?: KdsSource | undefined;
 }
 
 /** Largest JSON body a route reads: evidence with its certificates is 5-20 KiB. */
@@ -281,6 +285,8 @@ export function createApp(deps: AppDeps) {
     route('/.well-known/jwks.json'),
     (_request, response) => void response.json(deps.signer.jwks()),
   );
+
+  collateralRoutes(app, deps.collateral, deps.clock);
 
   finishServiceApp(app, skeleton);
   return app;

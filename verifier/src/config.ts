@@ -2,6 +2,7 @@
  * Verifier configuration from environment variables, validated at start;
  * every error names the variable to fix.
  */
+import { KDS_BASE_URL } from '@veritee/kds';
 import { tcpListen, veriteeHome } from '@veritee/service';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
@@ -52,6 +53,12 @@ export interface VerifierConfig {
   readonly allowSimulated: boolean;
   /** The simulator's dev PKI whose roots are then trusted: $VERITEE_HOME/dev-pki.json (default ~/.veritee). */
   readonly devPkiPath: string;
+  /**
+   * VERITEE_KDS_URL: AMD KDS (default https://kdsintf.amd.com), or `off`: no
+   * collateral is fetched or served. VERITEE_KDS_OFFLINE=1: answer from the
+   * cache only. The cache is the log's PostgreSQL database, or <data>/kds.
+   */
+  readonly kds: { readonly url: string; readonly offline: boolean } | undefined;
 }
 
 /** The settings this service reads; VERITEE_CONFIG may set any of them. */
@@ -67,6 +74,8 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_KEY_BROKER',
   'VERITEE_POLICY_REFRESH_S',
   'VERITEE_ISSUER',
+  'VERITEE_KDS_URL',
+  'VERITEE_KDS_OFFLINE',
   'VERITEE_POLICY',
   'VERITEE_ALLOW_SIMULATED',
 ] as const;
@@ -154,5 +163,19 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     policy,
     allowSimulated: allow === '1',
     devPkiPath: join(veriteeHome(env), 'dev-pki.json'),
+    kds: parseKds(env),
   };
+}
+
+/** @throws ConfigError CONFIG_INVALID */
+function parseKds(env: Readonly<Record<string, string | undefined>>): VerifierConfig['kds'] {
+  const url = env['VERITEE_KDS_URL'] ?? KDS_BASE_URL;
+  if (url === 'off') return undefined;
+  // Transport is not trusted: every VCEK, chain and CRL is verified against the pinned AMD roots.
+  if (!/^https?:\/\/[^/?#]+\/?$/.test(url))
+    throw new ConfigError('CONFIG_INVALID', 'VERITEE_KDS_URL must be an http(s) origin, or off');
+  const offline = env['VERITEE_KDS_OFFLINE'] ?? '0';
+  if (offline !== '0' && offline !== '1')
+    throw new ConfigError('CONFIG_INVALID', 'VERITEE_KDS_OFFLINE must be 0 or 1');
+  return { url, offline: offline === '1' };
 }

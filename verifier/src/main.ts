@@ -18,6 +18,8 @@ import { kmsUnwrap } from './service/kms-unwrap.js';
 import { createPooledAppraiser } from './service/appraiser.js';
 import { createVerifier } from './verifier.js';
 import { createLogger } from '@veritee/service';
+import { createKdsSource, directoryStore } from '@veritee/kds';
+import { openPostgresCollateralStore } from './log/postgres-collateral.js';
 
 function readDevPki(path: string): string {
   try {
@@ -60,6 +62,22 @@ async function main(): Promise<void> {
     workers: config.workers,
     trust: { allowSimulated: config.allowSimulated, devPkiPath: config.devPkiPath },
   });
+  // SEV-SNP collateral: from AMD KDS through a cache every replica shares.
+  const collateralStore =
+    config.kds === undefined
+      ? undefined
+      : config.database.kind === 'postgres'
+        ? await openPostgresCollateralStore(config.database.url)
+        : directoryStore(join(config.dataDir, 'kds'));
+  const collateral =
+    config.kds === undefined
+      ? undefined
+      : createKdsSource({
+          baseUrl: config.kds.url,
+          allowInsecureBaseUrl: true,
+          offline: config.kds.offline,
+          store: collateralStore,
+        });
   const logger = createLogger({
     service: 'verifier',
     write: (line) => process.stderr.write(line),
@@ -78,6 +96,7 @@ async function main(): Promise<void> {
   const issuer = config.issuer ?? base;
   const { app, registry } = await createVerifier({
     logger,
+    collateral,
     log,
     signer,
     appraiser,
@@ -103,6 +122,7 @@ async function main(): Promise<void> {
       `  keys       ${config.keyBroker ? 'key broker on: POST /v1/keys/release' : 'no key release'}`,
       `  simulated  ${config.allowSimulated ? `accepted (dev roots from ${config.devPkiPath}), marked in receipts` : 'refused'}`,
       `  issuer     ${issuer} (what receipts name and relying parties pin)`,
+      `  collateral ${config.kds === undefined ? 'off' : `${config.kds.url}${config.kds.offline ? ' (offline: cache only)' : ''}, served at ${base}/v1/collateral/`}`,
       `  JWKS       ${base}/.well-known/jwks.json`,
       '',
     ].join('\n'),

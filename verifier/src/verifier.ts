@@ -15,6 +15,8 @@ import { createPolicyRegistry } from './service/policy-registry.js';
 import { createReceiptService } from './service/receipts.js';
 import { createKeyBroker } from './service/key-broker.js';
 import { createStatementLog } from './log/statements.js';
+import { resolveCollateral } from './service/collateral.js';
+import type { KdsSource } from '@veritee/kds';
 import type { Signer } from './signing/signer.js';
 
 export interface VerifierDeps {
@@ -33,6 +35,12 @@ export interface VerifierDeps {
   readonly logger?: Logger | undefined;
   /** Default: a fresh registry of the verifier's metrics. */
   readonly metrics?: VerifierMetrics | undefined;
+  /**
+   * Where SEV-SNP collateral comes from (AMD KDS through its caches): VCEKs
+   * evidence does not carry, the newest CRLs, and what GET /v1/collateral
+   * serves. Unset: only what evidence carries is used, and no collateral is served.
+   */
+  readonly collateral?: KdsSource | undefined;
 }
 
 /** Counts each call of `work` by outcome: done, refused (the caller's fault) or failed. */
@@ -56,10 +64,15 @@ function counted<A extends unknown[], R>(
 export async function createVerifier(deps: VerifierDeps) {
   const { log, signer, issuer, clock } = deps;
   const metrics = deps.metrics ?? createVerifierMetrics(() => log.size());
-  const appraiser = {
+  const { collateral } = deps;
+  const appraiser: Appraiser = {
     ...deps.appraiser,
-    appraise: (...args: Parameters<typeof deps.appraiser.appraise>) =>
-      metrics.appraisal(() => deps.appraiser.appraise(...args)),
+    appraise: async (evidence, at, policy, given) => {
+      const resolved =
+        given ??
+        (collateral === undefined ? undefined : await resolveCollateral(evidence, collateral));
+      return metrics.appraisal(() => deps.appraiser.appraise(evidence, at, policy, resolved));
+    },
   };
   const statements = createStatementLog({ log, signer, onCommit: metrics.committed });
   const registry = createPolicyRegistry({
@@ -116,6 +129,7 @@ export async function createVerifier(deps: VerifierDeps) {
     },
     logger: deps.logger ?? silentLogger,
     metrics,
+    collateral,
     adminToken: deps.adminToken,
     log,
     signer,

@@ -13,6 +13,7 @@ import {
 } from '@veritee/attestations/evidence';
 import { type Policy } from '@veritee/attestations/policy';
 import { devTrustStore, parseDevPki } from '@veritee/attestations/sim';
+import type { Collateral } from './collateral.js';
 
 export interface WorkerTrust {
   /** Accept simulated evidence chaining to the dev PKI at `devPkiPath`. */
@@ -25,6 +26,7 @@ export interface AppraisalTask {
   /** The time of verification, ms since the epoch. */
   readonly at: number;
   readonly policy: Policy;
+  readonly collateral?: Collateral;
 }
 
 const settings = workerData as WorkerTrust;
@@ -38,7 +40,11 @@ const trust =
 
 export default function appraiseTask(task: AppraisalTask): Promise<Appraisal> {
   return appraise(
-    { evidence: task.evidence },
+    {
+      evidence: task.evidence,
+      endorsement: task.collateral?.endorsement,
+      crls: task.collateral?.crls,
+    },
     { at: new Date(task.at), policy: task.policy, trust, allowSimulated: settings.allowSimulated },
   );
 }

@@ -8,9 +8,16 @@ import { Piscina } from 'piscina';
 import { appraise, type TrustStore, type Appraisal } from '@veritee/attestations/evidence';
 import { type Policy } from '@veritee/attestations/policy';
 import type { AppraisalTask, WorkerTrust } from './appraisal-worker.js';
+import type { Collateral } from './collateral.js';
 
 export interface Appraiser {
-  appraise(evidence: Uint8Array, at: Date, policy: Policy): Promise<Appraisal>;
+  /** Appraises evidence with the collateral resolved for it (VCEK, CRLs), if any. */
+  appraise(
+    evidence: Uint8Array,
+    at: Date,
+    policy: Policy,
+    collateral?: Collateral,
+  ): Promise<Appraisal>;
   close(): Promise<void>;
 }
 
@@ -21,9 +28,9 @@ export function createInlineAppraiser(options: {
   readonly allowSimulated: boolean;
 }): Appraiser {
   return {
-    appraise: (evidence, at, policy) =>
+    appraise: (evidence, at, policy, collateral) =>
       appraise(
-        { evidence },
+        { evidence, endorsement: collateral?.endorsement, crls: collateral?.crls },
         { at, policy, trust: options.trust, allowSimulated: options.allowSimulated },
       ),
     close: () => Promise.resolve(),
@@ -52,11 +59,12 @@ export function createPooledAppraiser(options: {
   return {
     // The worker is our own code calling appraise(); structured cloning keeps
     // its Appraisal as it was made, so the cast only restores the type.
-    appraise: (evidence, at, policy) =>
+    appraise: (evidence, at, policy, collateral) =>
       pool.run({
         evidence,
         at: at.getTime(),
         policy,
+        ...(collateral === undefined ? {} : { collateral }),
       } satisfies AppraisalTask) as Promise<Appraisal>,
     close: () => pool.destroy(),
   };
