@@ -62,6 +62,7 @@ try {
   say(
     `   tee           ${result.verified.tee}${result.verified.simulated ? ' (simulated)' : ''}, model ${result.verified.modelHash}`,
   );
+  say(`   approval      ${result.verified.approval}`);
   say(`   receipt       ${result.receipt?.id ?? 'none'} (log index ${result.receipt?.logIndex})`);
 
   // A relying party later gets the receipt, the verifier's JWKS, a checkpoint and a proof as files.

@@ -35,6 +35,8 @@ process.stdout.write(
     '',
     `Clients talk to the host:         ${system.host.url}  (GET /v1/attestation, POST /v1/infer)`,
     `Relying parties ask the verifier: ${system.verifier.url}  (receipts, log proofs, JWKS)`,
+    `Approved in the verifier's log:    the enclave's measurement and model, as an operator registers them`,
+    `Admin token (veritee operator):    ${join(home, 'admin-token')}  (--token-file)`,
     `Service logs:                      ${join(home, 'logs')}`,
     `Try it:                            npm run demo   or   npx veritee infer --allow-simulated "hello"`,
     'Ctrl-C stops everything.',

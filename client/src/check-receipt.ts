@@ -16,12 +16,7 @@ import { type AttachedReceipt } from '@veritee/attestations/wire';
 import type { CheckedAnswer } from './check-answer.js';
 import type { Http } from './http.js';
 import { Refused } from './refused.js';
-
-function field(value: unknown, name: string): unknown {
-  return typeof value === 'object' && value !== null
-    ? (value as Record<string, unknown>)[name]
-    : undefined;
-}
+import { field } from './json-field.js';
 
 /**
  * @throws Refused CLIENT_RECEIPT_MISSING, CLIENT_RECEIPT_MISMATCH

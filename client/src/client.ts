@@ -12,6 +12,7 @@ import { parseHostAnswer } from '@veritee/attestations/wire';
 import { checkAnswer } from './check-answer.js';
 import { checkEnclave, type AttestedEnclave } from './check-enclave.js';
 import { checkReceipt } from './check-receipt.js';
+import { checkApproval, fetchApprovals } from './check-approval.js';
 import { createHttp } from './http.js';
 import { checkOptions, DEFAULT_TIMEOUT_MS, type ClientOptions } from './options.js';
 
@@ -27,6 +28,8 @@ export interface InferenceResult {
     readonly inputCommitment: string;
     readonly outputHash: string;
     readonly batched: boolean;
+    /** What vouched for the enclave's code: the verifier's log, the client's list, or nothing (said so). */
+    readonly approval: string;
   };
   /** The receipt, when the host attached one; `checked` when a verifier was configured and it passed. */
   readonly receipt?: {
@@ -55,12 +58,24 @@ export function createClient(options: ClientOptions) {
     return pinned;
   }
 
+  let approval = '';
   async function enclave(): Promise<AttestedEnclave> {
-    return (attested = await checkEnclave(
+    const checked = await checkEnclave(
       await http.getJson(`${host}/v1/attestation`),
       options,
       clock(),
-    ));
+    );
+    // Before any prompt is sealed to it: the enclave's code must be approved.
+    const approvals =
+      (options.policy.measurements ?? 'approved') === 'approved' && options.verifier !== undefined
+        ? await fetchApprovals(
+            http,
+            await verifierIdentity(options.verifier.replace(/\/+$/, '')),
+            clock(),
+          )
+        : undefined;
+    approval = checkApproval(checked, options.policy, approvals);
+    return (attested = checked);
   }
 
   return {
@@ -111,6 +126,7 @@ export function createClient(options: ClientOptions) {
           inputCommitment: toHex(checked.binding.inputCommitment),
           outputHash: toHex(checked.binding.outputHash),
           batched: checked.inclusion !== undefined,
+          approval,
         },
         ...(hostAnswer.receipt === undefined
           ? {}

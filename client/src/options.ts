@@ -16,6 +16,13 @@ export interface ClientPolicy {
   readonly allowSimulated?: boolean | undefined;
   /** Oldest standing evidence accepted, in seconds. Default 600. */
   readonly maxEvidenceAgeSeconds?: number | undefined;
+  /**
+   * Which code may receive prompts. `approved` (the default): a measurement
+   * (and model, where tied) the verifier's log approves, each approval a signed
+   * policy change proven in the log; needs `verifier`. A list: those
+   * measurements (hex). `any`: no check (the result says so).
+   */
+  readonly measurements?: 'approved' | 'any' | readonly string[] | undefined;
 }
 
 export interface ClientOptions {
@@ -65,7 +72,20 @@ export function checkOptions(options: ClientOptions): void {
       throw new ConfigError('CONFIG_INVALID', 'verifier must be an absolute URL');
     }
   }
-  const { models, maxEvidenceAgeSeconds } = options.policy;
+  const { models, maxEvidenceAgeSeconds, measurements } = options.policy;
+  if ((measurements ?? 'approved') === 'approved' && options.verifier === undefined)
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      "policy.measurements 'approved' reads approvals from the verifier: set verifier, list the measurements, or say 'any'",
+    );
+  if (
+    Array.isArray(measurements) &&
+    !measurements.every((hash: unknown) => typeof hash === 'string' && /^[0-9a-f]{96}$/.test(hash))
+  )
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'policy.measurements must list 48-byte lower-case hex values',
+    );
   if (
     !Array.isArray(models) ||
     models.length === 0 ||

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ChainError, ConfigError, toHex } from '@veritee/attestations';
 import { createClient, Refused, type ClientPolicy } from '../src/index.js';
 import { trustWithDev } from '@veritee/mock';
+import { SIM_DEFAULT_MEASUREMENT } from '@veritee/attestations/sim';
 import { MODEL_HASH, standInModel, startFakeHost, type Misbehaviour } from '@veritee/mock/host';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -16,7 +17,12 @@ import {
   openSqliteLog,
 } from '@veritee/verifier';
 
-const policy: ClientPolicy = { models: [toHex(MODEL_HASH)], allowSimulated: true };
+// The fake host has no verifier: these tests name no approvals (the approval tests below do).
+const policy: ClientPolicy = {
+  models: [toHex(MODEL_HASH)],
+  allowSimulated: true,
+  measurements: 'any',
+};
 const hosts: Array<{ close: () => Promise<void> }> = [];
 after(async () => {
   await Promise.all(hosts.map((host) => host.close()));
@@ -156,40 +162,6 @@ describe('createClient', () => {
   });
 
   describe('when receipts are checked', () => {
-    const verifiers: Array<{ url: string; close: () => Promise<void> }> = [];
-    after(async () => {
-      await Promise.all(verifiers.map((verifier) => verifier.close()));
-    });
-
-    /** A verifier over real HTTP with keys and a log of its own. */
-    async function startVerifier() {
-      const dir = await mkdtemp(join(tmpdir(), 'veritee-client-verifier-'));
-      const log = openSqliteLog(join(dir, 'log.db'));
-      const server: Server = createServer().listen(0, '127.0.0.1');
-      await new Promise((resolve) => server.once('listening', resolve));
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const { app } = await createVerifier({
-        log,
-        signer: await openLocalSigner(join(dir, 'keys'), () => new Date()),
-        appraiser: createInlineAppraiser({ trust: trustWithDev, allowSimulated: true }),
-        issuer: url,
-        basePolicy: { id: 'p', version: 1, policy: {} },
-        clock: () => new Date(),
-      });
-      server.on('request', app);
-      const verifier = {
-        url,
-        close: async () => {
-          server.closeAllConnections();
-          await new Promise((resolve) => server.close(resolve));
-          await log.close();
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-      verifiers.push(verifier);
-      return verifier;
-    }
-
     it('accepts a receipt from the verifier it was given, and refuses one a host got from another', async () => {
       const [trusted, forger] = [await startVerifier(), await startVerifier()];
       for (const [receiptsFrom, refused] of [
@@ -217,4 +189,109 @@ describe('createClient', () => {
       }
     });
   });
+
+  describe('when the enclave must be approved in the verifier log', () => {
+    const approvedPolicy: ClientPolicy = { models: [toHex(MODEL_HASH)], allowSimulated: true };
+    const register = async (verifier: TestVerifier, reference: Record<string, string>) => {
+      const response = await fetch(`${verifier.url}/v1/admin/reference-values`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: JSON.stringify({ action: 'register', reference: { tee: 'sev-snp', ...reference } }),
+      });
+      assert.equal(response.status, 201);
+    };
+    const measurement = toHex(SIM_DEFAULT_MEASUREMENT);
+    /** A fake host with receipts from `verifier`, and a client that needs approvals from it. */
+    async function approvingClient(verifier: TestVerifier) {
+      const host = await startFakeHost({ receiptsFrom: verifier.url });
+      hosts.push(host);
+      const client = createClient({
+        host: host.url,
+        verifier: verifier.url,
+        trust: trustWithDev,
+        policy: approvedPolicy,
+      });
+      return { host, client };
+    }
+
+    it('refuses an unapproved measurement or model before any prompt is sealed', async () => {
+      for (const reference of [
+        { measurement: 'ab'.repeat(48) },
+        { measurement, modelHash: '77'.repeat(32) },
+      ]) {
+        const verifier = await startVerifier();
+        await register(verifier, reference);
+        const { host, client } = await approvingClient(verifier);
+        const error = await refusal(client.infer('a private prompt'));
+        assert.equal(
+          error.code,
+          reference.modelHash === undefined
+            ? 'CLIENT_MEASUREMENT_NOT_APPROVED'
+            : 'CLIENT_MODEL_NOT_APPROVED',
+        );
+        assert.ok(error.message.includes(measurement), 'the refusal names the measurement');
+        assert.deepEqual(host.requests, ['/v1/attestation'], 'nothing was sent to be inferred');
+      }
+    });
+
+    it('sends to an approved enclave, and says what approved it', async () => {
+      const verifier = await startVerifier();
+      await register(verifier, { measurement, modelHash: toHex(MODEL_HASH) });
+      const { client } = await approvingClient(verifier);
+      const result = await client.infer('a private prompt');
+      assert.equal(result.verified.approval, 'approved in the verifier log');
+    });
+
+    it('runs a simulated development setup with nothing registered, and says so', async () => {
+      const verifier = await startVerifier();
+      const { host, client } = await approvingClient(verifier);
+      const result = await client.infer('a private prompt');
+      assert.equal(result.verified.approval, 'none registered (simulated development setup)');
+      assert.throws(
+        () => createClient({ host: host.url, trust: trustWithDev, policy: approvedPolicy }),
+        (error: unknown) => error instanceof ConfigError && error.code === 'CONFIG_INVALID',
+        'approvals need a verifier to come from',
+      );
+    });
+  });
 });
+
+const ADMIN_TOKEN = 'a'.repeat(40);
+interface TestVerifier {
+  readonly url: string;
+  close(): Promise<void>;
+}
+const verifiers: TestVerifier[] = [];
+after(async () => {
+  await Promise.all(verifiers.map((verifier) => verifier.close()));
+});
+
+/** A verifier over real HTTP with keys, a log and an admin API of its own. */
+async function startVerifier(): Promise<TestVerifier> {
+  const dir = await mkdtemp(join(tmpdir(), 'veritee-client-verifier-'));
+  const log = openSqliteLog(join(dir, 'log.db'));
+  const server: Server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { app } = await createVerifier({
+    log,
+    signer: await openLocalSigner(join(dir, 'keys'), () => new Date()),
+    appraiser: createInlineAppraiser({ trust: trustWithDev, allowSimulated: true }),
+    issuer: url,
+    basePolicy: { id: 'p', version: 1, policy: {} },
+    adminToken: ADMIN_TOKEN,
+    clock: () => new Date(),
+  });
+  server.on('request', app);
+  const verifier = {
+    url,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await log.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  verifiers.push(verifier);
+  return verifier;
+}

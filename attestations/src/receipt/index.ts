@@ -1,5 +1,6 @@
 /** `@veritee/attestations/receipt`: the verifier's signed statements and their checks. */
 export * from './statement.js';
+export * from './approvals.js';
 export {
   RECEIPT_TYPE,
   CHECKPOINT_TYPE,

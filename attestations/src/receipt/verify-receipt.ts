@@ -29,7 +29,13 @@ import {
   type CheckpointClaims,
   type ReceiptClaims,
 } from './receipt.js';
-import { statementLeafHash } from './statement.js';
+import { statementLeafHash, type LogPosition } from './statement.js';
+import { applyChange, type Approvals } from './approvals.js';
+import {
+  parseReferenceValue,
+  POLICY_CHANGE_TYPE,
+  type PolicyChangeClaims,
+} from './policy-change.js';
 
 /** A verifier as a relying party pins it. */
 export interface VerifierIdentity {
@@ -243,13 +249,23 @@ export async function verifyReceipt(input: {
   assertExpectations(claims, input.expect ?? {}, at);
 
   const { log, ...entry } = claims;
-  const leaf = statementLeafHash(entry);
-  if (leaf !== log.leaf_hash)
-    throw new ChainError(
-      'RECEIPT_NOT_IN_LOG',
-      'the receipt names a log leaf other than its own claims',
-    );
-  const head = await verifyJws(input.checkpoint, verifier.jwks, CHECKPOINT_TYPE, 'checkpoint');
+  const checkpoint = await verifyCheckpoint(input.checkpoint, verifier, at);
+  assertInLog(statementLeafHash(entry), log, checkpoint, input.inclusionPath, 'receipt');
+  return {
+    claims,
+    checkpoint,
+    issuer: verifier.issuer,
+    key: { kid: signed.kid, thumbprint: await calculateJwkThumbprint(signed.key, 'sha256') },
+  };
+}
+
+/** A checkpoint the pinned verifier signed while its key was current. */
+async function verifyCheckpoint(
+  jws: string,
+  verifier: VerifierIdentity,
+  at: Date,
+): Promise<CheckpointClaims> {
+  const head = await verifyJws(jws, verifier.jwks, CHECKPOINT_TYPE, 'checkpoint');
   const checkpoint = head.payload as CheckpointClaims;
   if (
     !isObject(checkpoint) ||
@@ -261,12 +277,28 @@ export async function verifyReceipt(input: {
   if (checkpoint.iss !== verifier.issuer)
     throw new ChainError('RECEIPT_ISSUER_UNTRUSTED', 'the checkpoint names another issuer');
   assertIssuedInKeyLifetime(checkpoint.iat, head.key, head.kid, at, 'checkpoint');
-  if (input.inclusionPath.length > 64)
+  return checkpoint;
+}
+
+/** The statement's leaf is its own claims and sits where it says in the checkpoint's tree. */
+function assertInLog(
+  leaf: string,
+  log: LogPosition,
+  checkpoint: CheckpointClaims,
+  inclusionPath: readonly string[],
+  what: string,
+): void {
+  if (leaf !== log.leaf_hash)
+    throw new ChainError(
+      'RECEIPT_NOT_IN_LOG',
+      `the ${what} names a log leaf other than its own claims`,
+    );
+  if (inclusionPath.length > 64)
     throw new EvidenceError(
       'RECEIPT_MALFORMED',
       'the inclusion proof is longer than any tree allows',
     );
-  const path = input.inclusionPath.map((hash) => (isHex(hash, HEX64) ? fromHex(hash) : undefined));
+  const path = inclusionPath.map((hash) => (isHex(hash, HEX64) ? fromHex(hash) : undefined));
   if (
     path.some((hash) => hash === undefined) ||
     !verifyInclusion(
@@ -279,14 +311,85 @@ export async function verifyReceipt(input: {
   ) {
     throw new ChainError(
       'RECEIPT_NOT_IN_LOG',
-      `the receipt is not at index ${log.index} of the checkpoint's tree of ${checkpoint.size}`,
+      `the ${what} is not at index ${log.index} of the checkpoint's tree of ${checkpoint.size}`,
     );
   }
+}
+
+/**
+ * The approved reference values of a verifier's policy, from its signed policy
+ * changes: each signed by a pinned key while current, naming the pinned
+ * issuer and this policy, versions in order without a gap, and each in the
+ * tree of the checkpoint. Values a policy file lists without logging them are
+ * not approvals a client can check, and are not counted.
+ * @throws ChainError RECEIPT_ISSUER_UNTRUSTED, RECEIPT_BAD_SIGNATURE, RECEIPT_KEY_RETIRED,
+ *   RECEIPT_FROM_FUTURE, RECEIPT_NOT_IN_LOG
+ * @throws EvidenceError RECEIPT_MALFORMED, POLICY_CHANGE_INVALID
+ */
+export async function verifyApprovals(input: {
+  policyId: string;
+  changes: ReadonlyArray<{ readonly statement: string; readonly inclusionPath: readonly string[] }>;
+  verifier: VerifierIdentity;
+  checkpoint: string;
+  at: Date;
+}): Promise<{ approvals: Approvals; version: number | undefined; checkpoint: CheckpointClaims }> {
+  const { verifier, at } = input;
+  const checkpoint = await verifyCheckpoint(input.checkpoint, verifier, at);
+  let approvals: Approvals = {};
+  let version: number | undefined;
+  for (const change of input.changes) {
+    const signed = await verifyJws(
+      change.statement,
+      verifier.jwks,
+      POLICY_CHANGE_TYPE,
+      'policy change',
+    );
+    const claims = policyChangeClaims(signed.payload);
+    if (claims.iss !== verifier.issuer)
+      throw new ChainError('RECEIPT_ISSUER_UNTRUSTED', 'a policy change names another issuer');
+    const next = claims.policy.version;
+    if (
+      claims.policy.id !== input.policyId ||
+      claims.jti !== `policy-${input.policyId}-${next}` ||
+      (version !== undefined && next !== version + 1)
+    )
+      throw new EvidenceError(
+        'POLICY_CHANGE_INVALID',
+        `policy change ${String(next)} is not the next change of policy ${input.policyId.slice(0, 128)}`,
+      );
+    assertIssuedInKeyLifetime(claims.iat, signed.key, signed.kid, at, 'policy change');
+    const { log, ...entry } = claims;
+    assertInLog(statementLeafHash(entry), log, checkpoint, change.inclusionPath, 'policy change');
+    approvals = applyChange(approvals, claims);
+    version = next;
+  }
+  return { approvals, version, checkpoint };
+}
+
+function policyChangeClaims(value: unknown): PolicyChangeClaims {
+  const claims = isObject(value) ? value : {};
+  const policy = isObject(claims['policy']) ? claims['policy'] : {};
+  const log = isObject(claims['log']) ? claims['log'] : {};
+  const ok =
+    claims['typ'] === POLICY_CHANGE_TYPE &&
+    typeof claims['iss'] === 'string' &&
+    isTime(claims['iat']) &&
+    typeof claims['jti'] === 'string' &&
+    typeof policy['id'] === 'string' &&
+    Number.isSafeInteger(policy['version']) &&
+    (claims['action'] === 'register' || claims['action'] === 'retire') &&
+    (claims['note'] === undefined || typeof claims['note'] === 'string') &&
+    isTime(log['index']) &&
+    isHex(log['leaf_hash'], HEX64);
+  if (!ok)
+    throw new EvidenceError(
+      'RECEIPT_MALFORMED',
+      'a policy change lacks a claim or has one of the wrong type',
+    );
+  // The reference value is checked as strictly as the admin API checks it.
   return {
-    claims,
-    checkpoint,
-    issuer: verifier.issuer,
-    key: { kid: signed.kid, thumbprint: await calculateJwkThumbprint(signed.key, 'sha256') },
+    ...(claims as unknown as PolicyChangeClaims),
+    reference: parseReferenceValue(claims['reference']),
   };
 }
 

@@ -26,6 +26,10 @@ Options:
   --model <hex>         an allowed model hash; repeat for several
                         (default the bundled model's hash)
   --policy <file>       the evidence policy JSON (default: debug refused)
+  --measurement <hex>   send prompts only to this measurement (SEV-SNP) or PCR0
+                        (Nitro); repeat for several (default: what the
+                        verifier's log approves, each approval proven in it)
+  --any-measurement     send prompts whatever code the enclave runs (said so)
   --allow-simulated     trust this machine's simulator dev roots
   --max-age <seconds>   oldest enclave evidence accepted (default 600)
   --json                print one JSON object
@@ -52,6 +56,8 @@ export async function runInfer(
       model: { type: 'string', multiple: true },
       policy: { type: 'string' },
       'allow-simulated': { type: 'boolean', default: false },
+      measurement: { type: 'string', multiple: true },
+      'any-measurement': { type: 'boolean', default: false },
       'max-age': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -87,6 +93,8 @@ export async function runInfer(
     }
     evidencePolicy = parsePolicy(json);
   }
+  if (values['any-measurement'] && values.measurement !== undefined)
+    throw new UsageError('--measurement and --any-measurement contradict each other');
   const maxAge = values['max-age'] === undefined ? undefined : Number(values['max-age']);
   const client = createClient({
     host: values.host ?? deps.env['VERITEE_HOST_URL'] ?? 'http://127.0.0.1:7000',
@@ -97,6 +105,9 @@ export async function runInfer(
       evidence: evidencePolicy,
       allowSimulated: values['allow-simulated'],
       maxEvidenceAgeSeconds: maxAge,
+      measurements: values['any-measurement']
+        ? 'any'
+        : (values.measurement?.map((hex) => hex.toLowerCase()) ?? 'approved'),
     },
   });
   try {
@@ -124,6 +135,7 @@ export async function runInfer(
           : `receipt           ${receipt.id} (log index ${receipt.logIndex}${receipt.checked === undefined ? ', NOT checked' : `, checked against ${verifierRaw}`})`,
         `tee               ${verified.tee}${verified.simulated ? ' (SIMULATED hardware)' : ''}, measurement ${verified.measurement}`,
         `model hash        ${verified.modelHash}`,
+        `approval          ${verified.approval}`,
         `input commitment  ${verified.inputCommitment} (salt ${result.salt}: keep it to open the commitment)`,
         `output hash       ${verified.outputHash}`,
         `verified          evidence chain and policy, binding of model, input, output and nonce${verified.batched ? ' (through the batch root)' : ''}${receipt?.checked === undefined ? '' : ', receipt signature and log inclusion'}`,

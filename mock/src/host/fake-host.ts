@@ -45,6 +45,8 @@ export async function startFakeHost(misbehaviour: Misbehaviour = {}) {
     (await simulator.snp({ at: new Date(), reportData, debug: misbehaviour.debug ?? false }))
       .evidence;
   let first: string | undefined;
+  /** Every request's path, in order. */
+  const requests: string[] = [];
 
   async function receiptFor(answer: Record<string, unknown>) {
     if (misbehaviour.receiptsFrom === undefined) return { receiptError: 'HOST_RECEIPTS_OFF' };
@@ -62,6 +64,7 @@ export async function startFakeHost(misbehaviour: Misbehaviour = {}) {
   }
 
   const server: Server = createServer((request, response) => {
+    requests.push(request.url ?? '');
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -113,6 +116,7 @@ export async function startFakeHost(misbehaviour: Misbehaviour = {}) {
   const address = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${address.port}`,
+    requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -6,7 +6,12 @@
  * goes to `<home>/logs/<service>.log`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { toHex } from '@veritee/attestations';
+import { parseNitroDocument } from '@veritee/attestations/nitro';
+import { parseSnpReport, SNP_REPORT_SIZE } from '@veritee/attestations/snp';
+import { parseEnclaveEvidence } from '@veritee/attestations/wire';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
@@ -94,6 +99,11 @@ export interface SystemOptions {
   readonly ports?: { host: number; enclave: number; verifier: number };
   /** Extra environment per service. */
   readonly env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /**
+   * Register the enclave's measurement and model with the verifier once both
+   * run, as an operator would, so clients find it approved in the log. Default true.
+   */
+  readonly approveEnclave?: boolean;
 }
 
 export interface System {
@@ -121,10 +131,12 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       env: { VERITEE_ENCLAVE_LISTEN: `127.0.0.1:${ports.enclave}`, ...options.env?.enclave },
     });
     started.push(enclave);
+    const adminToken = adminTokenOf(options.home);
     const verifier = await startService('verifier', {
       home: options.home,
       mode: options.mode,
       env: {
+        VERITEE_ADMIN_TOKEN: adminToken,
         VERITEE_VERIFIER_LISTEN: `127.0.0.1:${ports.verifier}`,
         VERITEE_VERIFIER_DATA: join(options.home, 'verifier'),
         VERITEE_ALLOW_SIMULATED: '1',
@@ -132,6 +144,12 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       },
     });
     started.push(verifier);
+    if (options.approveEnclave !== false)
+      await approveEnclave(
+        enclave.url,
+        verifier.url,
+        options.env?.verifier?.['VERITEE_ADMIN_TOKEN'] ?? adminToken,
+      );
     const host = await startService('host', {
       home: options.home,
       mode: options.mode,
@@ -148,4 +166,66 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The verifier's admin token of a home: `<home>/admin-token`, made once
+ * (owner-only), so `veritee operator --token-file` can use it too.
+ */
+export function adminTokenOf(home: string): string {
+  const file = join(home, 'admin-token');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const token = randomBytes(32).toString('hex');
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    return token;
+  }
+}
+
+/**
+ * Registers what the enclave runs (its SEV-SNP measurement or Nitro PCRs, tied
+ * to its model) with the verifier, unless the policy in force has it already.
+ */
+export async function approveEnclave(enclaveUrl: string, verifierUrl: string, token: string) {
+  const standing = parseEnclaveEvidence(await (await fetch(`${enclaveUrl}/v1/evidence`)).json());
+  const modelHash = toHex(standing.modelHash);
+  const reference =
+    standing.tee === 'sev-snp'
+      ? {
+          tee: 'sev-snp',
+          measurement: toHex(
+            parseSnpReport(standing.evidence.subarray(0, SNP_REPORT_SIZE)).measurement,
+          ),
+          modelHash,
+        }
+      : {
+          tee: 'nitro',
+          pcrs: {
+            pcr0: toHex(
+              parseNitroDocument(standing.evidence).payload.pcrs.get(0) ?? new Uint8Array(48),
+            ),
+          },
+          modelHash,
+        };
+  const policies = (await (await fetch(`${verifierUrl}/v1/policies`)).json()) as {
+    changes?: Array<{ action: string; reference: unknown }>;
+  };
+  const same = (other: unknown) => JSON.stringify(other) === JSON.stringify(reference);
+  const registered = (policies.changes ?? []).reduce(
+    (is, change) => (same(change.reference) ? change.action === 'register' : is),
+    false,
+  );
+  if (registered) return;
+  const response = await fetch(`${verifierUrl}/v1/admin/reference-values`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      action: 'register',
+      reference,
+      note: 'the simulated enclave npm start runs',
+    }),
+  });
+  if (response.status !== 201)
+    throw new Error(`the verifier refused to register the enclave (${response.status})`);
 }

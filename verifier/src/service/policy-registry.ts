@@ -9,7 +9,6 @@ import { RequestError, toHex, UpstreamError } from '@veritee/attestations';
 import { type Claims } from '@veritee/attestations/evidence';
 import {
   applyReferenceValues,
-  type NitroPcrSet,
   type ReferenceSet,
 } from '@veritee/attestations/policy';
 import {
@@ -17,22 +16,20 @@ import {
   type PolicyChangeClaims,
   type PolicyChangeEntry,
   type ReferenceValue,
+  ANY_MODEL,
+  applyChange,
+  approvalsOf,
+  isRegistered,
+  type Approvals,
 } from '@veritee/attestations/receipt';
 import type { ReceiptLog } from '../log/receipt-log.js';
 import type { StatementLog } from '../log/statements.js';
 import type { PolicyRef } from './receipts.js';
 
-const ANY_MODEL = '*';
-
-interface State {
+interface State extends Approvals {
   readonly version: number;
-  readonly snp?: Map<string, Set<string>>;
-  readonly nitro?: Map<string, { pcrs: NitroPcrSet; models: Set<string> }>;
   readonly history: readonly { claims: PolicyChangeClaims; statement: string }[];
 }
-
-const pcrKey = (pcrs: NitroPcrSet) =>
-  JSON.stringify([pcrs.pcr0, pcrs.pcr1 ?? null, pcrs.pcr2 ?? null, pcrs.pcr8 ?? null]);
 
 function payloadOf(jws: string): PolicyChangeClaims {
   const [, payload] = jws.split('.');
@@ -47,45 +44,13 @@ function payloadOf(jws: string): PolicyChangeClaims {
   }
 }
 
-/** Applies one change; refuses to retire what is not registered. */
+/** Applies one change. */
 function apply(state: State, claims: PolicyChangeClaims, statement: string): State {
-  const { reference, action } = claims;
-  const model = reference.modelHash ?? ANY_MODEL;
-  const snp = reference.tee === 'sev-snp' ? new Map(state.snp ?? []) : state.snp;
-  const nitro = reference.tee === 'nitro' ? new Map(state.nitro ?? []) : state.nitro;
-  if (reference.tee === 'sev-snp' && snp !== undefined) {
-    const models = new Set(snp.get(reference.measurement) ?? []);
-    // Retiring without a model retires the value for every model.
-    if (action === 'register') models.add(model);
-    else if (reference.modelHash === undefined) models.clear();
-    else models.delete(model);
-    if (models.size === 0) snp.delete(reference.measurement);
-    else snp.set(reference.measurement, models);
-  }
-  if (reference.tee === 'nitro' && nitro !== undefined) {
-    const key = pcrKey(reference.pcrs);
-    const models = new Set(nitro.get(key)?.models ?? []);
-    if (action === 'register') models.add(model);
-    else if (reference.modelHash === undefined) models.clear();
-    else models.delete(model);
-    if (models.size === 0) nitro.delete(key);
-    else nitro.set(key, { pcrs: reference.pcrs, models });
-  }
   return {
+    ...applyChange(state, claims),
     version: claims.policy.version,
-    ...(snp === undefined ? {} : { snp }),
-    ...(nitro === undefined ? {} : { nitro }),
     history: [...state.history, { claims, statement }],
   };
-}
-
-function isRegistered(state: State, reference: ReferenceValue): boolean {
-  const models =
-    reference.tee === 'sev-snp'
-      ? state.snp?.get(reference.measurement)
-      : state.nitro?.get(pcrKey(reference.pcrs))?.models;
-  if (models === undefined) return false;
-  return reference.modelHash === undefined ? models.size > 0 : models.has(reference.modelHash);
 }
 
 export interface PolicyRegistryOptions {
@@ -105,23 +70,10 @@ export function createPolicyRegistry(options: PolicyRegistryOptions) {
   const initial = (): State => ({
     version: base.version,
     // The base file's own lists are registered values that no model is tied to.
-    ...(base.policy.snp?.measurements === undefined
-      ? {}
-      : {
-          snp: new Map(
-            base.policy.snp.measurements.map((m) => [m.toLowerCase(), new Set([ANY_MODEL])]),
-          ),
-        }),
-    ...(base.policy.nitro?.pcrs === undefined
-      ? {}
-      : {
-          nitro: new Map(
-            base.policy.nitro.pcrs.map((pcrs) => [
-              pcrKey(pcrs),
-              { pcrs, models: new Set([ANY_MODEL]) },
-            ]),
-          ),
-        }),
+    ...approvalsOf({
+      measurements: base.policy.snp?.measurements,
+      pcrs: base.policy.nitro?.pcrs,
+    }),
     history: [],
   });
   let state = initial();
