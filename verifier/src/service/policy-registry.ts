@@ -7,10 +7,7 @@
  */
 import { RequestError, toHex, UpstreamError } from '@veritee/attestations';
 import { type Claims } from '@veritee/attestations/evidence';
-import {
-  applyReferenceValues,
-  type ReferenceSet,
-} from '@veritee/attestations/policy';
+import { applyReferenceValues, type ReferenceSet } from '@veritee/attestations/policy';
 import {
   POLICY_CHANGE_TYPE,
   type PolicyChangeClaims,
