@@ -103,6 +103,7 @@ export const ALLOWED = {
   cli: [
     'attestations',
     'attestations/evidence',
+    'attestations/nitro',
     'attestations/policy',
     'attestations/receipt',
     'attestations/sim',

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '@veritee/attestations';
-import { simulatedPcr } from '@veritee/attestations/sim';
+import { SIM_DEFAULT_MEASUREMENT, simulatedPcr } from '@veritee/attestations/sim';
+import { startFakeHost } from '@veritee/mock/host';
 import { runCli } from '@veritee/mock/cli';
 import { simulator } from '@veritee/mock';
 import { type Service, createHome, startTestVerifier } from '@veritee/mock/system';
@@ -32,6 +33,8 @@ describe('veritee operator', () => {
   const operator = async (args: string[], token = TOKEN) => {
     const result = await runCli(['operator', ...args, '--verifier', verifier.url, '--json'], {
       VERITEE_ADMIN_TOKEN: token,
+      // No host runs here: nothing to lock out.
+      VERITEE_HOST_URL: 'http://127.0.0.1:9',
     });
     return {
       code: result.status,
@@ -116,5 +119,67 @@ describe('veritee operator', () => {
     const refused = await operator(['register', '--measurement', toHex(APPROVED)], 'not-the-token');
     assert.equal(refused.code, 1);
     assert.equal(refused.lines[0]?.['code'], 'ADMIN_UNAUTHORIZED');
+  });
+});
+
+describe('veritee operator on an open policy', () => {
+  const home = createHome();
+  let verifier: Service;
+  let host: { url: string; close: () => Promise<void> };
+
+  before(async () => {
+    verifier = await startTestVerifier(home, { VERITEE_ADMIN_TOKEN: TOKEN });
+    host = await startFakeHost();
+  });
+  after(async () => {
+    await host.close();
+    await verifier.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  const cli = (...args: string[]) =>
+    runCli(['operator', ...args, '--verifier', verifier.url], { VERITEE_ADMIN_TOKEN: TOKEN });
+
+  it('asks for --yes before an allow-list locks out the enclave that runs now, and lists approvals', async () => {
+    const refused = await cli('register', '--measurement', toHex(OTHER), '--host', host.url);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stdout, /WARNING .*policy is open/);
+    assert.ok(
+      refused.stdout.includes(toHex(SIM_DEFAULT_MEASUREMENT)),
+      'names the enclave locked out',
+    );
+    const untouched = (await (await fetch(`${verifier.url}/v1/policies`)).json()) as {
+      changes: unknown[];
+    };
+    assert.deepEqual(untouched.changes, []);
+
+    const covering = await cli(
+      'register',
+      '--measurement',
+      toHex(SIM_DEFAULT_MEASUREMENT),
+      '--measurement',
+      toHex(OTHER),
+      '--host',
+      host.url,
+    );
+    assert.equal(covering.status, 0, covering.stdout + covering.stderr);
+
+    const listed = await cli('list', '--json');
+    assert.equal(listed.status, 0, listed.stderr);
+    const { approved, changes } = JSON.parse(listed.stdout) as {
+      approved: Array<{ measurement: string; models: string[] }>;
+      changes: Array<{ version: number; log: { index: number } }>;
+    };
+    assert.deepEqual(
+      approved.map((entry) => entry.measurement).sort(),
+      [toHex(SIM_DEFAULT_MEASUREMENT), toHex(OTHER)].sort(),
+    );
+    assert.deepEqual(
+      changes.map((change) => change.log.index),
+      [0, 1],
+    );
+    const human = await cli('list');
+    assert.match(human.stdout, /^approved sev-snp [0-9a-f]{96} for any model$/m);
+    assert.match(human.stdout, /^v2 +register +[0-9a-f]{96} +log index 0, /m);
   });
 });

@@ -1,20 +1,30 @@
 /**
- * `veritee operator register|retire`: an operator approves (or withdraws) the
- * images the verifier accepts, through its admin API. Each change becomes a new
- * policy version recorded in the verifier's log.
+ * `veritee operator register|retire|list`: an operator approves (or withdraws)
+ * the images the verifier accepts, through its admin API, and lists them. Each
+ * change becomes a new policy version recorded in the verifier's log.
  */
 import { fetchBounded } from '@veritee/http';
 import { readFile, writeFile } from 'node:fs/promises';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { sealModelWithKms } from '@veritee/infra';
 import { parseArgs } from 'node:util';
-import { ConfigError, toHex } from '@veritee/attestations';
-import { parseReferenceValue, type ReferenceValue } from '@veritee/attestations/receipt';
-import { modelHash, sha256 } from '@veritee/attestations/wire';
+import { ConfigError, toHex, UpstreamError } from '@veritee/attestations';
+import { parseNitroDocument } from '@veritee/attestations/nitro';
+import {
+  ANY_MODEL,
+  applyChange,
+  parseReferenceValue,
+  type Approvals,
+  type PolicyChangeClaims,
+  type ReferenceValue,
+} from '@veritee/attestations/receipt';
+import { parseSnpReport, SNP_REPORT_SIZE } from '@veritee/attestations/snp';
+import { modelHash, parseEnclaveEvidence, sha256 } from '@veritee/attestations/wire';
 import { UsageError } from '../usage-error.js';
 import { runMeasureSnp } from './measure-snp.js';
 
 export const OPERATOR_USAGE = `Usage: veritee operator register|retire [options]
+       veritee operator list [--verifier <url>] [--json]
        veritee operator seal-model --kms-key-id <key> --model <file> --out <file>
        veritee operator measure-snp --ovmf <file> --vcpus <n> [...]   (--help for more)
 
@@ -37,7 +47,13 @@ Where:
   --verifier <url>        default $VERITEE_VERIFIER_URL or http://127.0.0.1:7003
   --token-file <file>     the admin token (default $VERITEE_ADMIN_TOKEN)
   --note <text>           recorded with the change (at most 200 characters)
+  --host <url>            the host whose enclave runs now (default $VERITEE_HOST_URL
+                          or http://127.0.0.1:7000): a first registration that
+                          would lock that enclave out asks for --yes
+  --yes                   register even so
   --json                  one JSON line per change
+
+list prints every approval in force and each change with its log position.
 `;
 
 export interface OperatorDeps {
@@ -79,6 +95,7 @@ export async function runOperator(
   const [action, ...rest] = argv;
   if (action === 'seal-model') return runSealModel(rest, deps, write);
   if (action === 'measure-snp') return runMeasureSnp(rest, write);
+  if (action === 'list') return runList(rest, deps, write);
   if (action !== 'register' && action !== 'retire') {
     write(OPERATOR_USAGE);
     return action === '--help' || action === 'help' ? 0 : 2;
@@ -95,6 +112,8 @@ export async function runOperator(
       verifier: { type: 'string' },
       'token-file': { type: 'string' },
       note: { type: 'string' },
+      host: { type: 'string' },
+      yes: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
@@ -154,6 +173,23 @@ export async function runOperator(
     'http://127.0.0.1:7003'
   ).replace(/\/+$/, '');
   const send = deps.fetch ?? fetch;
+
+  if (action === 'register' && !values.yes) {
+    const host = (values.host ?? deps.env['VERITEE_HOST_URL'] ?? 'http://127.0.0.1:7000').replace(
+      /\/+$/,
+      '',
+    );
+    const lockedOut = await locksOutRunningEnclave(verifier, host, references, send);
+    if (lockedOut !== undefined) {
+      write(
+        `WARNING  the verifier's policy is open: this first registration makes it an allow-list\n` +
+          `         that excludes the enclave ${host} runs now (${lockedOut}).\n` +
+          `         Its answers would get no receipts and clients would refuse it.\n` +
+          `         Register its measurement too, or rerun with --yes.\n`,
+      );
+      return 1;
+    }
+  }
 
   for (const reference of references) {
     const response = await fetchBounded(`${verifier}/v1/admin/reference-values`, {
@@ -234,4 +270,131 @@ async function runSealModel(
   } finally {
     kms.destroy();
   }
+}
+
+interface PolicyListing {
+  readonly id: string;
+  readonly version: number;
+  readonly policy: {
+    readonly snp?: { readonly measurements?: readonly string[] };
+    readonly nitro?: { readonly pcrs?: readonly Record<string, string>[] };
+  };
+  readonly changes: ReadonlyArray<{
+    readonly version: number;
+    readonly action: string;
+    readonly reference: ReferenceValue;
+    readonly issuedAt: string;
+    readonly log: { readonly index: number };
+    readonly note?: string;
+  }>;
+}
+
+async function policyListing(verifier: string, send: typeof fetch): Promise<PolicyListing> {
+  const response = await fetchBounded(`${verifier}/v1/policies`, {
+    errorCode: 'VERIFIER_UNAVAILABLE',
+    timeoutMs: 30_000,
+    maxBytes: 16 * 1024 * 1024,
+    fetch: send,
+  });
+  if (!response.ok)
+    throw new UpstreamError('VERIFIER_UNAVAILABLE', `${verifier} answered ${response.status}`);
+  return response.json() as PolicyListing;
+}
+
+/**
+ * The measurement the host's enclave runs, when registering `references` on an
+ * open policy would exclude it; undefined when it would not, or when no host
+ * answers (then there is nothing running to lock out).
+ */
+async function locksOutRunningEnclave(
+  verifier: string,
+  host: string,
+  references: readonly ReferenceValue[],
+  send: typeof fetch,
+): Promise<string | undefined> {
+  const listing = await policyListing(verifier, send);
+  const tee = references[0]?.tee;
+  const open =
+    tee === 'sev-snp'
+      ? listing.policy.snp?.measurements === undefined
+      : listing.policy.nitro?.pcrs === undefined;
+  if (!open) return undefined;
+  let standing;
+  try {
+    const response = await fetchBounded(`${host}/v1/attestation`, {
+      errorCode: 'HOST_UNAVAILABLE',
+      timeoutMs: 5_000,
+      maxBytes: 1024 * 1024,
+      fetch: send,
+    });
+    standing = parseEnclaveEvidence(response.json());
+  } catch {
+    return undefined;
+  }
+  if (standing.tee !== tee) return undefined;
+  const running =
+    tee === 'sev-snp'
+      ? toHex(parseSnpReport(standing.evidence.subarray(0, SNP_REPORT_SIZE)).measurement)
+      : toHex(parseNitroDocument(standing.evidence).payload.pcrs.get(0) ?? new Uint8Array(48));
+  const covered = references.some((reference) =>
+    reference.tee === 'sev-snp'
+      ? reference.measurement === running
+      : reference.pcrs.pcr0 === running,
+  );
+  return covered ? undefined : `${tee === 'sev-snp' ? 'measurement' : 'PCR0'} ${running}`;
+}
+
+/** `veritee operator list`: the approvals in force, and every change with its log position. */
+async function runList(
+  argv: readonly string[],
+  deps: OperatorDeps,
+  write: (text: string) => void,
+): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { verifier: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  const verifier = (
+    values.verifier ??
+    deps.env['VERITEE_VERIFIER_URL'] ??
+    'http://127.0.0.1:7003'
+  ).replace(/\/+$/, '');
+  const listing = await policyListing(verifier, deps.fetch ?? fetch);
+  let approvals: Approvals = {};
+  for (const change of listing.changes)
+    approvals = applyChange(approvals, {
+      action: change.action === 'retire' ? 'retire' : 'register',
+      reference: change.reference,
+    } as PolicyChangeClaims);
+  const approved = [
+    ...[...(approvals.snp ?? [])].map(([measurement, models]) => ({
+      tee: 'sev-snp',
+      measurement,
+      models: [...models],
+    })),
+    ...[...(approvals.nitro?.values() ?? [])].map(({ pcrs, models }) => ({
+      tee: 'nitro',
+      pcrs,
+      models: [...models],
+    })),
+  ];
+  if (values.json) {
+    write(
+      `${JSON.stringify({ policy: { id: listing.id, version: listing.version }, approved, changes: listing.changes })}\n`,
+    );
+    return 0;
+  }
+  const lines = [
+    `policy   ${listing.id} version ${listing.version}${approved.length === 0 ? ' (open: nothing registered)' : ''}`,
+    ...approved.map(
+      (entry) =>
+        `approved ${entry.tee} ${'measurement' in entry ? entry.measurement : `PCR0 ${entry.pcrs.pcr0 ?? ''}`} for ${entry.models.map((m) => (m === ANY_MODEL ? 'any model' : `model ${m}`)).join(', ')}`,
+    ),
+    ...listing.changes.map(
+      (change) =>
+        `v${change.version}      ${change.action.padEnd(8)} ${change.reference.tee === 'sev-snp' ? change.reference.measurement : `PCR0 ${change.reference.pcrs.pcr0 ?? ''}`}${change.reference.modelHash === undefined ? '' : ` model ${change.reference.modelHash}`}  log index ${change.log.index}, ${change.issuedAt}${change.note === undefined ? '' : `  "${change.note}"`}`,
+    ),
+  ];
+  write(`${lines.join('\n')}\n`);
+  return 0;
 }
