@@ -168,6 +168,64 @@ describe('releaseDataKeyWithBroker', () => {
     );
   });
 
+  it('refuses a replayed release request: each challenge is good once, and logged once', async () => {
+    let releaseBody: string | undefined;
+    const recording: typeof fetch = async (url, init) => {
+      if ((url instanceof Request ? url.url : url.toString()).endsWith('/v1/keys/release'))
+        releaseBody = typeof init?.body === 'string' ? init.body : undefined;
+      return fetch(url, init);
+    };
+    await releaseDataKeyWithBroker({
+      broker,
+      tee,
+      encryptedKey: sealed.header.encryptedKey,
+      fetch: recording,
+    });
+    assert.ok(releaseBody !== undefined);
+    const before = await releases();
+    const decrypts = kms.calls.filter((call) => call === 'Decrypt').length;
+    for (let replay = 0; replay < 3; replay++) {
+      const response = await fetch(`${broker}/v1/keys/release`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: releaseBody,
+      });
+      const problem = (await response.json()) as { code: string; codes: string[] };
+      assert.deepEqual(
+        [response.status, problem.code, problem.codes],
+        [422, 'KEY_RELEASE_DENIED', ['KEY_RELEASE_CHALLENGE_USED']],
+      );
+    }
+    assert.equal(await releases(), before, 'no replay reached the log');
+    assert.equal(kms.calls.filter((call) => call === 'Decrypt').length, decrypts, 'nor KMS');
+  });
+
+  it('refuses a challenge whose signature was rewritten as (r, n - s)', async () => {
+    const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+    const malleated: typeof fetch = async (url, init) => {
+      const response = await fetch(url, init);
+      if (!(url instanceof Request ? url.url : url.toString()).endsWith('/v1/keys/challenge'))
+        return response;
+      const { challenge } = (await response.json()) as { challenge: string };
+      const [header, payload, signature] = challenge.split('.');
+      const bytes = Buffer.from(signature!, 'base64url');
+      const s = BigInt(`0x${bytes.subarray(32).toString('hex')}`);
+      Buffer.from((N - s).toString(16).padStart(64, '0'), 'hex').copy(bytes, 32);
+      return Response.json({ challenge: `${header}.${payload}.${bytes.toString('base64url')}` });
+    };
+    const before = await releases();
+    await assert.rejects(
+      releaseDataKeyWithBroker({
+        broker,
+        tee,
+        encryptedKey: sealed.header.encryptedKey,
+        fetch: malleated,
+      }),
+      challengeInvalid,
+    );
+    assert.equal(await releases(), before);
+  });
+
   it('refuses a measurement no longer approved', async () => {
     await registry.change(
       'register',

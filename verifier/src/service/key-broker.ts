@@ -22,6 +22,7 @@ import {
 } from '@veritee/attestations/seal';
 import type { StatementLog } from '../log/statements.js';
 import type { Signer } from '../signing/signer.js';
+import { hasLowS } from '../signing/low-s.js';
 import { ReceiptRefused, type PolicyRef } from './receipts.js';
 
 export interface KeyBrokerOptions {
@@ -49,21 +50,41 @@ export function createKeyBroker(options: KeyBrokerOptions) {
   const ttl = options.challengeTtlSeconds ?? 60;
   const now = () => Math.floor(options.clock().getTime() / 1000);
 
-  /** True when the challenge is ours, fresh, and hashes to the quoted nonce. */
-  async function challengeHolds(challenge: string, nonce: Uint8Array): Promise<boolean> {
+  // Challenges presented, by their nonce, until they expire: each is good for one release.
+  const used = new Map<string, number>();
+
+  /**
+   * The challenge's own nonce when it is ours, fresh, in the one signature form
+   * we sign (low s), and hashes to the quoted nonce; undefined otherwise.
+   */
+  async function challengeHolds(challenge: string, nonce: Uint8Array): Promise<string | undefined> {
     const digest = createHash('sha256').update(challenge).digest();
-    if (!bytesEqual(digest, nonce)) return false;
+    if (!bytesEqual(digest, nonce) || !hasLowS(challenge)) return undefined;
     try {
       const { payload, protectedHeader } = await compactVerify(
         challenge,
         createLocalJWKSet(options.signer.jwks()),
       );
-      const claims = JSON.parse(new TextDecoder().decode(payload)) as { iat?: unknown };
+      const claims = JSON.parse(new TextDecoder().decode(payload)) as {
+        iat?: unknown;
+        nonce?: unknown;
+      };
       const age = typeof claims.iat === 'number' ? now() - claims.iat : NaN;
-      return protectedHeader.typ === CHALLENGE_TYPE && age <= ttl && age >= -MAX_CLOCK_SKEW_S;
+      const fresh =
+        protectedHeader.typ === CHALLENGE_TYPE && age <= ttl && age >= -MAX_CLOCK_SKEW_S;
+      return fresh && typeof claims.nonce === 'string' ? claims.nonce : undefined;
     } catch {
-      return false;
+      return undefined;
     }
+  }
+
+  /** Marks a challenge used; false when it was used already. */
+  function consume(challengeNonce: string): boolean {
+    const at = now();
+    for (const [seen, expires] of used) if (expires < at) used.delete(seen);
+    if (used.has(challengeNonce)) return false;
+    used.set(challengeNonce, at + ttl + MAX_CLOCK_SKEW_S);
+    return true;
   }
 
   return {
@@ -87,11 +108,19 @@ export function createKeyBroker(options: KeyBrokerOptions) {
       challenge: string,
     ): Promise<{ sealedKey: Uint8Array; index: number; statement: string }> {
       const expected = keyReleaseDigest(request);
-      if (!(await challengeHolds(challenge, request.nonce)))
+      const challengeNonce = await challengeHolds(challenge, request.nonce);
+      if (challengeNonce === undefined)
         throw new ReceiptRefused(
           'KEY_RELEASE_DENIED',
           'the nonce is not the digest of a fresh challenge from this broker',
           onlyCode('KEY_RELEASE_CHALLENGE_INVALID'),
+        );
+      // Used up before anything else runs: a replay, even a concurrent one, gets nothing.
+      if (!consume(challengeNonce))
+        throw new ReceiptRefused(
+          'KEY_RELEASE_DENIED',
+          'this challenge was used already; ask for a new one',
+          onlyCode('KEY_RELEASE_CHALLENGE_USED'),
         );
       const verdict = await options.appraise(evidence);
       if (verdict.verdict !== 'accept')

@@ -5,6 +5,7 @@
  * wants as the 64-byte r || s. Rotation is an operator's act: point the
  * verifier at a new key and list the old ones as retired, so the JWKS keeps them.
  */
+import { withLowS } from './low-s.js';
 import { createHash, createPublicKey } from 'node:crypto';
 import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { JWK } from 'jose';
@@ -122,7 +123,9 @@ export async function openKmsSigner(options: {
       }
       if (answer.Signature === undefined)
         throw new UpstreamError('KMS_SIGNATURE_MALFORMED', 'KMS answered no signature');
-      return `${input}.${Buffer.from(derToJoseSignature(answer.Signature)).toString('base64url')}`;
+      return withLowS(
+        `${input}.${Buffer.from(derToJoseSignature(answer.Signature)).toString('base64url')}`,
+      );
     },
     jwks: () => ({ keys: [current.jwk, ...retired.map((key) => key.jwk)] }),
     rotate: () =>

@@ -10,6 +10,7 @@ import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JW
 type KeyLike = CryptoKey | Uint8Array;
 import { ConfigError } from '@veritee/attestations';
 import type { Signer } from './signer.js';
+import { withLowS } from './low-s.js';
 
 const ALG = 'ES256';
 
@@ -64,11 +65,13 @@ export async function openLocalSigner(dir: string, clock: () => Date): Promise<S
 
   return {
     description: `local key in ${dir}`,
-    sign: (claims, typ) => {
+    sign: async (claims, typ) => {
       const current = keys[0] as StoredKey;
-      return new SignJWT(claims)
-        .setProtectedHeader({ alg: ALG, kid: current.kid, typ })
-        .sign(current.privateKey);
+      return withLowS(
+        await new SignJWT(claims)
+          .setProtectedHeader({ alg: ALG, kid: current.kid, typ })
+          .sign(current.privateKey),
+      );
     },
     // Each key was retired when the next one was made.
     jwks: () => ({

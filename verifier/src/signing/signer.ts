@@ -7,7 +7,7 @@ import type { JWK } from 'jose';
 export interface Signer {
   /** Where the key lives, for start-up summaries. */
   readonly description: string;
-  /** Signs claims as a compact JWS with the current key; `typ` goes in the header. */
+  /** Signs claims as a compact JWS (ES256, low s) with the current key; `typ` goes in the header. */
   sign(claims: Record<string, unknown>, typ: string): Promise<string>;
   /**
    * Every public key, current first: the JWKS relying parties fetch. A retired
