@@ -53,6 +53,7 @@ async function receiptsPerSecond(
   appraiser: Appraiser,
 ): Promise<void> {
   const receipts = createReceiptService({
+    receiptById: (id) => log.receipt(id),
     statements: createStatementLog({
       log,
       signer: await openLocalSigner(join(dir, 'keys'), () => AT),

@@ -5,7 +5,6 @@
  * current signed checkpoint, and with claims that name exactly the checked
  * answer (model, commitment, output, nonce, key, evidence).
  */
-import { createHash } from 'node:crypto';
 import { toHex } from '@veritee/attestations';
 import {
   verifyReceipt,
@@ -67,11 +66,7 @@ export async function checkReceipt(input: {
     ['output_hash', claims.output_hash, toHex(binding.outputHash)],
     ['nonce', claims.nonce, toHex(binding.nonce)],
     ['enclave_key', claims.enclave_key, toHex(binding.enclaveKey)],
-    [
-      'evidence_hash',
-      claims.evidence_hash,
-      createHash('sha256').update(answer.evidence).digest('hex'),
-    ],
+    ['evidence_hash', claims.evidence_hash, toHex(answer.verdict.claims.evidenceHash)],
     ['tee.simulated', String(claims.tee.simulated), String(answer.verdict.simulated)],
     ['log.index', String(claims.log.index), String(receipt.logIndex)],
   ];

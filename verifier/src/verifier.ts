@@ -85,6 +85,7 @@ export async function createVerifier(deps: VerifierDeps) {
   await registry.refresh();
   const receipts = createReceiptService({
     statements,
+    receiptById: (id) => log.receipt(id),
     issuer,
     policy: () => registry.current(),
     allowsModel: (claims, modelHash) => registry.allowsModel(claims, modelHash),

@@ -7,6 +7,7 @@
  */
 import { EvidenceError, isVeriteeError } from '../errors.js';
 import { toHex } from '../bytes.js';
+import { canonicalEvidenceHash } from './evidence-hash.js';
 import { parseCrl, type Crl } from '../x509.js';
 import { defaultTrustStore, type TrustStore } from './trust.js';
 import { parseSnpReport, SNP_REPORT_SIZE, type SnpReport } from '../snp/report.js';
@@ -69,6 +70,11 @@ export interface Claims {
   readonly format: EvidenceFormat;
   /** True when the evidence chains to a simulated (dev) root. */
   readonly simulated: boolean;
+  /**
+   * SHA-256 of the canonical form of what the hardware signed (low-s signature;
+   * SNP without its certificate table, Nitro untagged): one quote, one hash.
+   */
+  readonly evidenceHash: Uint8Array;
   /** SNP launch MEASUREMENT or Nitro PCR0: the code that runs (48 bytes). */
   readonly measurement: Uint8Array;
   /** The bytes the quote binds: SNP REPORT_DATA (64 bytes), Nitro user_data; undefined when absent. */
@@ -290,6 +296,7 @@ function claimsOf(verified: VerifiedEvidence): Claims {
     return {
       format: 'sev-snp',
       simulated: verified.simulated,
+      evidenceHash: canonicalEvidenceHash(verified),
       measurement: report.measurement,
       reportData: report.reportData,
       product: verified.product,
@@ -302,6 +309,7 @@ function claimsOf(verified: VerifiedEvidence): Claims {
   return {
     format: 'nitro',
     simulated: verified.simulated,
+    evidenceHash: canonicalEvidenceHash(verified),
     // A missing PCR0 is a policy violation (POLICY_DEBUG_ENABLED) unless debug is allowed.
     measurement: payload.pcrs.get(0) ?? new Uint8Array(48),
     reportData: payload.userData ?? undefined,

@@ -25,6 +25,7 @@ export {
   type NitroAnchor,
 } from './trust.js';
 export type { Verified } from './verified.js';
+export { canonicalEvidenceHash } from './evidence-hash.js';
 export { parseCertificate, parseCrl, type Certificate, type Crl } from '../x509.js';
 export { AMD_ROOTS } from '../roots/amd.js';
 export { AWS_NITRO_ROOT_G1 } from '../roots/aws-nitro.js';

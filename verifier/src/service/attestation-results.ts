@@ -3,6 +3,7 @@
  * out, for callers that want the verifier's judgement of evidence without a
  * receipt. Results are not logged: they are short-lived statements, not records.
  */
+import { toHex } from '@veritee/attestations';
 import { createHash, randomUUID } from 'node:crypto';
 import { type Appraisal } from '@veritee/attestations/evidence';
 import {
@@ -38,7 +39,11 @@ export function createAttestationResults(options: {
         lifetimeSeconds: RESULT_LIFETIME_SECONDS,
         id: randomUUID(),
         policy: { id, version },
-        evidenceHash: createHash('sha256').update(evidence).digest('hex'),
+        // Accepted evidence is named canonically; what did not verify, by its bytes.
+        evidenceHash:
+          verdict.verdict === 'accept'
+            ? toHex(verdict.claims.evidenceHash)
+            : createHash('sha256').update(evidence).digest('hex'),
         nonce,
       });
       return {

@@ -153,7 +153,7 @@ export function createKeyBroker(options: KeyBrokerOptions) {
           enclave_key: toHex(request.enclaveKey),
           nonce: toHex(request.nonce),
           encrypted_key_hash: createHash('sha256').update(request.encryptedKey).digest('hex'),
-          evidence_hash: createHash('sha256').update(evidence).digest('hex'),
+          evidence_hash: toHex(verdict.claims.evidenceHash),
         };
         // Logged before the key leaves: every release is on the record.
         const { index, statement } = await options.statements.append(entry);

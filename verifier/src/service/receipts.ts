@@ -3,12 +3,17 @@
  * only when the evidence is authentic, passes policy, and vouches for exactly
  * that binding. The receipt is acknowledged only once durably in the log.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { RequestError, toHex } from '@veritee/attestations';
 import { measurementHex, type Appraisal, type Claims } from '@veritee/attestations/evidence';
 import { type Policy } from '@veritee/attestations/policy';
 import { RECEIPT_TYPE, type ReceiptEntry } from '@veritee/attestations/receipt';
-import { isBoundBy, type BatchInclusion, type Binding } from '@veritee/attestations/wire';
+import {
+  bindingDigest,
+  isBoundBy,
+  type BatchInclusion,
+  type Binding,
+} from '@veritee/attestations/wire';
 import type { StatementLog } from '../log/statements.js';
 import type { Appraiser } from './appraiser.js';
 
@@ -21,6 +26,8 @@ export interface PolicyRef {
 export interface ReceiptServiceOptions {
   /** Where receipts are signed into the log. */
   readonly statements: StatementLog;
+  /** Where receipts already issued are found again (a repeated request gets the same one). */
+  readonly receiptById: (id: string) => Promise<string | undefined>;
   readonly issuer: string;
   readonly policy: () => PolicyRef;
   /**
@@ -40,7 +47,37 @@ export class ReceiptRefused extends RequestError {
   }
 }
 
+/**
+ * The id of the one receipt a quote and binding get: derived from the
+ * canonical evidence hash and the binding, shaped as a UUID (RFC 9562,
+ * version 8), so the same request, replayed by anyone, finds the receipt
+ * already issued instead of growing the log.
+ */
+export function receiptIdOf(evidenceHash: Uint8Array, binding: Binding): string {
+  const digest = createHash('sha256')
+    .update('veritee.receipt-id/v1')
+    .update(evidenceHash)
+    .update(bindingDigest(binding))
+    .digest();
+  digest[6] = ((digest[6] ?? 0) & 0x0f) | 0x80;
+  digest[8] = ((digest[8] ?? 0) & 0x3f) | 0x80;
+  const hex = digest.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+type Issued = { id: string; receipt: string; index: number };
+
+/** Where a stored receipt sits in the log, from its own claims. */
+function issuedFrom(id: string, receipt: string): Issued {
+  const claims = JSON.parse(Buffer.from(receipt.split('.')[1] ?? '', 'base64url').toString()) as {
+    log?: { index?: number };
+  };
+  return { id, receipt, index: claims.log?.index ?? -1 };
+}
+
 export function createReceiptService(options: ReceiptServiceOptions) {
+  // Requests being issued now, by receipt id: a concurrent duplicate waits for the first.
+  const issuing = new Map<string, Promise<Issued>>();
   const appraise = (evidence: Uint8Array): Promise<Appraisal> =>
     options.appraiser.appraise(evidence, options.clock(), options.policy().policy);
 
@@ -78,26 +115,39 @@ export function createReceiptService(options: ReceiptServiceOptions) {
           'no reference value ties this model to this measurement',
           ['RECEIPT_MODEL_NOT_REGISTERED'],
         );
-      const entry: ReceiptEntry = {
-        typ: RECEIPT_TYPE,
-        iss: options.issuer,
-        iat: Math.floor(options.clock().getTime() / 1000),
-        jti: randomUUID(),
-        tee: {
-          format: claims.format,
-          measurement: measurementHex(claims),
-          simulated: claims.simulated,
-        },
-        model_hash: toHex(binding.modelHash),
-        input_commitment: toHex(binding.inputCommitment),
-        output_hash: toHex(binding.outputHash),
-        nonce: toHex(binding.nonce),
-        enclave_key: toHex(binding.enclaveKey),
-        evidence_hash: createHash('sha256').update(evidence).digest('hex'),
-        policy: { id, version },
-      };
-      const { index, statement } = await options.statements.append(entry);
-      return { id: entry.jti, receipt: statement, index };
+      const receiptId = receiptIdOf(claims.evidenceHash, binding);
+      const pending = issuing.get(receiptId);
+      if (pending !== undefined) return pending;
+      const issue = (async (): Promise<Issued> => {
+        const stored = await options.receiptById(receiptId);
+        if (stored !== undefined) return issuedFrom(receiptId, stored);
+        return append(receiptId);
+      })().finally(() => issuing.delete(receiptId));
+      issuing.set(receiptId, issue);
+      return issue;
+
+      async function append(receiptId: string): Promise<Issued> {
+        const entry: ReceiptEntry = {
+          typ: RECEIPT_TYPE,
+          iss: options.issuer,
+          iat: Math.floor(options.clock().getTime() / 1000),
+          jti: receiptId,
+          tee: {
+            format: claims.format,
+            measurement: measurementHex(claims),
+            simulated: claims.simulated,
+          },
+          model_hash: toHex(binding.modelHash),
+          input_commitment: toHex(binding.inputCommitment),
+          output_hash: toHex(binding.outputHash),
+          nonce: toHex(binding.nonce),
+          enclave_key: toHex(binding.enclaveKey),
+          evidence_hash: toHex(claims.evidenceHash),
+          policy: { id, version },
+        };
+        const { index, statement } = await options.statements.append(entry);
+        return { id: entry.jti, receipt: statement, index };
+      }
     },
   };
 }
