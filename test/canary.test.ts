@@ -11,7 +11,13 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createClient } from '@veritee/client';
 import { bundledModelHash } from '@veritee/enclave';
-import { startService, type Service, createHome, startTestVerifier } from '@veritee/mock/system';
+import {
+  startService,
+  type Service,
+  createHome,
+  startTestVerifier,
+  TEST_HOST_TOKEN,
+} from '@veritee/mock/system';
 import { trustWithDev } from '@veritee/mock';
 
 /** A TCP proxy that records every byte in both directions. */
@@ -75,6 +81,7 @@ describe('a private prompt', () => {
         VERITEE_HOST_LISTEN: '127.0.0.1:0',
         VERITEE_ENCLAVE_URL: proxy.url,
         VERITEE_VERIFIER_URL: verifier.url,
+        VERITEE_RECEIPT_TOKEN: TEST_HOST_TOKEN,
       },
     });
     services.push(host);

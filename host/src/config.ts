@@ -15,6 +15,11 @@ export interface HostConfig {
   readonly enclave: { readonly url: string; readonly socketPath?: string | undefined };
   /** VERITEE_VERIFIER_URL: the verifier that issues receipts; `none` to relay without receipts. Default http://127.0.0.1:7003. */
   readonly verifierUrl: string | undefined;
+  /**
+   * VERITEE_RECEIPT_TOKEN: the token the operator gave this host to have
+   * receipts issued (the verifier holds its SHA-256). Unset: none is sent.
+   */
+  readonly receiptToken: string | undefined;
   /** VERITEE_HOST_MAX_BODY: largest sealed request in bytes. Default 1 MiB + 2 KiB. */
   readonly maxBodyBytes: number;
   /** VERITEE_HOST_TIMEOUT_MS: how long the enclave and the verifier may take per call. Default 30 000. */
@@ -30,6 +35,7 @@ export const HOST_SETTINGS = [
   'VERITEE_HOST_LISTEN',
   'VERITEE_ENCLAVE_URL',
   'VERITEE_VERIFIER_URL',
+  'VERITEE_RECEIPT_TOKEN',
   'VERITEE_HOST_MAX_BODY',
   'VERITEE_HOST_TIMEOUT_MS',
   'VERITEE_HOST_MAX_IN_FLIGHT',
@@ -55,6 +61,10 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     host,
     port,
     enclave,
+    receiptToken:
+      env['VERITEE_RECEIPT_TOKEN'] === undefined || env['VERITEE_RECEIPT_TOKEN'] === ''
+        ? undefined
+        : env['VERITEE_RECEIPT_TOKEN'],
     verifierUrl:
       verifierRaw === 'none' ? undefined : httpUrlSetting(verifierRaw, 'VERITEE_VERIFIER_URL'),
     maxBodyBytes: integerSetting(

@@ -28,7 +28,15 @@ async function main(): Promise<void> {
   const verifier =
     config.verifierUrl === undefined
       ? undefined
-      : createUpstream({ name: 'verifier', url: config.verifierUrl, timeoutMs: config.timeoutMs });
+      : createUpstream({
+          name: 'verifier',
+          url: config.verifierUrl,
+          timeoutMs: config.timeoutMs,
+          headers:
+            config.receiptToken === undefined
+              ? undefined
+              : { authorization: `Bearer ${config.receiptToken}` },
+        });
   const relay = createRelay({
     enclave,
     verifier,

@@ -37,6 +37,8 @@ export interface AppDeps {
   readonly metrics: VerifierMetrics;
   /** Serves GET /v1/collateral; unset: no collateral is served. */
   readonly collateral?: KdsSource | undefined;
+  /** Hosts' token digests (SHA-256, hex) that may have receipts issued, or `open`. */
+  readonly receiptTokens: readonly string[] | 'open';
 }
 
 /** Largest JSON body a route reads: evidence with its certificates is 5-20 KiB. */
@@ -48,11 +50,20 @@ function base64Field(value: unknown, name: string): Uint8Array {
   return new Uint8Array(Buffer.from(value, 'base64'));
 }
 
+const sha256 = (value: string) => createHash('sha256').update(value).digest();
+
 /** Compares bearer tokens in constant time (through their digests, so lengths leak nothing). */
 function isAuthorized(header: string | undefined, token: string): boolean {
+  return isOneOf(header, [sha256(token)]);
+}
+
+/** Whether the bearer token's SHA-256 is one of `digests`, each compared in constant time. */
+function isOneOf(header: string | undefined, digests: readonly Buffer[]): boolean {
   const given = header?.startsWith('Bearer ') === true ? header.slice(7) : '';
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return given !== '' && timingSafeEqual(digest(given), digest(token));
+  if (given === '') return false;
+  const digest = sha256(given);
+  // Every digest is compared, so timing does not tell which token, if any, matched.
+  return digests.reduce((found, candidate) => timingSafeEqual(digest, candidate) || found, false);
 }
 
 function integerParam(value: unknown, name: string, min: number): number {
@@ -94,7 +105,18 @@ export function createApp(deps: AppDeps) {
     response.json({ status: claims['ear.status'], codes: claims.codes, result: jwt });
   });
 
+  // Only hosts the operator gave a token may grow the log; reads stay public.
+  const hostDigests =
+    deps.receiptTokens === 'open'
+      ? undefined
+      : deps.receiptTokens.map((hex) => Buffer.from(hex, 'hex'));
   app.post('/v1/receipts', route('/v1/receipts'), async (request: Request, response: Response) => {
+    if (hostDigests !== undefined && !isOneOf(request.headers.authorization, hostDigests))
+      throw new RequestError(
+        401,
+        'RECEIPT_UNAUTHORIZED',
+        'receipts are issued to hosts with a token the operator gave them',
+      );
     const body = (request.body ?? {}) as Record<string, unknown>;
     const evidence = base64Field(body['evidence'], 'evidence');
     const binding = parseBinding(body['binding']);

@@ -59,6 +59,13 @@ export interface VerifierConfig {
    * cache only. The cache is the log's PostgreSQL database, or <data>/kds.
    */
   readonly kds: { readonly url: string; readonly offline: boolean } | undefined;
+  /**
+   * Who may have receipts issued: hosts holding a token whose SHA-256 (hex) is
+   * in VERITEE_RECEIPT_TOKEN_HASHES (comma-separated; several at once, so a
+   * token rotates without downtime), or anyone with VERITEE_RECEIPTS_OPEN=1.
+   * Neither: no receipts are issued. Reads and /v1/verify stay public.
+   */
+  readonly receiptTokens: readonly string[] | 'open';
 }
 
 /** The settings this service reads; VERITEE_CONFIG may set any of them. */
@@ -76,6 +83,8 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_ISSUER',
   'VERITEE_KDS_URL',
   'VERITEE_KDS_OFFLINE',
+  'VERITEE_RECEIPT_TOKEN_HASHES',
+  'VERITEE_RECEIPTS_OPEN',
   'VERITEE_POLICY',
   'VERITEE_ALLOW_SIMULATED',
 ] as const;
@@ -164,7 +173,32 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     allowSimulated: allow === '1',
     devPkiPath: join(veriteeHome(env), 'dev-pki.json'),
     kds: parseKds(env),
+    receiptTokens: parseReceiptTokens(env),
   };
+}
+
+/** @throws ConfigError CONFIG_INVALID */
+function parseReceiptTokens(
+  env: Readonly<Record<string, string | undefined>>,
+): VerifierConfig['receiptTokens'] {
+  const open = env['VERITEE_RECEIPTS_OPEN'] ?? '0';
+  if (open !== '0' && open !== '1')
+    throw new ConfigError('CONFIG_INVALID', 'VERITEE_RECEIPTS_OPEN must be 0 or 1');
+  const hashes = (env['VERITEE_RECEIPT_TOKEN_HASHES'] ?? '')
+    .split(',')
+    .map((hash) => hash.trim().toLowerCase())
+    .filter((hash) => hash !== '');
+  if (hashes.some((hash) => !/^[0-9a-f]{64}$/.test(hash)))
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'VERITEE_RECEIPT_TOKEN_HASHES must list SHA-256 digests (64 hex digits), comma-separated',
+    );
+  if (open === '1' && hashes.length > 0)
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'VERITEE_RECEIPTS_OPEN=1 and VERITEE_RECEIPT_TOKEN_HASHES contradict each other',
+    );
+  return open === '1' ? 'open' : hashes;
 }
 
 /** @throws ConfigError CONFIG_INVALID */

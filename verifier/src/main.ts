@@ -97,6 +97,7 @@ async function main(): Promise<void> {
   const { app, registry } = await createVerifier({
     logger,
     collateral,
+    receiptTokens: config.receiptTokens,
     log,
     signer,
     appraiser,
@@ -122,6 +123,7 @@ async function main(): Promise<void> {
       `  keys       ${config.keyBroker ? 'key broker on: POST /v1/keys/release' : 'no key release'}`,
       `  simulated  ${config.allowSimulated ? `accepted (dev roots from ${config.devPkiPath}), marked in receipts` : 'refused'}`,
       `  issuer     ${issuer} (what receipts name and relying parties pin)`,
+      `  receipts   ${config.receiptTokens === 'open' ? 'open to anyone (VERITEE_RECEIPTS_OPEN=1)' : config.receiptTokens.length === 0 ? 'closed: no host tokens (set VERITEE_RECEIPT_TOKEN_HASHES)' : `to hosts holding one of ${config.receiptTokens.length} token(s)`}`,
       `  collateral ${config.kds === undefined ? 'off' : `${config.kds.url}${config.kds.offline ? ' (offline: cache only)' : ''}, served at ${base}/v1/collateral/`}`,
       `  JWKS       ${base}/.well-known/jwks.json`,
       '',

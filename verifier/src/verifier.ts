@@ -41,6 +41,12 @@ export interface VerifierDeps {
    * serves. Unset: only what evidence carries is used, and no collateral is served.
    */
   readonly collateral?: KdsSource | undefined;
+  /**
+   * Who may have receipts issued: hosts whose bearer token's SHA-256 (hex) is
+   * listed, or anyone (`open`). Default `open` (embedding, tests); the service
+   * (main.ts) is closed unless configured.
+   */
+  readonly receiptTokens?: readonly string[] | 'open' | undefined;
 }
 
 /** Counts each call of `work` by outcome: done, refused (the caller's fault) or failed. */
@@ -131,6 +137,7 @@ export async function createVerifier(deps: VerifierDeps) {
     logger: deps.logger ?? silentLogger,
     metrics,
     collateral,
+    receiptTokens: deps.receiptTokens ?? 'open',
     adminToken: deps.adminToken,
     log,
     signer,

@@ -6,6 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -58,6 +59,7 @@ describe('verifier process', () => {
           VERITEE_VERIFIER_DATA: join(dir, `data-${store}`),
           VERITEE_HOME: dir,
           VERITEE_ALLOW_SIMULATED: '1',
+          VERITEE_RECEIPTS_OPEN: '1',
           ...(database === undefined ? {} : { VERITEE_DATABASE_URL: database.url }),
         };
         const base = `http://127.0.0.1:${port}`;
@@ -158,6 +160,7 @@ describe('verifier process', () => {
       VERITEE_VERIFIER_DATA: join(dir, 'data-kms'),
       VERITEE_HOME: dir,
       VERITEE_ALLOW_SIMULATED: '1',
+      VERITEE_RECEIPTS_OPEN: '1',
       VERITEE_KMS_KEY_ID: keyId,
       VERITEE_KMS_ENDPOINT: kms.endpoint,
       AWS_REGION: 'us-east-1',
@@ -181,6 +184,42 @@ describe('verifier process', () => {
       verifier.kill('SIGTERM');
       client.destroy();
       await kms.close();
+    }
+  });
+
+  it('issues receipts only to hosts holding a token whose digest it was given, two at a time for rotation', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const tokens = ['host-a-token-0123456789abcdef', 'host-a-next-token-0123456789'];
+    const digest = (token: string) => createHash('sha256').update(token).digest('hex');
+    const verifier = await start({
+      VERITEE_VERIFIER_LISTEN: `127.0.0.1:${port}`,
+      VERITEE_VERIFIER_DATA: join(dir, 'data-tokens'),
+      VERITEE_HOME: dir,
+      VERITEE_ALLOW_SIMULATED: '1',
+      VERITEE_RECEIPT_TOKEN_HASHES: tokens.map(digest).join(','),
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const post = async (token?: string) => {
+        const response = await fetch(`${base}/v1/receipts`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+          },
+          body: await receiptRequestBody(new Date()),
+        });
+        const body = (await response.json()) as { code?: string };
+        return [response.status, body.code];
+      };
+      assert.deepEqual(await post(), [401, 'RECEIPT_UNAUTHORIZED']);
+      assert.deepEqual(await post('someone-else'), [401, 'RECEIPT_UNAUTHORIZED']);
+      assert.deepEqual(await post(tokens[0]), [201, undefined]);
+      assert.deepEqual(await post(tokens[1]), [201, undefined]);
+      // Reading stays public.
+      assert.equal((await fetch(`${base}/v1/log/checkpoint`)).status, 200);
+    } finally {
+      verifier.kill('SIGTERM');
     }
   });
 

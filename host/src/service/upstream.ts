@@ -35,6 +35,8 @@ export function createUpstream(options: {
   readonly url: string;
   readonly socketPath?: string | undefined;
   readonly timeoutMs: number;
+  /** Sent with every call (the host's receipt token to the verifier). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }): Upstream {
   const base = new URL(options.url);
   const secure = base.protocol === 'https:';
@@ -47,7 +49,10 @@ export function createUpstream(options: {
       return new Promise<UpstreamResponse>((resolve, reject) => {
         const fail = (code: string, message: string, cause?: unknown, timedOut = false) =>
           reject(new UpstreamError(code, message, { cause, timedOut }));
-        const traced = requestId === undefined ? {} : { [REQUEST_ID_HEADER]: requestId };
+        const traced = {
+          ...options.headers,
+          ...(requestId === undefined ? {} : { [REQUEST_ID_HEADER]: requestId }),
+        };
         const outgoing = send(
           {
             agent,

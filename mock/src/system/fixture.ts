@@ -7,7 +7,10 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEV_PKI_PATH } from '../sim-fixture.js';
-import { startService, type Service } from './processes.js';
+import { sha256Hex, startService, type Service } from './processes.js';
+
+/** The receipt token test hosts hold; test verifiers accept it. */
+export const TEST_HOST_TOKEN = 'test-host-receipt-token-0123456789';
 
 export const EPHEMERAL_PORTS = { host: 0, enclave: 0, verifier: 0 };
 
@@ -33,6 +36,7 @@ export function startTestVerifier(
       VERITEE_VERIFIER_LISTEN: '127.0.0.1:0',
       VERITEE_VERIFIER_DATA: join(home, 'verifier'),
       VERITEE_ALLOW_SIMULATED: '1',
+      VERITEE_RECEIPT_TOKEN_HASHES: sha256Hex(TEST_HOST_TOKEN),
       ...env,
     },
   });

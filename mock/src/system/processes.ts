@@ -6,7 +6,7 @@
  * goes to `<home>/logs/<service>.log`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { toHex } from '@veritee/attestations';
 import { parseNitroDocument } from '@veritee/attestations/nitro';
@@ -132,11 +132,13 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     });
     started.push(enclave);
     const adminToken = adminTokenOf(options.home);
+    const receiptToken = secretOf(options.home, 'host-receipt-token');
     const verifier = await startService('verifier', {
       home: options.home,
       mode: options.mode,
       env: {
         VERITEE_ADMIN_TOKEN: adminToken,
+        VERITEE_RECEIPT_TOKEN_HASHES: sha256Hex(receiptToken),
         VERITEE_VERIFIER_LISTEN: `127.0.0.1:${ports.verifier}`,
         VERITEE_VERIFIER_DATA: join(options.home, 'verifier'),
         VERITEE_ALLOW_SIMULATED: '1',
@@ -157,6 +159,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         VERITEE_HOST_LISTEN: `127.0.0.1:${ports.host}`,
         VERITEE_ENCLAVE_URL: enclave.url,
         VERITEE_VERIFIER_URL: verifier.url,
+        VERITEE_RECEIPT_TOKEN: receiptToken,
         ...options.env?.host,
       },
     });
@@ -173,7 +176,17 @@ export async function startSystem(options: SystemOptions): Promise<System> {
  * (owner-only), so `veritee operator --token-file` can use it too.
  */
 export function adminTokenOf(home: string): string {
-  const file = join(home, 'admin-token');
+  return secretOf(home, 'admin-token');
+}
+
+/** SHA-256 of a token, hex: what a verifier holds of a host's receipt token. */
+export function sha256Hex(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** A random token kept in `<home>/<name>` (owner-only), made on first use. */
+export function secretOf(home: string, name: string): string {
+  const file = join(home, name);
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {
