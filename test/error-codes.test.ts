@@ -36,9 +36,9 @@ function codesInSource(): Set<string> {
   ].flatMap((workspace) => sources(join(root, workspace, 'src')))) {
     const text = readFileSync(file, 'utf8');
     // Codes are quoted SCREAMING_SNAKE literals: the first argument of an error or violation
-    // call, a `code:`, or the `errorCode:` of a bounded fetch.
+    // call, a `code:`, or the `errorCode:` / `busyCode:` of a bounded fetch or an admission.
     for (const match of text.matchAll(
-      /(?:\(\s*(?:\d{3},\s*)?|code: |errorCode: )'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g,
+      /(?:\(\s*(?:\d{3},\s*)?|[a-z]*[cC]ode: )'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g,
     ))
       codes.add(match[1]!);
     for (const match of text.matchAll(/`\$\{domain\}_([A-Z_]+)`/g))

@@ -5,7 +5,7 @@
  * RFC 9457 problem+json with a stable code; the request id the host sent is
  * kept, so one inference can be followed through both logs.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { RequestError } from '@veritee/attestations';
 import { enclaveAnswerToJson, enclaveEvidenceToJson } from '@veritee/attestations/wire';
 import {
@@ -13,8 +13,10 @@ import {
   PROBLEM_CONTENT_TYPE,
   problemBody,
   problemOf,
+  readBoundedBody,
   REQUEST_ID_HEADER,
   requestIdFrom,
+  type Admission,
   type Logger,
 } from '@veritee/service';
 import type { AttestedInference } from './service/attested-inference.js';
@@ -27,30 +29,8 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly metrics: EnclaveMetrics;
   readonly maxRequestBytes: number;
-}
-
-// Bodies past the limit are drained, not buffered, so the client reads our 413; absurd ones are cut off.
-const DRAIN_FACTOR = 16;
-
-async function readBody(request: IncomingMessage, limit: number): Promise<Uint8Array> {
-  const declared = Number(request.headers['content-length'] ?? NaN);
-  if (declared > limit * DRAIN_FACTOR) {
-    request.destroy();
-    throw new RequestError(413, 'REQUEST_TOO_LARGE', `body is larger than ${limit} bytes`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).byteLength;
-    if (size > limit * DRAIN_FACTOR) {
-      request.destroy();
-      break;
-    }
-    if (size <= limit) chunks.push(chunk as Buffer);
-  }
-  if (size > limit)
-    throw new RequestError(413, 'REQUEST_TOO_LARGE', `body is larger than ${limit} bytes`);
-  return new Uint8Array(Buffer.concat(chunks));
+  /** Inference requests run at once and queued; past them, 429 ENCLAVE_BUSY. */
+  readonly admission: Admission;
 }
 
 function send(
@@ -135,7 +115,10 @@ export function createApp(deps: AppDeps) {
               'send the sealed request as application/octet-stream',
             );
           }
-          const answer = await deps.inference.infer(await readBody(request, deps.maxRequestBytes));
+          // A slot first, then the body: a refused request costs no read.
+          const answer = await deps.admission.run(async () =>
+            deps.inference.infer(await readBoundedBody(request, deps.maxRequestBytes)),
+          );
           return send(response, 200, JSON.stringify(enclaveAnswerToJson(answer)));
         }
         default:

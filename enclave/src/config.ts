@@ -2,7 +2,7 @@
  * Enclave configuration from environment variables, validated at start;
  * every error names the variable to fix.
  */
-import { parseListen, type Listen } from '@veritee/service';
+import { limitSettings, parseLimits, parseListen, type Listen } from '@veritee/service';
 import { ConfigError } from '@veritee/attestations';
 import { httpUrlSetting, integerSetting } from '@veritee/attestations/config';
 import { isSnpProduct, type SnpProduct } from '@veritee/attestations/snp';
@@ -50,6 +50,12 @@ export interface EnclaveConfig {
   readonly modelThreads: number;
   /** VERITEE_MAX_REQUEST_BYTES: largest sealed request. Default 1 MiB + 1 KiB. */
   readonly maxRequestBytes: number;
+  /**
+   * VERITEE_ENCLAVE_MAX_IN_FLIGHT (default 64) inferences at once and
+   * _MAX_QUEUE (256) waiting, past which 429 ENCLAVE_BUSY; _REQUEST_TIMEOUT_MS
+   * (60 000) to receive a request; _MAX_CONNECTIONS (1024).
+   */
+  readonly limits: ReturnType<typeof parseLimits>;
 }
 
 /** The settings this service reads; VERITEE_CONFIG may set any of them. */
@@ -72,6 +78,7 @@ export const ENCLAVE_SETTINGS = [
   'VERITEE_NSM',
   'VERITEE_MODEL_THREADS',
   'VERITEE_MAX_REQUEST_BYTES',
+  ...limitSettings('ENCLAVE'),
 ] as const;
 
 function parseModelKeyRelease(
@@ -176,5 +183,10 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       1024,
       64 * 1024 * 1024,
     ),
+    limits: parseLimits(env, 'ENCLAVE', {
+      maxInFlight: 64,
+      maxQueue: 256,
+      requestTimeoutMs: 60_000,
+    }),
   };
 }

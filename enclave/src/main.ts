@@ -11,7 +11,13 @@ import { ENCLAVE_SETTINGS, parseConfig } from './config.js';
 import { loadModel } from './model/model.js';
 import { openSealedWeights } from './model/sealed-weights.js';
 import { selectTee } from './tee/select.js';
-import { createLogger, veriteeHome } from '@veritee/service';
+import {
+  applyServerLimits,
+  createAdmission,
+  createLogger,
+  DEFAULT_SERVER_LIMITS,
+  veriteeHome,
+} from '@veritee/service';
 import { createEnclaveMetrics } from './metrics.js';
 import { createAttestedInference } from './service/attested-inference.js';
 import { createEvidenceCache } from './service/evidence-cache.js';
@@ -71,7 +77,9 @@ async function main(): Promise<void> {
     logger,
     metrics,
     maxRequestBytes: config.maxRequestBytes,
+    admission: createAdmission({ ...config.limits, busyCode: 'ENCLAVE_BUSY' }),
   });
+  applyServerLimits(server, { ...DEFAULT_SERVER_LIMITS, ...config.limits });
   if (config.listen.kind === 'unix') await rm(config.listen.path, { force: true });
   await new Promise<void>((resolve) => {
     if (config.listen.kind === 'unix') server.listen(config.listen.path, resolve);

@@ -15,7 +15,7 @@ import {
 } from '@veritee/attestations/wire';
 import { AT, simulator, trustWithDev } from '@veritee/mock';
 import { createApp } from '../src/app.js';
-import { createLogger } from '@veritee/service';
+import { createAdmission, createLogger } from '@veritee/service';
 import { createEnclaveMetrics } from '../src/metrics.js';
 import { createAttestedInference } from '../src/service/attested-inference.js';
 import { createEvidenceCache } from '../src/service/evidence-cache.js';
@@ -51,6 +51,7 @@ describe('enclave API over HTTP', () => {
       evidence,
       logger: createLogger({ service: 'enclave', write: (line) => void logs.push(line) }),
       metrics: createEnclaveMetrics(),
+      admission: createAdmission({ maxInFlight: 8, maxQueue: 64, busyCode: 'ENCLAVE_BUSY' }),
       maxRequestBytes: 64 * 1024,
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

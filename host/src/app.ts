@@ -4,9 +4,9 @@
  * metrics. Bodies are opaque bytes with a size limit; errors are RFC 9457
  * problem+json with a stable code.
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { RequestError } from '@veritee/attestations';
-import type { Logger } from '@veritee/service';
+import { readBoundedBody, type Admission, type Logger } from '@veritee/service';
 import {
   createServiceApp,
   finishServiceApp,
@@ -22,6 +22,8 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly maxBodyBytes: number;
+  /** Every relayed request takes a slot first (before its body is read); past them, 429 HOST_BUSY. */
+  readonly admission: Admission;
 }
 
 export function createApp(deps: AppDeps) {
@@ -41,7 +43,7 @@ export function createApp(deps: AppDeps) {
     '/v1/attestation',
     route('/v1/attestation'),
     async (_request: Request, response: Response) => {
-      response.json(await deps.relay.attestation(requestIdOf(response)));
+      response.json(await deps.admission.run(() => deps.relay.attestation(requestIdOf(response))));
     },
   );
 
@@ -57,12 +59,14 @@ export function createApp(deps: AppDeps) {
         );
       next();
     },
-    express.raw({ type: 'application/octet-stream', limit: deps.maxBodyBytes }),
     async (request: Request, response: Response) => {
-      const body = request.body as unknown;
-      if (!Buffer.isBuffer(body) || body.byteLength === 0)
-        throw new RequestError(400, 'REQUEST_FIELD_INVALID', 'the sealed request is empty');
-      const answer = await deps.relay.infer(new Uint8Array(body), requestIdOf(response));
+      // A slot first, then the body: a refused request costs no read.
+      const answer = await deps.admission.run(async () => {
+        const body = await readBoundedBody(request, deps.maxBodyBytes);
+        if (body.byteLength === 0)
+          throw new RequestError(400, 'REQUEST_FIELD_INVALID', 'the sealed request is empty');
+        return deps.relay.infer(body, requestIdOf(response));
+      });
       response.locals['receipt'] = answer['receipt'] === undefined ? 'none' : 'attached';
       response.json(answer);
     },

@@ -6,9 +6,13 @@ import { readFileSync } from 'node:fs';
 import { isVeriteeError } from '@veritee/attestations';
 import { loadSettings } from '@veritee/attestations/config';
 import { HOST_SETTINGS, parseConfig } from './config.js';
-import { createLogger } from '@veritee/service';
+import {
+  applyServerLimits,
+  createAdmission,
+  createLogger,
+  DEFAULT_SERVER_LIMITS,
+} from '@veritee/service';
 import { createMetrics } from './metrics.js';
-import { createAdmission } from './service/admission.js';
 import { createRelay } from './service/relay.js';
 import { createUpstream } from './service/upstream.js';
 import { createApp } from './app.js';
@@ -18,7 +22,7 @@ async function main(): Promise<void> {
     loadSettings(process.env, HOST_SETTINGS, (path) => readFileSync(path, 'utf8')),
   );
   const logger = createLogger({ service: 'host', write: (line) => process.stderr.write(line) });
-  const admission = createAdmission(config);
+  const admission = createAdmission({ ...config, busyCode: 'HOST_BUSY' });
   const metrics = createMetrics(admission);
   const enclave = createUpstream({
     name: 'enclave',
@@ -40,18 +44,26 @@ async function main(): Promise<void> {
   const relay = createRelay({
     enclave,
     verifier,
-    admission,
     onReceipt: (outcome) => metrics.receipt(outcome),
   });
-  const app = createApp({ relay, logger, metrics, maxBodyBytes: config.maxBodyBytes });
+  const app = createApp({
+    relay,
+    logger,
+    metrics,
+    admission,
+    maxBodyBytes: config.maxBodyBytes,
+  });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   // Slow clients cannot hold a connection forever.
-  server.requestTimeout = config.timeoutMs * 2;
-  server.headersTimeout = Math.min(60_000, config.timeoutMs * 2);
+  applyServerLimits(server, {
+    ...DEFAULT_SERVER_LIMITS,
+    requestTimeoutMs: config.timeoutMs * 2,
+    headersTimeoutMs: Math.min(60_000, config.timeoutMs * 2),
+  });
   const address = server.address();
   const where =
     typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : '';

@@ -4,7 +4,7 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import { createServiceMetrics } from '@veritee/service';
-import type { Admission } from './service/admission.js';
+import type { Admission } from '@veritee/service';
 import type { ReceiptOutcome } from './service/relay.js';
 
 export function createMetrics(admission: Admission) {

@@ -97,9 +97,15 @@ describe('host', () => {
       assert.equal(refused.status, 429);
       assert.equal(refused.headers.get('retry-after'), '1');
       assert.equal(((await refused.json()) as { code: string }).code, 'HOST_BUSY');
+      // The attestation route takes a slot like inference does.
+      assert.equal((await fetch(`${host.url}/v1/attestation`)).status, 429);
+      // A refused upload is not read: the enclave never sees a third body.
+      const big = await post(host.url, new Uint8Array(4000).fill(1));
+      assert.equal(big.status, 429);
       release();
       assert.equal((await running).status, 200);
       assert.equal((await queued).status, 200);
+      assert.equal(enclave.received.length, 2);
     });
 
     it("passes the enclave's refusal of a bad request through with its code", async () => {

@@ -5,14 +5,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { enclaveAnswerToJson } from '@veritee/attestations/wire';
-import { createLogger } from '@veritee/service';
-import {
-  createAdmission,
-  createApp,
-  createMetrics,
-  createRelay,
-  createUpstream,
-} from '../src/index.js';
+import { createAdmission, createLogger } from '@veritee/service';
+import { createApp, createMetrics, createRelay, createUpstream } from '../src/index.js';
 
 export type Handler = (
   request: IncomingMessage,
@@ -83,6 +77,7 @@ export async function startHost(options: {
   const admission = createAdmission({
     maxInFlight: options.maxInFlight ?? 8,
     maxQueue: options.maxQueue ?? 8,
+    busyCode: 'HOST_BUSY',
   });
   const metrics = createMetrics(admission);
   const timeoutMs = options.timeoutMs ?? 5000;
@@ -94,13 +89,13 @@ export async function startHost(options: {
   const relay = createRelay({
     enclave,
     verifier,
-    admission,
     onReceipt: (outcome) => metrics.receipt(outcome),
   });
   const app = createApp({
     relay,
     logger: createLogger({ service: 'host', write: (line) => void lines.push(line) }),
     metrics,
+    admission,
     maxBodyBytes: options.maxBodyBytes ?? 4096,
   });
   const server = app.listen(0, '127.0.0.1');

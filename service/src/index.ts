@@ -4,7 +4,14 @@
  * allow-list, request ids passed along, metrics. `/express` adapts it to the
  * host's and verifier's express apps; `/fetch` is the one bounded HTTP client.
  */
-export { parseListen, tcpListen, veriteeHome, type Listen } from './settings.js';
+export {
+  parseListen,
+  tcpListen,
+  veriteeHome,
+  parseLimits,
+  limitSettings,
+  type Listen,
+} from './settings.js';
 export { problemOf, problemBody, PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 export {
@@ -17,3 +24,12 @@ export {
 } from './logger.js';
 export { createServiceMetrics, LATENCY_BUCKETS, type ServiceMetrics } from './metrics.js';
 export { levelOf } from './request-log.js';
+export { readBoundedBody } from './body.js';
+export {
+  createAdmission,
+  applyServerLimits,
+  Busy,
+  DEFAULT_SERVER_LIMITS,
+  type Admission,
+  type ServerLimits,
+} from './admission.js';

@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@veritee/attestations';
+import { integerSetting } from '@veritee/attestations/config';
 
 /** A TCP address or, where a service allows it, a Unix socket path. */
 export type Listen =
@@ -45,3 +46,44 @@ export function tcpListen(raw: string, name: string): { host: string; port: numb
 export function veriteeHome(env: Readonly<Record<string, string | undefined>>): string {
   return env['VERITEE_HOME'] ?? join(homedir(), '.veritee');
 }
+
+/**
+ * A service's admission and server limits from `VERITEE_<PREFIX>_MAX_IN_FLIGHT`,
+ * `_MAX_QUEUE`, `_REQUEST_TIMEOUT_MS` and `_MAX_CONNECTIONS`, each with its default.
+ * @throws ConfigError CONFIG_INVALID naming the setting
+ */
+export function parseLimits(
+  env: Readonly<Record<string, string | undefined>>,
+  prefix: string,
+  defaults: { maxInFlight: number; maxQueue: number; requestTimeoutMs: number },
+): {
+  maxInFlight: number;
+  maxQueue: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+} {
+  return {
+    maxInFlight: integerSetting(
+      env,
+      `VERITEE_${prefix}_MAX_IN_FLIGHT`,
+      defaults.maxInFlight,
+      1,
+      100_000,
+    ),
+    maxQueue: integerSetting(env, `VERITEE_${prefix}_MAX_QUEUE`, defaults.maxQueue, 0, 1_000_000),
+    requestTimeoutMs: integerSetting(
+      env,
+      `VERITEE_${prefix}_REQUEST_TIMEOUT_MS`,
+      defaults.requestTimeoutMs,
+      100,
+      3_600_000,
+    ),
+    maxConnections: integerSetting(env, `VERITEE_${prefix}_MAX_CONNECTIONS`, 1_024, 1, 1_000_000),
+  };
+}
+
+/** The names parseLimits reads, for a service's settings list. */
+export const limitSettings = (prefix: string) =>
+  ['MAX_IN_FLIGHT', 'MAX_QUEUE', 'REQUEST_TIMEOUT_MS', 'MAX_CONNECTIONS'].map(
+    (name) => `VERITEE_${prefix}_${name}`,
+  );

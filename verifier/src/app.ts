@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { fromHex, RequestError, toHex } from '@veritee/attestations';
-import type { Logger } from '@veritee/service';
+import type { Admission, Logger } from '@veritee/service';
 import { createServiceApp, finishServiceApp, route } from '@veritee/service/express';
 import { CHECKPOINT_TYPE, parseReferenceValue } from '@veritee/attestations/receipt';
 import { parseBinding, parseInclusion } from '@veritee/attestations/wire';
@@ -39,6 +39,8 @@ export interface AppDeps {
   readonly collateral?: KdsSource | undefined;
   /** Hosts' token digests (SHA-256, hex) that may have receipts issued, or `open`. */
   readonly receiptTokens: readonly string[] | 'open';
+  /** What bounds the CPU-heavy routes: past it, 429 VERIFIER_BUSY with Retry-After. */
+  readonly admission: Admission;
 }
 
 /** Largest JSON body a route reads: evidence with its certificates is 5-20 KiB. */
@@ -101,7 +103,7 @@ export function createApp(deps: AppDeps) {
         'REQUEST_FIELD_INVALID',
         'nonce must be 1 to 64 bytes of lower-case hex',
       );
-    const { claims, jwt } = await deps.results.issue(evidence, nonce);
+    const { claims, jwt } = await deps.admission.run(() => deps.results.issue(evidence, nonce));
     response.json({ status: claims['ear.status'], codes: claims.codes, result: jwt });
   });
 
@@ -122,7 +124,9 @@ export function createApp(deps: AppDeps) {
     const binding = parseBinding(body['binding']);
     const inclusion =
       body['inclusion'] === undefined ? undefined : parseInclusion(body['inclusion']);
-    const issued = await deps.receipts.issue(evidence, binding, inclusion);
+    const issued = await deps.admission.run(() =>
+      deps.receipts.issue(evidence, binding, inclusion),
+    );
     response
       .status(201)
       .json({ id: issued.id, receipt: issued.receipt, log: { index: issued.index } });
@@ -285,14 +289,16 @@ export function createApp(deps: AppDeps) {
           'REQUEST_FIELD_INVALID',
           'challenge must be the string POST /v1/keys/challenge returned',
         );
-      const released = await keyBroker.release(
-        base64Field(body['evidence'], 'evidence'),
-        {
-          enclaveKey: hex('enclaveKey'),
-          nonce: hex('nonce'),
-          encryptedKey: base64Field(body['encryptedKey'], 'encryptedKey'),
-        },
-        challenge,
+      const released = await deps.admission.run(() =>
+        keyBroker.release(
+          base64Field(body['evidence'], 'evidence'),
+          {
+            enclaveKey: hex('enclaveKey'),
+            nonce: hex('nonce'),
+            encryptedKey: base64Field(body['encryptedKey'], 'encryptedKey'),
+          },
+          challenge,
+        ),
       );
       response.json({
         sealedKey: Buffer.from(released.sealedKey).toString('base64'),

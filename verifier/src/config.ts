@@ -3,7 +3,7 @@
  * every error names the variable to fix.
  */
 import { KDS_BASE_URL } from '@veritee/kds';
-import { tcpListen, veriteeHome } from '@veritee/service';
+import { limitSettings, parseLimits, tcpListen, veriteeHome } from '@veritee/service';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +66,12 @@ export interface VerifierConfig {
    * Neither: no receipts are issued. Reads and /v1/verify stay public.
    */
   readonly receiptTokens: readonly string[] | 'open';
+  /**
+   * VERITEE_VERIFIER_MAX_IN_FLIGHT (default 64) verifications, receipts and key
+   * releases at once and _MAX_QUEUE (1024) waiting, past which 429
+   * VERIFIER_BUSY; _REQUEST_TIMEOUT_MS (30 000); _MAX_CONNECTIONS (1024).
+   */
+  readonly limits: ReturnType<typeof parseLimits>;
 }
 
 /** The settings this service reads; VERITEE_CONFIG may set any of them. */
@@ -85,6 +91,7 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_KDS_OFFLINE',
   'VERITEE_RECEIPT_TOKEN_HASHES',
   'VERITEE_RECEIPTS_OPEN',
+  ...limitSettings('VERIFIER'),
   'VERITEE_POLICY',
   'VERITEE_ALLOW_SIMULATED',
 ] as const;
@@ -174,6 +181,11 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     devPkiPath: join(veriteeHome(env), 'dev-pki.json'),
     kds: parseKds(env),
     receiptTokens: parseReceiptTokens(env),
+    limits: parseLimits(env, 'VERIFIER', {
+      maxInFlight: 64,
+      maxQueue: 1024,
+      requestTimeoutMs: 30_000,
+    }),
   };
 }
 

@@ -17,7 +17,12 @@ import { openKmsSigner } from './signing/kms-signer.js';
 import { kmsUnwrap } from './service/kms-unwrap.js';
 import { createPooledAppraiser } from './service/appraiser.js';
 import { createVerifier } from './verifier.js';
-import { createLogger } from '@veritee/service';
+import {
+  applyServerLimits,
+  createAdmission,
+  createLogger,
+  DEFAULT_SERVER_LIMITS,
+} from '@veritee/service';
 import { createKdsSource, directoryStore } from '@veritee/kds';
 import { openPostgresCollateralStore } from './log/postgres-collateral.js';
 
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
     logger,
     collateral,
     receiptTokens: config.receiptTokens,
+    admission: createAdmission({ ...config.limits, busyCode: 'VERIFIER_BUSY' }),
     log,
     signer,
     appraiser,
@@ -113,6 +119,7 @@ async function main(): Promise<void> {
   }, config.policyRefreshSeconds * 1000);
   refreshing.unref();
   server.on('request', app);
+  applyServerLimits(server, { ...DEFAULT_SERVER_LIMITS, ...config.limits });
   process.stdout.write(
     [
       `veritee verifier listening on ${base}`,

@@ -5,7 +5,7 @@
  */
 import { RequestError } from '@veritee/attestations';
 import type { Policy } from '@veritee/attestations/policy';
-import { silentLogger, type Logger } from '@veritee/service';
+import { createAdmission, silentLogger, type Admission, type Logger } from '@veritee/service';
 import { createVerifierMetrics, type Outcome, type VerifierMetrics } from './metrics.js';
 import { createApp } from './app.js';
 import type { ReceiptLog } from './log/receipt-log.js';
@@ -47,6 +47,8 @@ export interface VerifierDeps {
    * (main.ts) is closed unless configured.
    */
   readonly receiptTokens?: readonly string[] | 'open' | undefined;
+  /** Work admitted at once (verify, receipts, key release). Default 64 running, 1024 queued. */
+  readonly admission?: Admission | undefined;
 }
 
 /** Counts each call of `work` by outcome: done, refused (the caller's fault) or failed. */
@@ -138,6 +140,9 @@ export async function createVerifier(deps: VerifierDeps) {
     metrics,
     collateral,
     receiptTokens: deps.receiptTokens ?? 'open',
+    admission:
+      deps.admission ??
+      createAdmission({ maxInFlight: 64, maxQueue: 1024, busyCode: 'VERIFIER_BUSY' }),
     adminToken: deps.adminToken,
     log,
     signer,

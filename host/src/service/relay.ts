@@ -12,7 +12,6 @@ import {
   parseEnclaveEvidence,
   type AttachedReceipt,
 } from '@veritee/attestations/wire';
-import type { Admission } from './admission.js';
 import type { Upstream, UpstreamResponse } from './upstream.js';
 
 export type ReceiptOutcome = 'issued' | 'refused' | 'unavailable' | 'off';
@@ -21,7 +20,6 @@ export interface RelayDeps {
   readonly enclave: Upstream;
   /** Unset: answers go out without receipts. */
   readonly verifier?: Upstream | undefined;
-  readonly admission: Admission;
   readonly onReceipt?: (outcome: ReceiptOutcome) => void;
 }
 
@@ -134,10 +132,10 @@ export function createRelay(deps: RelayDeps) {
 
     /**
      * Relays one sealed request; the answer carries the verifier's receipt or why there is none.
-     * @throws RequestError HOST_BUSY (429) or the enclave's refusal; UpstreamError when the enclave fails
+     * @throws RequestError the enclave's refusal; UpstreamError when the enclave fails
      */
-    infer(sealed: Uint8Array, requestId?: string): Promise<Record<string, unknown>> {
-      return deps.admission.run(async () => {
+    async infer(sealed: Uint8Array, requestId?: string): Promise<Record<string, unknown>> {
+      {
         const response = await deps.enclave.call(
           '/v1/infer',
           { bytes: sealed, type: 'application/octet-stream' },
@@ -148,7 +146,7 @@ export function createRelay(deps: RelayDeps) {
           fromEnclave(() => parseEnclaveAnswer(json(response, 'enclave answer'))),
         );
         return hostAnswerToJson({ answer, ...(await receiptFor(answer, requestId)) });
-      });
+      }
     },
 
     /** Whether the enclave (and the verifier, when set) answer their health checks. */
