@@ -2,6 +2,8 @@
  * Entry point of the `veritee` command: the only module that reads argv, the
  * environment and the clock, and sets the exit status.
  */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { isVeriteeError } from '@veritee/attestations';
 import { defaultTrustStore, mergeTrustStores } from '@veritee/attestations/evidence';
 import { devTrustStore } from '@veritee/attestations/sim';
@@ -30,7 +32,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   const write = (text: string) => process.stdout.write(text);
   const now = () => new Date();
-  const home = veriteeHome(process.env);
+  // VERITEE_HOME, else the .veritee of the directory `npm start` runs the system from, else ~/.veritee.
+  const home =
+    process.env['VERITEE_HOME'] ??
+    (existsSync(join('.veritee', 'dev-pki.json')) ? resolve('.veritee') : veriteeHome(process.env));
+  const env = { ...process.env, VERITEE_HOME: home };
   const simulatedTrust = async () => {
     const pki = await loadDevPki(home);
     return pki === undefined
@@ -42,7 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return runInfer(
         rest,
         {
-          env: process.env,
+          env,
           bundledModelHash,
           simulatedTrust,
           stdin: async () => {
@@ -54,19 +60,19 @@ async function main(argv: readonly string[]): Promise<number> {
         write,
       );
     case 'operator':
-      return runOperator(rest, { env: process.env }, write);
+      return runOperator(rest, { env }, write);
     case 'verify':
       return runVerify(
         rest,
         {
           now,
-          env: process.env,
+          env,
           simulatedTrust,
         },
         write,
       );
     case 'receipt':
-      return runReceipt(rest, write, process.env);
+      return runReceipt(rest, write, env);
     case 'sim':
       return runSim(
         rest,
@@ -91,12 +97,20 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     // Typed errors carry safe messages; anything else is reported without its details.
+    // node:util parseArgs refuses options it was not told of: that is a usage error.
+    const parseError =
+      error instanceof TypeError &&
+      String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_');
     const message = isVeriteeError(error)
       ? `${error.code}: ${error.message}`
-      : `INTERNAL_ERROR: ${error instanceof Error ? error.name : 'unknown failure'}`;
+      : parseError
+        ? `usage: ${error.message.slice(0, 200)}`
+        : `INTERNAL_ERROR: ${error instanceof Error ? error.name : 'unknown failure'}`;
     process.stderr.write(`veritee: ${message}\n`);
     process.exitCode =
-      error instanceof UsageError || (isVeriteeError(error) && error.code.endsWith('_INVALID'))
+      parseError ||
+      error instanceof UsageError ||
+      (isVeriteeError(error) && error.code.endsWith('_INVALID'))
         ? 2
         : 1;
   },
