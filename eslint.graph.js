@@ -103,7 +103,6 @@ export const ALLOWED = {
   cli: [
     'attestations',
     'attestations/evidence',
-    'attestations/nitro',
     'attestations/policy',
     'attestations/receipt',
     'attestations/sim',

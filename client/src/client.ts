@@ -49,6 +49,7 @@ export function createClient(options: ClientOptions) {
   const host = options.host.replace(/\/+$/, '');
   let attested: AttestedEnclave | undefined;
   // The verifier is the one the caller named; its keys are the caller's, or fetched once and kept.
+  const verifierBase = options.verifier?.replace(/\/+$/, '');
   let pinned: VerifierIdentity | undefined;
   async function verifierIdentity(base: string): Promise<VerifierIdentity> {
     pinned ??= {
@@ -67,12 +68,8 @@ export function createClient(options: ClientOptions) {
     );
     // Before any prompt is sealed to it: the enclave's code must be approved.
     const approvals =
-      (options.policy.measurements ?? 'approved') === 'approved' && options.verifier !== undefined
-        ? await fetchApprovals(
-            http,
-            await verifierIdentity(options.verifier.replace(/\/+$/, '')),
-            clock(),
-          )
+      (options.policy.measurements ?? 'approved') === 'approved' && verifierBase !== undefined
+        ? await fetchApprovals(http, await verifierIdentity(verifierBase), clock())
         : undefined;
     approval = checkApproval(checked, options.policy, approvals);
     return (attested = checked);
@@ -105,13 +102,13 @@ export function createClient(options: ClientOptions) {
         at: clock(),
       });
       const receipt =
-        options.verifier === undefined
+        verifierBase === undefined
           ? undefined
           : await checkReceipt({
               receipt: hostAnswer.receipt,
               receiptError: hostAnswer.receiptError,
               answer: checked,
-              verifier: await verifierIdentity(options.verifier.replace(/\/+$/, '')),
+              verifier: await verifierIdentity(verifierBase),
               http,
               at: clock(),
               allowSimulated: options.policy.allowSimulated === true,

@@ -175,13 +175,10 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
     return pending;
   }
 
-  /** From the store when it is good, else from KDS (and into the store). */
-  async function lookUp(
-    path: string,
-    good: (bytes: Uint8Array) => boolean = () => true,
-  ): Promise<Uint8Array | undefined> {
+  /** What never changes under its path (a VCEK, a chain): from the store, else from KDS. */
+  async function lookUp(path: string): Promise<Uint8Array | undefined> {
     const hit = await store?.get(path);
-    if (options.offline === true || (hit !== undefined && good(hit))) return hit;
+    if (options.offline === true || hit !== undefined) return hit;
     return fetchOnce(path);
   }
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@veritee/attestations';
-import { integerSetting } from '@veritee/attestations/config';
+import { flagSetting, integerSetting, listSetting } from '@veritee/attestations/config';
 import { parsePolicy, type Policy } from '@veritee/attestations/policy';
 
 export interface VerifierConfig {
@@ -101,21 +101,19 @@ export const VERIFIER_SETTINGS = [
  * signing, so it vouches for nothing dated later.
  * @throws ConfigError CONFIG_INVALID
  */
-function parseRetiredKeys(raw: string): Array<{ keyId: string; retiredAt: Date }> {
-  return raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '')
-    .map((item) => {
-      const at = item.lastIndexOf('@');
-      const retiredAt = new Date(at < 0 ? NaN : item.slice(at + 1));
-      if (at <= 0 || Number.isNaN(retiredAt.getTime()))
-        throw new ConfigError(
-          'CONFIG_INVALID',
-          'VERITEE_KMS_RETIRED_KEYS must list keyId@<ISO time retired>, comma-separated',
-        );
-      return { keyId: item.slice(0, at), retiredAt };
-    });
+function parseRetiredKeys(
+  env: Readonly<Record<string, string | undefined>>,
+): Array<{ keyId: string; retiredAt: Date }> {
+  return listSetting(env, 'VERITEE_KMS_RETIRED_KEYS').map((item) => {
+    const at = item.lastIndexOf('@');
+    const retiredAt = new Date(at < 0 ? NaN : item.slice(at + 1));
+    if (at <= 0 || Number.isNaN(retiredAt.getTime()))
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        'VERITEE_KMS_RETIRED_KEYS must list keyId@<ISO time retired>, comma-separated',
+      );
+    return { keyId: item.slice(0, at), retiredAt };
+  });
 }
 
 /** @throws ConfigError CONFIG_INVALID naming the variable, POLICY_INVALID naming the field */
@@ -124,9 +122,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     env['VERITEE_VERIFIER_LISTEN'] ?? '127.0.0.1:7003',
     'VERITEE_VERIFIER_LISTEN',
   );
-  const allow = env['VERITEE_ALLOW_SIMULATED'] ?? '0';
-  if (allow !== '0' && allow !== '1')
-    throw new ConfigError('CONFIG_INVALID', 'VERITEE_ALLOW_SIMULATED must be 0 or 1');
+  const allowSimulated = flagSetting(env, 'VERITEE_ALLOW_SIMULATED');
   let policy: VerifierConfig['policy'] = { id: 'default', version: 1, policy: {} };
   const policyFile = env['VERITEE_POLICY'];
   if (policyFile !== undefined) {
@@ -150,14 +146,11 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   const adminToken = env['VERITEE_ADMIN_TOKEN'];
   if (adminToken !== undefined && adminToken !== '' && adminToken.length < 32)
     throw new ConfigError('CONFIG_INVALID', 'VERITEE_ADMIN_TOKEN must be at least 32 characters');
-  const broker = env['VERITEE_KEY_BROKER'] ?? '0';
-  if (broker !== '0' && broker !== '1')
-    throw new ConfigError('CONFIG_INVALID', 'VERITEE_KEY_BROKER must be 0 or 1');
   return {
     host,
     port,
     dataDir,
-    keyBroker: broker === '1',
+    keyBroker: flagSetting(env, 'VERITEE_KEY_BROKER'),
     ...(kmsEndpoint === undefined || kmsEndpoint === '' ? {} : { kmsEndpoint }),
     ...(adminToken === undefined || adminToken === '' ? {} : { adminToken }),
     policyRefreshSeconds: integerSetting(env, 'VERITEE_POLICY_REFRESH_S', 5, 1, 3600),
@@ -166,7 +159,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       : {
           kms: {
             keyId: kmsKeyId,
-            retiredKeys: parseRetiredKeys(env['VERITEE_KMS_RETIRED_KEYS'] ?? ''),
+            retiredKeys: parseRetiredKeys(env),
             endpoint: kmsEndpoint,
           },
         }),
@@ -177,7 +170,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
         : { kind: 'postgres', url: databaseUrl },
     ...(env['VERITEE_ISSUER'] === undefined ? {} : { issuer: env['VERITEE_ISSUER'] }),
     policy,
-    allowSimulated: allow === '1',
+    allowSimulated,
     devPkiPath: join(veriteeHome(env), 'dev-pki.json'),
     kds: parseKds(env),
     receiptTokens: parseReceiptTokens(env),
@@ -193,24 +186,19 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
 function parseReceiptTokens(
   env: Readonly<Record<string, string | undefined>>,
 ): VerifierConfig['receiptTokens'] {
-  const open = env['VERITEE_RECEIPTS_OPEN'] ?? '0';
-  if (open !== '0' && open !== '1')
-    throw new ConfigError('CONFIG_INVALID', 'VERITEE_RECEIPTS_OPEN must be 0 or 1');
-  const hashes = (env['VERITEE_RECEIPT_TOKEN_HASHES'] ?? '')
-    .split(',')
-    .map((hash) => hash.trim().toLowerCase())
-    .filter((hash) => hash !== '');
+  const open = flagSetting(env, 'VERITEE_RECEIPTS_OPEN');
+  const hashes = listSetting(env, 'VERITEE_RECEIPT_TOKEN_HASHES').map((hash) => hash.toLowerCase());
   if (hashes.some((hash) => !/^[0-9a-f]{64}$/.test(hash)))
     throw new ConfigError(
       'CONFIG_INVALID',
       'VERITEE_RECEIPT_TOKEN_HASHES must list SHA-256 digests (64 hex digits), comma-separated',
     );
-  if (open === '1' && hashes.length > 0)
+  if (open && hashes.length > 0)
     throw new ConfigError(
       'CONFIG_INVALID',
       'VERITEE_RECEIPTS_OPEN=1 and VERITEE_RECEIPT_TOKEN_HASHES contradict each other',
     );
-  return open === '1' ? 'open' : hashes;
+  return open ? 'open' : hashes;
 }
 
 /** @throws ConfigError CONFIG_INVALID */
@@ -220,8 +208,5 @@ function parseKds(env: Readonly<Record<string, string | undefined>>): VerifierCo
   // Transport is not trusted: every VCEK, chain and CRL is verified against the pinned AMD roots.
   if (!/^https?:\/\/[^/?#]+\/?$/.test(url))
     throw new ConfigError('CONFIG_INVALID', 'VERITEE_KDS_URL must be an http(s) origin, or off');
-  const offline = env['VERITEE_KDS_OFFLINE'] ?? '0';
-  if (offline !== '0' && offline !== '1')
-    throw new ConfigError('CONFIG_INVALID', 'VERITEE_KDS_OFFLINE must be 0 or 1');
-  return { url, offline: offline === '1' };
+  return { url, offline: flagSetting(env, 'VERITEE_KDS_OFFLINE') };
 }

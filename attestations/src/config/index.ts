@@ -3,6 +3,8 @@ export {
   mergeSettings,
   loadSettings,
   integerSetting,
+  flagSetting,
+  listSetting,
   httpUrlSetting,
   CONFIG_FILE_VARIABLE,
 } from './settings.js';

@@ -60,6 +60,30 @@ export function integerSetting(
 }
 
 /**
+ * A `0`/`1` setting; `false` when unset.
+ * @throws ConfigError CONFIG_INVALID naming the setting
+ */
+export function flagSetting(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): boolean {
+  const raw = env[name] ?? '0';
+  if (raw !== '0' && raw !== '1') throw new ConfigError('CONFIG_INVALID', `${name} must be 0 or 1`);
+  return raw === '1';
+}
+
+/** The comma-separated items of a setting, trimmed, empty ones dropped; none when unset. */
+export function listSetting(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/**
  * The environment with the config file named by VERITEE_CONFIG merged under
  * it. The caller injects how to read a file, so this module stays free of I/O.
  * @throws ConfigError CONFIG_INVALID naming VERITEE_CONFIG or the bad setting

@@ -317,6 +317,24 @@ function claimsOf(verified: VerifiedEvidence): Claims {
   };
 }
 
+/**
+ * The measurement evidence claims (SEV-SNP MEASUREMENT, Nitro PCR0), read
+ * without verifying anything: for naming what an enclave runs (registering it,
+ * warning about it), never for deciding whether to trust it.
+ * @throws EvidenceError when the evidence parses as neither format
+ */
+export function claimedMeasurement(evidence: Uint8Array): Uint8Array {
+  const format = detectFormat(evidence);
+  if (format === 'sev-snp')
+    return parseSnpReport(evidence.subarray(0, SNP_REPORT_SIZE)).measurement;
+  if (format === 'nitro')
+    return parseNitroDocument(evidence).payload.pcrs.get(0) ?? new Uint8Array(48);
+  throw new EvidenceError(
+    'EVIDENCE_FORMAT_UNKNOWN',
+    `evidence of ${evidence.byteLength} bytes is neither an SNP report nor a Nitro document`,
+  );
+}
+
 /** The measurement as lower-case hex, for display and for the JSON of logged statements. */
 export function measurementHex(claims: Claims): string {
   return toHex(claims.measurement);

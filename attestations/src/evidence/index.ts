@@ -5,6 +5,7 @@ export {
   snpFields,
   nitroFields,
   measurementHex,
+  claimedMeasurement,
   type Appraisal,
   type Accepted,
   type Rejected,

@@ -3,9 +3,11 @@ export * from './statement.js';
 export * from './approvals.js';
 export {
   RECEIPT_TYPE,
+  statementTee,
   CHECKPOINT_TYPE,
   type ReceiptClaims,
   type ReceiptEntry,
+  type StatementTee,
   type CheckpointClaims,
 } from './receipt.js';
 export {

@@ -4,7 +4,7 @@
  * the record before the key leaves. The release protocol itself is in
  * seal/key-release.ts.
  */
-import { orderedHead } from './receipt.js';
+import { orderedHead, type StatementTee } from './receipt.js';
 import type { KEY_RELEASE_FORMAT } from '../seal/key-release.js';
 
 /** What the verifier logs and signs for each release. */
@@ -13,11 +13,7 @@ export interface KeyReleaseClaims {
   readonly iss: string;
   readonly iat: number;
   readonly jti: string;
-  readonly tee: {
-    readonly format: 'sev-snp' | 'nitro';
-    readonly measurement: string;
-    readonly simulated: boolean;
-  };
+  readonly tee: StatementTee;
   readonly policy: { readonly id: string; readonly version: number };
   readonly enclave_key: string;
   readonly nonce: string;

@@ -6,8 +6,27 @@
  * recompute the leaf and check its inclusion against a checkpoint.
  */
 
+import { measurementHex, type Claims } from '../evidence/appraise.js';
+
 export const RECEIPT_TYPE = 'veritee.receipt/v1';
 export const CHECKPOINT_TYPE = 'veritee.checkpoint/v1';
+
+/** The TEE a statement vouches for, from the appraisal's claims. */
+export interface StatementTee {
+  readonly format: 'sev-snp' | 'nitro';
+  /** SEV-SNP MEASUREMENT or Nitro PCR0, hex. */
+  readonly measurement: string;
+  readonly simulated: boolean;
+}
+
+/** The `tee` of a statement about accepted evidence. */
+export function statementTee(claims: Claims): StatementTee {
+  return {
+    format: claims.format,
+    measurement: measurementHex(claims),
+    simulated: claims.simulated,
+  };
+}
 
 export interface ReceiptClaims {
   readonly typ: typeof RECEIPT_TYPE;
@@ -16,11 +35,7 @@ export interface ReceiptClaims {
   readonly iat: number;
   /** Receipt id. */
   readonly jti: string;
-  readonly tee: {
-    readonly format: 'sev-snp' | 'nitro';
-    readonly measurement: string;
-    readonly simulated: boolean;
-  };
+  readonly tee: StatementTee;
   readonly model_hash: string;
   readonly input_commitment: string;
   readonly output_hash: string;
@@ -40,11 +55,7 @@ export function orderedHead(claims: {
   readonly iss: string;
   readonly iat: number;
   readonly jti: string;
-  readonly tee: {
-    readonly format: string;
-    readonly measurement: string;
-    readonly simulated: boolean;
-  };
+  readonly tee: StatementTee;
 }): object {
   return {
     typ: claims.typ,

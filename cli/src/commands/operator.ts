@@ -9,7 +9,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { sealModelWithKms } from '@veritee/infra';
 import { parseArgs } from 'node:util';
 import { ConfigError, toHex, UpstreamError } from '@veritee/attestations';
-import { parseNitroDocument } from '@veritee/attestations/nitro';
+import { claimedMeasurement } from '@veritee/attestations/evidence';
 import {
   ANY_MODEL,
   applyChange,
@@ -18,7 +18,6 @@ import {
   type PolicyChangeClaims,
   type ReferenceValue,
 } from '@veritee/attestations/receipt';
-import { parseSnpReport, SNP_REPORT_SIZE } from '@veritee/attestations/snp';
 import { modelHash, parseEnclaveEvidence, sha256 } from '@veritee/attestations/wire';
 import { UsageError } from '../usage-error.js';
 import { runMeasureSnp } from './measure-snp.js';
@@ -332,10 +331,7 @@ async function locksOutRunningEnclave(
     return undefined;
   }
   if (standing.tee !== tee) return undefined;
-  const running =
-    tee === 'sev-snp'
-      ? toHex(parseSnpReport(standing.evidence.subarray(0, SNP_REPORT_SIZE)).measurement)
-      : toHex(parseNitroDocument(standing.evidence).payload.pcrs.get(0) ?? new Uint8Array(48));
+  const running = toHex(claimedMeasurement(standing.evidence));
   const covered = references.some((reference) =>
     reference.tee === 'sev-snp'
       ? reference.measurement === running

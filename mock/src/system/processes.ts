@@ -9,8 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { toHex } from '@veritee/attestations';
-import { parseNitroDocument } from '@veritee/attestations/nitro';
-import { parseSnpReport, SNP_REPORT_SIZE } from '@veritee/attestations/snp';
+import { claimedMeasurement } from '@veritee/attestations/evidence';
 import { parseEnclaveEvidence } from '@veritee/attestations/wire';
 import { join, resolve } from 'node:path';
 
@@ -207,17 +206,13 @@ export async function approveEnclave(enclaveUrl: string, verifierUrl: string, to
     standing.tee === 'sev-snp'
       ? {
           tee: 'sev-snp',
-          measurement: toHex(
-            parseSnpReport(standing.evidence.subarray(0, SNP_REPORT_SIZE)).measurement,
-          ),
+          measurement: toHex(claimedMeasurement(standing.evidence)),
           modelHash,
         }
       : {
           tee: 'nitro',
           pcrs: {
-            pcr0: toHex(
-              parseNitroDocument(standing.evidence).payload.pcrs.get(0) ?? new Uint8Array(48),
-            ),
+            pcr0: toHex(claimedMeasurement(standing.evidence)),
           },
           modelHash,
         };

@@ -12,8 +12,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { bytesEqual, toHex } from '@veritee/attestations';
-import { measurementHex, type Appraisal } from '@veritee/attestations/evidence';
-import type { KeyReleaseEntry } from '@veritee/attestations/receipt';
+import { type Appraisal } from '@veritee/attestations/evidence';
+import { statementTee, type KeyReleaseEntry } from '@veritee/attestations/receipt';
 import {
   KEY_RELEASE_FORMAT,
   keyReleaseDigest,
@@ -144,11 +144,7 @@ export function createKeyBroker(options: KeyBrokerOptions) {
           iss: options.issuer,
           iat: Math.floor(options.clock().getTime() / 1000),
           jti: `release-${randomUUID()}`,
-          tee: {
-            format: verdict.claims.format,
-            measurement: measurementHex(verdict.claims),
-            simulated: verdict.claims.simulated,
-          },
+          tee: statementTee(verdict.claims),
           policy: { id, version },
           enclave_key: toHex(request.enclaveKey),
           nonce: toHex(request.nonce),

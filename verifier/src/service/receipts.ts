@@ -5,9 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { RequestError, toHex } from '@veritee/attestations';
-import { measurementHex, type Appraisal, type Claims } from '@veritee/attestations/evidence';
+import { type Appraisal, type Claims } from '@veritee/attestations/evidence';
 import { type Policy } from '@veritee/attestations/policy';
-import { RECEIPT_TYPE, type ReceiptEntry } from '@veritee/attestations/receipt';
+import {
+  peekJwsClaims,
+  RECEIPT_TYPE,
+  statementTee,
+  type ReceiptEntry,
+} from '@veritee/attestations/receipt';
 import {
   bindingDigest,
   isBoundBy,
@@ -69,10 +74,8 @@ type Issued = { id: string; receipt: string; index: number };
 
 /** Where a stored receipt sits in the log, from its own claims. */
 function issuedFrom(id: string, receipt: string): Issued {
-  const claims = JSON.parse(Buffer.from(receipt.split('.')[1] ?? '', 'base64url').toString()) as {
-    log?: { index?: number };
-  };
-  return { id, receipt, index: claims.log?.index ?? -1 };
+  const { log } = peekJwsClaims(receipt) as { log?: { index?: number } };
+  return { id, receipt, index: log?.index ?? -1 };
 }
 
 export function createReceiptService(options: ReceiptServiceOptions) {
@@ -91,7 +94,7 @@ export function createReceiptService(options: ReceiptServiceOptions) {
       evidence: Uint8Array,
       binding: Binding,
       inclusion: BatchInclusion | undefined,
-    ): Promise<{ id: string; receipt: string; index: number }> {
+    ): Promise<Issued> {
       const verdict = await appraise(evidence);
       if (verdict.verdict !== 'accept')
         throw new ReceiptRefused(
@@ -115,39 +118,31 @@ export function createReceiptService(options: ReceiptServiceOptions) {
           'no reference value ties this model to this measurement',
           ['RECEIPT_MODEL_NOT_REGISTERED'],
         );
-      const receiptId = receiptIdOf(claims.evidenceHash, binding);
+      const entry: ReceiptEntry = {
+        typ: RECEIPT_TYPE,
+        iss: options.issuer,
+        iat: Math.floor(options.clock().getTime() / 1000),
+        jti: receiptIdOf(claims.evidenceHash, binding),
+        tee: statementTee(claims),
+        model_hash: toHex(binding.modelHash),
+        input_commitment: toHex(binding.inputCommitment),
+        output_hash: toHex(binding.outputHash),
+        nonce: toHex(binding.nonce),
+        enclave_key: toHex(binding.enclaveKey),
+        evidence_hash: toHex(claims.evidenceHash),
+        policy: { id, version },
+      };
+      const receiptId = entry.jti;
       const pending = issuing.get(receiptId);
       if (pending !== undefined) return pending;
-      const issue = (async (): Promise<Issued> => {
+      const issued = (async (): Promise<Issued> => {
         const stored = await options.receiptById(receiptId);
         if (stored !== undefined) return issuedFrom(receiptId, stored);
-        return append(receiptId);
-      })().finally(() => issuing.delete(receiptId));
-      issuing.set(receiptId, issue);
-      return issue;
-
-      async function append(receiptId: string): Promise<Issued> {
-        const entry: ReceiptEntry = {
-          typ: RECEIPT_TYPE,
-          iss: options.issuer,
-          iat: Math.floor(options.clock().getTime() / 1000),
-          jti: receiptId,
-          tee: {
-            format: claims.format,
-            measurement: measurementHex(claims),
-            simulated: claims.simulated,
-          },
-          model_hash: toHex(binding.modelHash),
-          input_commitment: toHex(binding.inputCommitment),
-          output_hash: toHex(binding.outputHash),
-          nonce: toHex(binding.nonce),
-          enclave_key: toHex(binding.enclaveKey),
-          evidence_hash: toHex(claims.evidenceHash),
-          policy: { id, version },
-        };
         const { index, statement } = await options.statements.append(entry);
-        return { id: entry.jti, receipt: statement, index };
-      }
+        return { id: receiptId, receipt: statement, index };
+      })().finally(() => issuing.delete(receiptId));
+      issuing.set(receiptId, issued);
+      return issued;
     },
   };
 }
