@@ -9,7 +9,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import { RequestError } from '@veritee/attestations';
 import { enclaveAnswerToJson, enclaveEvidenceToJson } from '@veritee/attestations/wire';
 import {
-  levelOf,
+  recordRequest,
   PROBLEM_CONTENT_TYPE,
   problemBody,
   problemOf,
@@ -64,18 +64,15 @@ export function createApp(deps: AppDeps) {
     const path = (request.url ?? '').split('?')[0] ?? '';
     const key = `${request.method ?? ''} ${path}`;
     const route = ROUTES.has(key) ? path : 'unmatched';
-    const finish = (status: number, code?: string) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      deps.metrics.observeRequest(route, status, seconds);
-      deps.logger[levelOf(status)]('request', {
+    const finish = (status: number, code?: string) =>
+      recordRequest(deps, {
         method: request.method ?? '',
         route,
         status,
         requestId,
-        durationMs: Math.round(seconds * 1e6) / 1e3,
-        ...(code === undefined ? {} : { code }),
+        started,
+        code,
       });
-    };
 
     const handle = async () => {
       switch (key) {

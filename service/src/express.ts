@@ -9,7 +9,7 @@ import type { Logger, ServiceName } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 import { PROBLEM_CONTENT_TYPE, problemBody, problemOf, type Problem } from './problem.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
-import { levelOf } from './request-log.js';
+import { recordRequest } from './request-log.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -50,22 +50,17 @@ export function createServiceApp(deps: SkeletonDeps): Express {
     response.locals['requestId'] = requestId;
     response.setHeader(REQUEST_ID_HEADER, requestId);
     response.setHeader('cache-control', 'no-store');
-    response.on('finish', () => {
-      const name = String(response.locals['route'] ?? 'unmatched');
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      deps.metrics.observeRequest(name, response.statusCode, seconds);
-      const code = response.locals['code'] as string | undefined;
-      const receipt = response.locals['receipt'] as string | undefined;
-      deps.logger[levelOf(response.statusCode)]('request', {
+    response.on('finish', () =>
+      recordRequest(deps, {
         method: request.method,
-        route: name,
+        route: String(response.locals['route'] ?? 'unmatched'),
         status: response.statusCode,
-        durationMs: Math.round(seconds * 1e6) / 1e3,
         requestId,
-        ...(code === undefined ? {} : { code }),
-        ...(receipt === undefined ? {} : { receipt }),
-      });
-    });
+        started,
+        code: response.locals['code'] as string | undefined,
+        receipt: response.locals['receipt'] as string | undefined,
+      }),
+    );
     next();
   });
   const live = (_request: Request, response: Response) => void response.json({ status: 'ok' });

@@ -23,7 +23,7 @@ export {
   type ServiceName,
 } from './logger.js';
 export { createServiceMetrics, LATENCY_BUCKETS, type ServiceMetrics } from './metrics.js';
-export { levelOf } from './request-log.js';
+export { recordRequest, type AnsweredRequest } from './request-log.js';
 export { readBoundedBody } from './body.js';
 export {
   createAdmission,
