@@ -1,6 +1,8 @@
 /**
  * The one adapter for CBOR (cbor2). Decoding is strict and bounded: definite
- * lengths only, no duplicate map keys, no floats, no undefined, maps as `Map`,
+ * lengths only, every integer and length in its shortest form (so one value
+ * has one encoding, and a key cannot repeat under a longer spelling), no
+ * duplicate map keys, no floats, no undefined, no trailing bytes, maps as `Map`,
  * tags kept as `Tag` objects, and a nesting limit so hostile input cannot
  * exhaust the stack. The caller bounds the input size before calling.
  */
@@ -26,6 +28,7 @@ export function decodeCbor(
       preferMap: true,
       rejectDuplicateKeys: true,
       rejectStreaming: true,
+      requirePreferred: true,
       rejectFloats: true,
       rejectUndefined: true,
       rejectBigInts: true,

@@ -49,6 +49,7 @@ export function normalizeSerial(hex: string): string {
  */
 export function parseCertificate(input: Uint8Array | string): Certificate {
   const der = typeof input === 'string' || looksLikePem(input) ? pemToDer(input) : input;
+  refuseTrailingBytes(der, 'X509_MALFORMED', 'certificate');
   try {
     const native = new NodeCertificate(der);
     const parsed = new peculiar.X509Certificate(der);
@@ -123,6 +124,33 @@ export function parseCertificates(input: Uint8Array | string): Certificate[] {
   return blocks.map((block) => parseCertificateCached(Buffer.from(block[1] ?? '', 'base64')));
 }
 
+/**
+ * DER allows one encoding of a value, so bytes after the outer TLV would give
+ * one certificate many spellings; the parsers below would ignore them.
+ */
+function refuseTrailingBytes(der: Uint8Array, code: string, what: string): void {
+  const extent = derExtent(der);
+  if (extent !== der.byteLength)
+    throw new EvidenceError(
+      code,
+      extent === undefined
+        ? `${what} does not start with a DER length`
+        : `${what} has ${der.byteLength - extent} bytes after its DER encoding`,
+    );
+}
+
+/** Length of the first DER TLV (definite length, at most four length bytes), or undefined. */
+function derExtent(der: Uint8Array): number | undefined {
+  const first = der[1];
+  if (der.byteLength < 2 || first === undefined) return undefined;
+  if (first < 0x80) return 2 + first;
+  const count = first & 0x7f;
+  if (count === 0 || count > 4 || der.byteLength < 2 + count) return undefined;
+  let length = 0;
+  for (let index = 0; index < count; index++) length = length * 256 + (der[2 + index] ?? 0);
+  return 2 + count + length;
+}
+
 function looksLikePem(bytes: Uint8Array): boolean {
   return Buffer.from(bytes.subarray(0, 64)).toString('latin1').includes('-----BEGIN');
 }
@@ -171,6 +199,8 @@ export interface Crl {
  * @throws EvidenceError CRL_MALFORMED
  */
 export function parseCrl(input: Uint8Array | string): Crl {
+  if (typeof input !== 'string' && !looksLikePem(input))
+    refuseTrailingBytes(input, 'CRL_MALFORMED', 'CRL');
   try {
     const parsed = new peculiar.X509Crl(typeof input === 'string' ? input : Buffer.from(input));
     return {

@@ -179,6 +179,71 @@ describe('parseNitroDocument', () => {
       it(`rejects ${name}`, () => assertCode(withPayload(edit), code));
     }
 
+    it('rejects an outer array length, a byte-string length or an integer in a longer form than needed', () => {
+      // 0x84 (array of 4) spelled 0x98 0x04: same value, one byte longer.
+      assertCode(
+        new Uint8Array([0x98, 0x04, ...good.subarray(good[0] === 0xd2 ? 2 : 1)]),
+        'NITRO_DOCUMENT_MALFORMED',
+      );
+      const longLength = (bytes: Uint8Array) => {
+        // A byte string of the header's length spelled with a 2-byte length.
+        const header = encode(bytes);
+        return new Uint8Array([
+          0x59,
+          bytes.byteLength >> 8,
+          bytes.byteLength & 0xff,
+          ...header.subarray(header.byteLength - bytes.byteLength),
+        ]);
+      };
+      const sign1 = (protectedHeader: Uint8Array) =>
+        new Uint8Array([
+          0x84,
+          ...protectedHeader,
+          0xa0,
+          ...encode(parsed.payloadBytes),
+          ...encode(parsed.signature),
+        ]);
+      assert.doesNotThrow(() => parseNitroDocument(sign1(encode(parsed.protectedHeader))));
+      assertCode(sign1(longLength(parsed.protectedHeader)), 'NITRO_DOCUMENT_MALFORMED');
+      // A timestamp of 0x1234 spelled with four bytes (0x1a) instead of two (0x19).
+      const map = decode<Map<string, unknown>>(parsed.payloadBytes, { preferMap: true });
+      map.set('timestamp', 0x1234);
+      const payload = encode(map);
+      const at = Buffer.from(payload).indexOf(Buffer.from([0x19, 0x12, 0x34]));
+      assert.ok(at > 0);
+      const widened = new Uint8Array([
+        ...payload.subarray(0, at),
+        0x1a,
+        0,
+        0,
+        0x12,
+        0x34,
+        ...payload.subarray(at + 3),
+      ]);
+      assertCode(
+        encode([parsed.protectedHeader, new Map(), widened, parsed.signature]),
+        'NITRO_DOCUMENT_MALFORMED',
+      );
+    });
+
+    it('rejects a payload that repeats a key under a longer spelling', () => {
+      // {"digest": "", "digest" with a 1-byte length: ""}: the second copy would win.
+      const duplicate = new Uint8Array([
+        0xa2,
+        0x66,
+        ...Buffer.from('digest'),
+        0x60,
+        0x78,
+        0x06,
+        ...Buffer.from('digest'),
+        0x60,
+      ]);
+      assertCode(
+        encode([parsed.protectedHeader, new Map(), duplicate, parsed.signature]),
+        'NITRO_DOCUMENT_MALFORMED',
+      );
+    });
+
     it('rejects a payload that repeats a key', () => {
       // A CBOR map of two entries, both "digest".
       const duplicate = new Uint8Array([

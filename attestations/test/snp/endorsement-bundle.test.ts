@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { EvidenceError } from '../../src/index.js';
 import { appraise, AMD_ROOTS } from '../../src/evidence/index.js';
 import { parseEndorsement } from '../../src/snp/index.js';
+import { parseCrl } from '../../src/evidence/index.js';
 import { vectors, vectorFile, REAL_SNP_POLICY } from '@veritee/mock/vectors';
 import { AT, simulator } from '@veritee/mock';
 
@@ -51,6 +52,23 @@ describe('parseEndorsement', () => {
         (error: unknown) =>
           error instanceof EvidenceError && error.code === 'SNP_ENDORSEMENT_MISSING',
       );
+  });
+
+  it('refuses a DER VCEK or CRL with bytes after its encoding, which would give one certificate many spellings', async () => {
+    const der = parseEndorsement(vcek).der;
+    assert.doesNotThrow(() => parseEndorsement(der));
+    for (const tail of [[0], [0x30, 0x00], new Array<number>(64).fill(0)])
+      assert.throws(
+        () => parseEndorsement(new Uint8Array([...der, ...tail])),
+        (error: unknown) => error instanceof EvidenceError && error.code === 'X509_MALFORMED',
+      );
+    const [crl] = (await simulator.snp({ at: AT, product: 'Milan' })).crls;
+    assert.ok(crl);
+    assert.doesNotThrow(() => parseCrl(crl));
+    assert.throws(
+      () => parseCrl(new Uint8Array([...crl, 0])),
+      (error: unknown) => error instanceof EvidenceError && error.code === 'CRL_MALFORMED',
+    );
   });
 
   it('refuses a bundle whose chain ends at another root, whatever CAs it carries', async () => {
