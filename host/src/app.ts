@@ -68,6 +68,9 @@ export function createApp(deps: AppDeps) {
         return deps.relay.infer(body, requestIdOf(response));
       });
       response.locals['receipt'] = answer['receipt'] === undefined ? 'none' : 'attached';
+      // The request line then says why an answer went out without a receipt.
+      if (typeof answer['receiptError'] === 'string')
+        response.locals['code'] = answer['receiptError'];
       response.json(answer);
     },
   );

@@ -99,11 +99,12 @@ export function finishServiceApp(app: Express, deps: SkeletonDeps): void {
   app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
     const problem = bodyParserProblem(error, deps.maxBodyBytes) ?? problemOf(error, deps.service);
     response.locals['code'] = problem.code;
-    if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR')
-      deps.logger.error('request failed', {
-        code: problem.code,
-        requestId: requestIdOf(response),
-      });
+    // A failure of ours is logged with what happened; typed errors' messages carry no secrets.
+    if (problem.status >= 500)
+      deps.logger.error(
+        problem.code === 'INTERNAL_ERROR' ? 'request failed' : `request failed: ${problem.detail}`,
+        { code: problem.code, requestId: requestIdOf(response) },
+      );
     if (problem.retryAfter !== undefined)
       response.setHeader('retry-after', String(problem.retryAfter));
     response.status(problem.status).type(PROBLEM_CONTENT_TYPE).json(problemBody(problem));

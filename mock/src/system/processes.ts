@@ -109,8 +109,22 @@ export interface System {
   readonly enclave: Service;
   readonly verifier: Service;
   readonly host: Service;
+  /**
+   * Kills one service (SIGKILL unless told otherwise), waits `downForMs`, and
+   * starts it again with the same state and port; resolves once it listens.
+   */
+  restart(
+    name: ServiceName,
+    options?: { signal?: NodeJS.Signals; downForMs?: number },
+  ): Promise<Service>;
   stop(): Promise<void>;
 }
+
+const LISTEN_VARIABLE: Record<ServiceName, string> = {
+  enclave: 'VERITEE_ENCLAVE_LISTEN',
+  verifier: 'VERITEE_VERIFIER_LISTEN',
+  host: 'VERITEE_HOST_LISTEN',
+};
 
 /**
  * Starts enclave, verifier and host, in that order: the enclave creates the
@@ -120,50 +134,71 @@ export interface System {
 export async function startSystem(options: SystemOptions): Promise<System> {
   const ports = options.ports ?? { host: 7000, enclave: 7001, verifier: 7003 };
   const started: Service[] = [];
+  const envOf = new Map<ServiceName, Record<string, string>>();
   const stopAll = async () => {
     await Promise.all(started.reverse().map((service) => service.stop()));
   };
+  const launch = async (name: ServiceName, env: Record<string, string>) => {
+    envOf.set(name, env);
+    const service = await startService(name, { home: options.home, mode: options.mode, env });
+    started.push(service);
+    return service;
+  };
   try {
-    const enclave = await startService('enclave', {
-      home: options.home,
-      mode: options.mode,
-      env: { VERITEE_ENCLAVE_LISTEN: `127.0.0.1:${ports.enclave}`, ...options.env?.enclave },
+    const enclave = await launch('enclave', {
+      VERITEE_ENCLAVE_LISTEN: `127.0.0.1:${ports.enclave}`,
+      ...options.env?.enclave,
     });
-    started.push(enclave);
     const adminToken = adminTokenOf(options.home);
     const receiptToken = secretOf(options.home, 'host-receipt-token');
-    const verifier = await startService('verifier', {
-      home: options.home,
-      mode: options.mode,
-      env: {
-        VERITEE_ADMIN_TOKEN: adminToken,
-        VERITEE_RECEIPT_TOKEN_HASHES: sha256Hex(receiptToken),
-        VERITEE_VERIFIER_LISTEN: `127.0.0.1:${ports.verifier}`,
-        VERITEE_VERIFIER_DATA: join(options.home, 'verifier'),
-        VERITEE_ALLOW_SIMULATED: '1',
-        ...options.env?.verifier,
-      },
+    const verifier = await launch('verifier', {
+      VERITEE_ADMIN_TOKEN: adminToken,
+      VERITEE_RECEIPT_TOKEN_HASHES: sha256Hex(receiptToken),
+      VERITEE_VERIFIER_LISTEN: `127.0.0.1:${ports.verifier}`,
+      VERITEE_VERIFIER_DATA: join(options.home, 'verifier'),
+      VERITEE_ALLOW_SIMULATED: '1',
+      ...options.env?.verifier,
     });
-    started.push(verifier);
     if (options.approveEnclave !== false)
       await approveEnclave(
         enclave.url,
         verifier.url,
         options.env?.verifier?.['VERITEE_ADMIN_TOKEN'] ?? adminToken,
       );
-    const host = await startService('host', {
-      home: options.home,
-      mode: options.mode,
-      env: {
-        VERITEE_HOST_LISTEN: `127.0.0.1:${ports.host}`,
-        VERITEE_ENCLAVE_URL: enclave.url,
-        VERITEE_VERIFIER_URL: verifier.url,
-        VERITEE_RECEIPT_TOKEN: receiptToken,
-        ...options.env?.host,
-      },
+    const host = await launch('host', {
+      VERITEE_HOST_LISTEN: `127.0.0.1:${ports.host}`,
+      VERITEE_ENCLAVE_URL: enclave.url,
+      VERITEE_VERIFIER_URL: verifier.url,
+      VERITEE_RECEIPT_TOKEN: receiptToken,
+      ...options.env?.host,
     });
-    started.push(host);
-    return { enclave, verifier, host, stop: stopAll };
+    const services: Record<ServiceName, Service> = { enclave, verifier, host };
+    return {
+      get enclave() {
+        return services.enclave;
+      },
+      get verifier() {
+        return services.verifier;
+      },
+      get host() {
+        return services.host;
+      },
+      async restart(name, restart = {}) {
+        const old = services[name];
+        old.process.kill(restart.signal ?? 'SIGKILL');
+        await old.stop();
+        started.splice(started.indexOf(old), 1);
+        await new Promise((resolveWait) => setTimeout(resolveWait, restart.downForMs ?? 0));
+        // The same port it had, even when it was first given any free one.
+        const listen = `127.0.0.1:${new URL(old.url).port}`;
+        services[name] = await launch(name, {
+          ...envOf.get(name),
+          [LISTEN_VARIABLE[name]]: listen,
+        });
+        return services[name];
+      },
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

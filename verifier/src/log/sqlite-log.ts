@@ -6,7 +6,7 @@
  * that process.
  */
 import Database from 'better-sqlite3';
-import { UpstreamError } from '@veritee/attestations';
+import { RequestError, UpstreamError } from '@veritee/attestations';
 import {
   consistencyProofFrom,
   inclusionProofFrom,
@@ -20,6 +20,38 @@ import {
   type ReceiptRecord,
 } from './receipt-log.js';
 import { nodesCompletedByAppend } from './tree-nodes.js';
+
+/**
+ * Runs one append transaction (which SQLite rolls back whole when it fails),
+ * naming a full disk or a failing one: nothing was acknowledged, and the
+ * same request can be retried once the operator has made room.
+ * @throws RequestError 503 LOG_STORAGE_FULL or LOG_UNAVAILABLE
+ */
+function writeOrRefuse<T>(write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('SQLITE_')) throw error;
+    if (code === 'SQLITE_FULL')
+      throw new RequestError(
+        503,
+        'LOG_STORAGE_FULL',
+        "the log's disk is full; nothing was appended",
+        {
+          retryAfterSeconds: 30,
+        },
+      );
+    throw new RequestError(
+      503,
+      'LOG_UNAVAILABLE',
+      `the SQLite log failed (${code}); nothing was appended`,
+      {
+        retryAfterSeconds: 5,
+      },
+    );
+  }
+}
 
 /** A synchronous computation as a promise that rejects with what it throws. */
 function settle<T>(compute: () => T): Promise<T> {
@@ -102,7 +134,7 @@ export function openSqliteLog(path: string): ReceiptLog {
         const records = await seal(first);
         if (records.length !== count)
           throw new RangeError(`sealed ${records.length} records; expected ${count}`);
-        const leaves = write(first, records);
+        const leaves = writeOrRefuse(() => write(first, records));
         size = first + count;
         return leaves.map(([, index, hash]) => ({ index, leafHash: hash }));
       });

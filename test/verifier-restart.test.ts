@@ -1,0 +1,81 @@
+/**
+ * The verifier killed and restarted while the host streams answers: every
+ * receipt the host attached to an answer is in the log afterwards; answers
+ * relayed while the verifier was away say why they carry none, and the host's
+ * log says so too. Real processes over real HTTP on 127.0.0.1.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { sealRequest } from '@veritee/attestations/seal';
+import { parseEnclaveEvidence } from '@veritee/attestations/wire';
+import { startSystem, type System, createHome, EPHEMERAL_PORTS } from '@veritee/mock/system';
+
+describe('a verifier restart under a stream of answers', () => {
+  let system: System;
+  const home = createHome();
+  before(async () => {
+    system = await startSystem({ home, mode: 'source', ports: EPHEMERAL_PORTS });
+  });
+  after(async () => {
+    await system.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('loses no receipt the host reported as issued', async () => {
+    const standing = parseEnclaveEvidence(
+      await (await fetch(`${system.host.url}/v1/attestation`)).json(),
+    );
+    const answers: Array<{ receipt?: { id: string }; receiptError?: string }> = [];
+    const send = async (index: number) => {
+      const { sealed } = sealRequest(standing.enclaveKey, {
+        prompt: `prompt ${index}`,
+        salt: new Uint8Array(32).fill(index),
+        nonce: new Uint8Array(32).fill(index),
+      });
+      const response = await fetch(`${system.host.url}/v1/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: sealed,
+      });
+      assert.equal(response.status, 200, 'the host answers whether or not a receipt came');
+      answers.push((await response.json()) as (typeof answers)[number]);
+    };
+    // Two streams of requests; the verifier is killed after the first ten and
+    // back 1.5 s after, and the streams go on for 20 more requests (at most 200 in all).
+    let next = 0;
+    let last = 200;
+    const stream = async () => {
+      while (next < last) {
+        await send(next++);
+        await new Promise((resolveWait) => setTimeout(resolveWait, 40));
+      }
+    };
+    const streams = [stream(), stream()];
+    while (next < 10) await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+    await system.restart('verifier', { signal: 'SIGKILL', downForMs: 1500 });
+    last = Math.min(last, next + 20);
+    await Promise.all(streams);
+
+    const issued = answers.flatMap((answer) =>
+      answer.receipt === undefined ? [] : [answer.receipt.id],
+    );
+    const without = answers.filter((answer) => answer.receipt === undefined);
+    assert.equal(answers.length, last);
+    assert.ok(without.length > 0, 'some answers were relayed while the verifier was away');
+    for (const answer of without)
+      assert.match(answer.receiptError ?? '', /^HOST_UPSTREAM_|^HOST_VERIFIER_/);
+    assert.ok(issued.length >= 25, `${issued.length} receipts issued`);
+    assert.ok(
+      answers.slice(-5).every((answer) => answer.receipt !== undefined),
+      'issued again after the restart',
+    );
+    for (const id of issued)
+      assert.equal((await fetch(`${system.verifier.url}/v1/receipts/${id}`)).status, 200, id);
+    const hostLog = readFileSync(system.host.logFile, 'utf8');
+    assert.match(
+      hostLog,
+      /"code":"HOST_UPSTREAM_[A-Z_]+".*"receipt":"none"|"receipt":"none".*"code":"HOST_UPSTREAM_/,
+    );
+  });
+});
