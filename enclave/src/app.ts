@@ -5,10 +5,13 @@
  * RFC 9457 problem+json with a stable code; the request id the host sent is
  * kept, so one inference can be followed through both logs.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { type ServerResponse } from 'node:http';
 import { RequestError } from '@veritee/attestations';
 import { enclaveAnswerToJson, enclaveEvidenceToJson } from '@veritee/attestations/wire';
 import {
+  createBoundedServer,
+  DEFAULT_SERVER_LIMITS,
+  type ServerLimits,
   recordRequest,
   PROBLEM_CONTENT_TYPE,
   problemBody,
@@ -31,6 +34,8 @@ export interface AppDeps {
   readonly maxRequestBytes: number;
   /** Inference requests run at once and queued; past them, 429 ENCLAVE_BUSY. */
   readonly admission: Admission;
+  /** Timeouts and connection cap for slow or many clients; default DEFAULT_SERVER_LIMITS. */
+  readonly serverLimits?: ServerLimits;
 }
 
 function send(
@@ -57,7 +62,7 @@ const ROUTES = new Set([
 ]);
 
 export function createApp(deps: AppDeps) {
-  return createServer((request, response) => {
+  return createBoundedServer(deps.serverLimits ?? DEFAULT_SERVER_LIMITS, (request, response) => {
     const started = process.hrtime.bigint();
     const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
     response.setHeader(REQUEST_ID_HEADER, requestId);

@@ -12,7 +12,6 @@ import { loadModel } from './model/model.js';
 import { openSealedWeights } from './model/sealed-weights.js';
 import { selectTee } from './tee/select.js';
 import {
-  applyServerLimits,
   createAdmission,
   createLogger,
   DEFAULT_SERVER_LIMITS,
@@ -78,8 +77,8 @@ async function main(): Promise<void> {
     metrics,
     maxRequestBytes: config.maxRequestBytes,
     admission: createAdmission({ ...config.limits, busyCode: 'ENCLAVE_BUSY' }),
+    serverLimits: { ...DEFAULT_SERVER_LIMITS, ...config.limits },
   });
-  applyServerLimits(server, { ...DEFAULT_SERVER_LIMITS, ...config.limits });
   if (config.listen.kind === 'unix') await rm(config.listen.path, { force: true });
   await new Promise<void>((resolve) => {
     if (config.listen.kind === 'unix') server.listen(config.listen.path, resolve);

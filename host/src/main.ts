@@ -7,7 +7,7 @@ import { isVeriteeError } from '@veritee/attestations';
 import { loadSettings } from '@veritee/attestations/config';
 import { HOST_SETTINGS, parseConfig } from './config.js';
 import {
-  applyServerLimits,
+  createBoundedServer,
   createAdmission,
   createLogger,
   DEFAULT_SERVER_LIMITS,
@@ -53,16 +53,19 @@ async function main(): Promise<void> {
     admission,
     maxBodyBytes: config.maxBodyBytes,
   });
-  const server = app.listen(config.port, config.host);
+  // Slow clients cannot hold a connection forever.
+  const server = createBoundedServer(
+    {
+      ...DEFAULT_SERVER_LIMITS,
+      requestTimeoutMs: config.timeoutMs * 2,
+      headersTimeoutMs: Math.min(60_000, config.timeoutMs * 2),
+    },
+    app,
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
-  });
-  // Slow clients cannot hold a connection forever.
-  applyServerLimits(server, {
-    ...DEFAULT_SERVER_LIMITS,
-    requestTimeoutMs: config.timeoutMs * 2,
-    headersTimeoutMs: Math.min(60_000, config.timeoutMs * 2),
+    server.listen(config.port, config.host);
   });
   const address = server.address();
   const where =

@@ -3,6 +3,7 @@
  * `maxQueue` wait behind them; past that a request is refused at once with
  * 429 and a Retry-After, so overload sheds load instead of growing memory.
  */
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { RequestError } from '@veritee/attestations';
 
 export interface Admission {
@@ -43,7 +44,6 @@ export function createAdmission(options: {
   }
   return { run, inFlight: () => running, queued: () => waiting.length };
 }
-
 /** Server-level limits: how long a slow client may hold a connection, and how many it may hold. */
 export interface ServerLimits {
   /** Time to receive a request's headers. */
@@ -63,18 +63,25 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   maxConnections: 1_024,
 };
 
-/** Applies `limits` to a node:http server (express's listen returns one). */
-export function applyServerLimits(
-  server: {
-    headersTimeout: number;
-    requestTimeout: number;
-    keepAliveTimeout: number;
-    maxConnections: number;
-  },
-  limits: ServerLimits,
-): void {
-  server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
-  server.requestTimeout = limits.requestTimeoutMs;
+/**
+ * A node:http server that holds slow clients to `limits`. Node enforces the
+ * header and request timeouts only when it sweeps its connections (every
+ * 30 s by default), so a slow body could otherwise live for twice its limit:
+ * the sweep here runs at least every second.
+ */
+export function createBoundedServer(limits: ServerLimits, listener?: RequestListener): Server {
+  const server = createServer(
+    {
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4)),
+      ),
+    },
+    listener,
+  );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.maxConnections = limits.maxConnections;
+  return server;
 }

@@ -27,7 +27,7 @@ export { recordRequest, type AnsweredRequest } from './request-log.js';
 export { readBoundedBody } from './body.js';
 export {
   createAdmission,
-  applyServerLimits,
+  createBoundedServer,
   Busy,
   DEFAULT_SERVER_LIMITS,
   type Admission,

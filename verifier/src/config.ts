@@ -2,6 +2,7 @@
  * Verifier configuration from environment variables, validated at start;
  * every error names the variable to fix.
  */
+import { createHash } from 'node:crypto';
 import { KDS_BASE_URL } from '@veritee/kds';
 import { limitSettings, parseLimits, tcpListen, veriteeHome } from '@veritee/service';
 import { readFileSync } from 'node:fs';
@@ -62,7 +63,9 @@ export interface VerifierConfig {
   /**
    * Who may have receipts issued: hosts holding a token whose SHA-256 (hex) is
    * in VERITEE_RECEIPT_TOKEN_HASHES (comma-separated; several at once, so a
-   * token rotates without downtime), or anyone with VERITEE_RECEIPTS_OPEN=1.
+   * token rotates without downtime) or that is in VERITEE_RECEIPT_TOKENS (the
+   * tokens themselves, for a secret store that injects them; hashed at start
+   * and never logged), or anyone with VERITEE_RECEIPTS_OPEN=1.
    * Neither: no receipts are issued. Reads and /v1/verify stay public.
    */
   readonly receiptTokens: readonly string[] | 'open';
@@ -90,6 +93,7 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_KDS_URL',
   'VERITEE_KDS_OFFLINE',
   'VERITEE_RECEIPT_TOKEN_HASHES',
+  'VERITEE_RECEIPT_TOKENS',
   'VERITEE_RECEIPTS_OPEN',
   ...limitSettings('VERIFIER'),
   'VERITEE_POLICY',
@@ -187,16 +191,27 @@ function parseReceiptTokens(
   env: Readonly<Record<string, string | undefined>>,
 ): VerifierConfig['receiptTokens'] {
   const open = flagSetting(env, 'VERITEE_RECEIPTS_OPEN');
-  const hashes = listSetting(env, 'VERITEE_RECEIPT_TOKEN_HASHES').map((hash) => hash.toLowerCase());
-  if (hashes.some((hash) => !/^[0-9a-f]{64}$/.test(hash)))
+  const listed = listSetting(env, 'VERITEE_RECEIPT_TOKEN_HASHES').map((hash) => hash.toLowerCase());
+  if (listed.some((hash) => !/^[0-9a-f]{64}$/.test(hash)))
     throw new ConfigError(
       'CONFIG_INVALID',
       'VERITEE_RECEIPT_TOKEN_HASHES must list SHA-256 digests (64 hex digits), comma-separated',
     );
+  const tokens = listSetting(env, 'VERITEE_RECEIPT_TOKENS');
+  // The message never quotes a token.
+  if (tokens.some((token) => token.length < 16))
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'VERITEE_RECEIPT_TOKENS must list tokens of at least 16 characters, comma-separated',
+    );
+  const hashes = [
+    ...listed,
+    ...tokens.map((token) => createHash('sha256').update(token).digest('hex')),
+  ];
   if (open && hashes.length > 0)
     throw new ConfigError(
       'CONFIG_INVALID',
-      'VERITEE_RECEIPTS_OPEN=1 and VERITEE_RECEIPT_TOKEN_HASHES contradict each other',
+      'VERITEE_RECEIPTS_OPEN=1 and receipt tokens contradict each other',
     );
   return open ? 'open' : hashes;
 }

@@ -3,7 +3,6 @@
  * port and handles signals.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ConfigError, isVeriteeError } from '@veritee/attestations';
 import { loadSettings } from '@veritee/attestations/config';
@@ -18,7 +17,7 @@ import { kmsUnwrap } from './service/kms-unwrap.js';
 import { createPooledAppraiser } from './service/appraiser.js';
 import { createVerifier } from './verifier.js';
 import {
-  applyServerLimits,
+  createBoundedServer,
   createAdmission,
   createLogger,
   DEFAULT_SERVER_LIMITS,
@@ -88,7 +87,7 @@ async function main(): Promise<void> {
     write: (line) => process.stderr.write(line),
   });
   // Listen first: unless configured, the issuer is where the verifier answers (a port of 0 picks one).
-  const server = createServer();
+  const server = createBoundedServer({ ...DEFAULT_SERVER_LIMITS, ...config.limits });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -119,7 +118,6 @@ async function main(): Promise<void> {
   }, config.policyRefreshSeconds * 1000);
   refreshing.unref();
   server.on('request', app);
-  applyServerLimits(server, { ...DEFAULT_SERVER_LIMITS, ...config.limits });
   process.stdout.write(
     [
       `veritee verifier listening on ${base}`,

@@ -152,6 +152,14 @@ export class FleetStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // The hosts' credential for having receipts issued: only they grow the log.
+    const hostReceiptToken = new secretsmanager.Secret(this, 'HostReceiptToken', {
+      description: 'Veritee host receipt token: hosts send it, the verifier holds its digest',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    hostReceiptToken.grantRead(nitroHostRole);
+    hostReceiptToken.grantRead(snpGuestRole);
+
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc }) as unknown as ecs.ICluster;
     const verifier = new ecsPatterns.ApplicationLoadBalancedFargateService(this, 'Verifier', {
       cluster,
@@ -172,6 +180,9 @@ export class FleetStack extends Stack {
         },
         secrets: {
           PGPASSWORD: ecs.Secret.fromSecretsManager(database.secret!, 'password'),
+          VERITEE_RECEIPT_TOKENS: ecs.Secret.fromSecretsManager(
+            hostReceiptToken as unknown as secretsmanager.ISecret,
+          ),
           VERITEE_ADMIN_TOKEN: ecs.Secret.fromSecretsManager(
             new secretsmanager.Secret(this, 'AdminToken', {
               generateSecretString: { passwordLength: 48, excludePunctuation: true },
@@ -190,7 +201,7 @@ export class FleetStack extends Stack {
       nitroEnclaveEnabled: true,
       role: nitroHostRole,
       requireImdsv2: true,
-      userData: nitroUserData(props.enclaveImageUri),
+      userData: nitroUserData(props.enclaveImageUri, hostReceiptToken.secretArn),
       securityGroup: new ec2.SecurityGroup(this, 'NitroHostSg', { vpc }),
     });
     this.#fleet('NitroHosts', nitroTemplate, vpc, props.nitroHosts);
@@ -235,9 +246,12 @@ export class FleetStack extends Stack {
   }
 }
 
-function nitroUserData(enclaveImageUri: string): ec2.UserData {
+function nitroUserData(enclaveImageUri: string, receiptTokenArn: string): ec2.UserData {
   const userData = ec2.UserData.forLinux();
   userData.addCommands(
+    // The host's receipt token, root-only, for the host relay's unit; never on a command line.
+    'install -d -m 700 /etc/veritee',
+    `(umask 077; printf 'VERITEE_RECEIPT_TOKEN=%s\\n' "$(aws secretsmanager get-secret-value --secret-id ${receiptTokenArn} --query SecretString --output text)" > /etc/veritee/host.env)`,
     'dnf install -y aws-nitro-enclaves-cli socat',
     // The enclave gets 2 vCPUs and 4 GiB; the allocator reserves them at boot.
     "sed -i 's/^cpu_count:.*/cpu_count: 2/; s/^memory_mib:.*/memory_mib: 4096/' /etc/nitro_enclaves/allocator.yaml",

@@ -39,6 +39,16 @@ function keyStatements(description: RegExp): Statement[] {
 const decrypts = (statement: Statement) =>
   [statement.Action].flat().some((action) => action === 'kms:Decrypt' || action === 'kms:*');
 
+/** CloudFormation's Fn::Join rendered as text, each reference as {Ref:Id}. */
+function renderJoin(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const object = value as { 'Fn::Join'?: [string, unknown[]]; Ref?: string };
+  if (object.Ref !== undefined) return `{Ref:${object.Ref}}`;
+  if (object['Fn::Join'] !== undefined)
+    return object['Fn::Join'][1].map(renderJoin).join(object['Fn::Join'][0]);
+  return JSON.stringify(value);
+}
+
 describe('FleetStack', () => {
   it('lets Nitro hosts decrypt model keys only with an attestation of an approved image', () => {
     const statements = keyStatements(/Nitro enclave images/);
@@ -127,9 +137,9 @@ describe('FleetStack', () => {
       (resource) =>
         (resource as { Properties: { LaunchTemplateData: { EnclaveOptions?: unknown } } })
           .Properties.LaunchTemplateData.EnclaveOptions !== undefined,
-    ) as { Properties: { LaunchTemplateData: { UserData: { 'Fn::Base64': string } } } }[];
+    ) as { Properties: { LaunchTemplateData: { UserData: { 'Fn::Base64': unknown } } } }[];
     assert.ok(nitro !== undefined);
-    const script = nitro.Properties.LaunchTemplateData.UserData['Fn::Base64'];
+    const script = renderJoin(nitro.Properties.LaunchTemplateData.UserData['Fn::Base64']);
     const at = (pattern: RegExp) => {
       const index = script.split('\n').findIndex((line) => pattern.test(line));
       assert.ok(index >= 0, `user data runs ${String(pattern)}`);
@@ -141,6 +151,40 @@ describe('FleetStack', () => {
     assert.ok(at(/vsock-proxy 8002 169\.254\.169\.254 80/) < started);
     assert.ok(at(/169\.254\.169\.254, port: 80/) < at(/vsock-proxy 8002/));
     assert.ok(at(/socat TCP-LISTEN:7001,bind=127\.0\.0\.1.* VSOCK-CONNECT:16:7001/) > started);
+    // The receipt token goes to a root-only file, fetched from the stack's own secret.
+    assert.ok(
+      at(
+        /umask 077; .*get-secret-value --secret-id \{Ref:HostReceiptToken\w*\}.*> \/etc\/veritee\/host\.env/,
+      ) < started,
+    );
+  });
+
+  it("gives the verifier the hosts' receipt token from Secrets Manager, and only the hosts may read it", () => {
+    const [tokenId] = Object.keys(template.findResources('AWS::SecretsManager::Secret')).filter(
+      (id) => id.startsWith('HostReceiptToken'),
+    );
+    assert.ok(tokenId !== undefined);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: Match.arrayWith([
+        Match.objectLike({
+          Secrets: Match.arrayWith([
+            { Name: 'VERITEE_RECEIPT_TOKENS', ValueFrom: { Ref: tokenId } },
+          ]),
+        }),
+      ]),
+    });
+    const readers = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter(
+        (policy) =>
+          JSON.stringify(policy).includes(`"Ref":"${tokenId}"`) &&
+          JSON.stringify(policy).includes('secretsmanager:GetSecretValue'),
+      )
+      .map((policy) =>
+        JSON.stringify((policy as { Properties: { Roles: unknown } }).Properties.Roles),
+      );
+    assert.equal(readers.length, 3, 'the verifier task, the Nitro hosts and the SEV-SNP guests');
+    assert.ok(readers.some((roles) => roles.includes('NitroHostRole')));
+    assert.ok(readers.some((roles) => roles.includes('SnpGuestRole')));
   });
 
   it('runs the verifier with PostgreSQL, the KMS signer and the key broker on', () => {
