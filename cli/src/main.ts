@@ -12,6 +12,7 @@ import { runSim, SIM_USAGE } from './commands/sim.js';
 import { runReceipt, RECEIPT_USAGE } from './commands/receipt.js';
 import { runInfer, INFER_USAGE } from './commands/infer.js';
 import { runOperator, OPERATOR_USAGE } from './commands/operator.js';
+import { runWitness, WITNESS_USAGE } from './commands/witness.js';
 import { bundledModelHash } from '@veritee/enclave/bundled-model';
 import { loadDevPki, veriteeHome } from '@veritee/mock/dev-pki';
 import { UsageError } from './usage-error.js';
@@ -24,6 +25,7 @@ Commands:
   receipt verify <file>    verify a receipt's signature and its inclusion in the log
   infer "prompt"           send a private prompt through a host; print the checked answer
   operator register|retire approve or withdraw enclave images with the verifier
+  witness --name N --log K run a witness that cosigns a log's consistent checkpoints
 
 Run \`veritee <command> --help\` for a command's options.
 `;
@@ -61,6 +63,19 @@ async function main(argv: readonly string[]): Promise<number> {
       );
     case 'operator':
       return runOperator(rest, { env }, write);
+    case 'witness':
+      return runWitness(
+        rest,
+        {
+          env,
+          now,
+          stopped: new Promise((resolve) => {
+            process.once('SIGINT', () => resolve());
+            process.once('SIGTERM', () => resolve());
+          }),
+        },
+        write,
+      );
     case 'verify':
       return runVerify(
         rest,
@@ -83,7 +98,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'help':
     case '--help':
       write(
-        `${USAGE}\n${VERIFY_USAGE}\n${SIM_USAGE}\n${RECEIPT_USAGE}\n${INFER_USAGE}\n${OPERATOR_USAGE}`,
+        `${USAGE}\n${VERIFY_USAGE}\n${SIM_USAGE}\n${RECEIPT_USAGE}\n${INFER_USAGE}\n${OPERATOR_USAGE}\n${WITNESS_USAGE}`,
       );
       return command === undefined ? 2 : 0;
     default:

@@ -196,7 +196,7 @@ func encode(hashes []tlog.Hash) []string {
 
 // entryAt reads entry `index` from its bundle (uint16 big-endian length prefixes).
 func entryAt(base string, index int64) ([]byte, error) {
-	t := tlog.TileForIndex(8, index)
+	t := tlog.TileForIndex(8, tlog.StoredHashIndex(0, index))
 	t.L = -1
 	path := strings.Replace(t.Path(), "tile/8/data/", "tile/entries/", 1)
 	// The bundle to read is the full one when it exists, else the partial one the tree needs.

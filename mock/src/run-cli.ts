@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -43,4 +43,44 @@ export async function runCli(
 export function lastJson<T = Record<string, unknown>>(stdout: string): T {
   const lines = stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1] ?? '') as T;
+}
+
+/** A long-running `veritee` command (a witness, say), started once it says where it listens. */
+export interface RunningCli {
+  readonly url: string;
+  readonly banner: string;
+  stop(): Promise<void>;
+}
+
+export function startCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningCli> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=veritee-source', '--import', 'tsx', join(repoRoot, 'cli/src/main.ts'), ...args],
+    { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let banner = '';
+  let errors = '';
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString('utf8')));
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  return new Promise((resolveStart, reject) => {
+    const early = () => reject(new Error(`veritee ${args[0] ?? ''} exited: ${errors.trim()}`));
+    child.once('exit', early);
+    child.stdout.on('data', (chunk: Buffer) => {
+      banner += chunk.toString('utf8');
+      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(banner);
+      if (match === null || !banner.endsWith('\n')) return;
+      child.off('exit', early);
+      resolveStart({
+        url: match[1] ?? '',
+        banner,
+        async stop() {
+          if (child.exitCode === null) child.kill('SIGTERM');
+          await exited;
+        },
+      });
+    });
+  });
 }

@@ -16,6 +16,8 @@ import type { ReceiptService } from './service/receipts.js';
 import type { VerifierMetrics } from './metrics.js';
 import type { KdsSource } from '@veritee/kds';
 import { collateralRoutes } from './routes/collateral.js';
+import { tileRoutes } from './routes/tiles.js';
+import type { Checkpoints } from './log/checkpoints.js';
 import type { AttestationResults } from './service/attestation-results.js';
 import type { PolicyRegistry } from './service/policy-registry.js';
 import type { KeyBroker } from './service/key-broker.js';
@@ -41,6 +43,10 @@ export interface AppDeps {
   readonly receiptTokens: readonly string[] | 'open';
   /** What bounds the CPU-heavy routes: past it, 429 VERIFIER_BUSY with Retry-After. */
   readonly admission: Admission;
+  /** The log's signed-note checkpoints (C2SP), current and published. */
+  readonly checkpoints: Checkpoints;
+  /** The witnesses' cosignature keys (vkeys), as GET /v1/log names them. */
+  readonly witnesses: readonly string[];
 }
 
 /** Largest JSON body a route reads: evidence with its certificates is 5-20 KiB. */
@@ -147,18 +153,19 @@ export function createApp(deps: AppDeps) {
     '/v1/log/checkpoint',
     route('/v1/log/checkpoint'),
     async (_request: Request, response: Response) => {
-      const size = await deps.log.size();
+      // One size for both forms: `note` is the C2SP checkpoint, `checkpoint` the JWS of earlier versions.
+      const note = await deps.checkpoints.current();
       const checkpoint = await deps.signer.sign(
         {
           typ: CHECKPOINT_TYPE,
           iss: deps.issuer,
           iat: Math.floor(deps.clock().getTime() / 1000),
-          size,
-          root: toHex(await deps.log.root(size)),
+          size: note.size,
+          root: toHex(note.rootHash),
         },
         CHECKPOINT_TYPE,
       );
-      response.json({ size, checkpoint });
+      response.json({ size: note.size, checkpoint, note: note.note });
     },
   );
 
@@ -315,6 +322,7 @@ export function createApp(deps: AppDeps) {
   );
 
   collateralRoutes(app, deps.collateral, deps.clock);
+  tileRoutes(app, { log: deps.log, checkpoints: deps.checkpoints, witnesses: deps.witnesses });
 
   finishServiceApp(app, skeleton);
   return app;

@@ -75,6 +75,18 @@ export interface VerifierConfig {
    * VERIFIER_BUSY; _REQUEST_TIMEOUT_MS (30 000); _MAX_CONNECTIONS (1024).
    */
   readonly limits: ReturnType<typeof parseLimits>;
+  /**
+   * VERITEE_LOG_ORIGIN: the log's origin line, which names its note key; fixed
+   * when the key is made. Default (for a new log) `<issuer host>/log`.
+   */
+  readonly logOrigin: string | undefined;
+  /**
+   * VERITEE_WITNESSES: `<url> <vkey>` pairs, comma-separated: the witnesses
+   * asked to cosign each new checkpoint (C2SP tlog-witness). Default none.
+   */
+  readonly witnesses: ReadonlyArray<{ readonly url: string; readonly vkey: string }>;
+  /** VERITEE_WITNESS_INTERVAL_MS: how often new checkpoints go to the witnesses. Default 1000. */
+  readonly witnessIntervalMs: number;
 }
 
 /** The settings this service reads; VERITEE_CONFIG may set any of them. */
@@ -95,6 +107,9 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_RECEIPT_TOKEN_HASHES',
   'VERITEE_RECEIPT_TOKENS',
   'VERITEE_RECEIPTS_OPEN',
+  'VERITEE_LOG_ORIGIN',
+  'VERITEE_WITNESSES',
+  'VERITEE_WITNESS_INTERVAL_MS',
   ...limitSettings('VERIFIER'),
   'VERITEE_POLICY',
   'VERITEE_ALLOW_SIMULATED',
@@ -178,6 +193,9 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     devPkiPath: join(veriteeHome(env), 'dev-pki.json'),
     kds: parseKds(env),
     receiptTokens: parseReceiptTokens(env),
+    logOrigin: parseOrigin(env['VERITEE_LOG_ORIGIN']),
+    witnesses: parseWitnesses(env),
+    witnessIntervalMs: integerSetting(env, 'VERITEE_WITNESS_INTERVAL_MS', 1000, 100, 3_600_000),
     limits: parseLimits(env, 'VERIFIER', {
       maxInFlight: 64,
       maxQueue: 1024,
@@ -214,6 +232,32 @@ function parseReceiptTokens(
       'VERITEE_RECEIPTS_OPEN=1 and receipt tokens contradict each other',
     );
   return open ? 'open' : hashes;
+}
+
+/** @throws ConfigError CONFIG_INVALID */
+function parseOrigin(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length > 256 || !/^[^\s+]+$/.test(value))
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'VERITEE_LOG_ORIGIN must be a schema-less URL without spaces or "+" (e.g. verifier.example.com/log)',
+    );
+  return value;
+}
+
+/** @throws ConfigError CONFIG_INVALID */
+function parseWitnesses(
+  env: Readonly<Record<string, string | undefined>>,
+): VerifierConfig['witnesses'] {
+  return listSetting(env, 'VERITEE_WITNESSES').map((pair) => {
+    const [url = '', vkey = '', ...rest] = pair.trim().split(/\s+/);
+    if (rest.length > 0 || !/^https?:\/\/[^\s]+$/.test(url) || vkey === '')
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        'VERITEE_WITNESSES must list "<http(s) URL> <witness vkey>" pairs, comma-separated',
+      );
+    return { url, vkey };
+  });
 }
 
 /** @throws ConfigError CONFIG_INVALID */

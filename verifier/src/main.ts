@@ -13,6 +13,8 @@ import { openPostgresLog } from './log/postgres-log.js';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { openLocalSigner } from './signing/local-signer.js';
 import { openKmsSigner } from './signing/kms-signer.js';
+import { openNoteKey } from './signing/note-key.js';
+import { NOTE_SIGNATURE_COSIGNATURE_V1, parseNoteVerifier } from '@veritee/attestations/tlog';
 import { kmsUnwrap } from './service/kms-unwrap.js';
 import { createPooledAppraiser } from './service/appraiser.js';
 import { createVerifier } from './verifier.js';
@@ -98,7 +100,24 @@ async function main(): Promise<void> {
       ? `http://${address.address}:${address.port}`
       : `http://${config.host}:${config.port}`;
   const issuer = config.issuer ?? base;
-  const { app, registry } = await createVerifier({
+  const noteSigner = await openNoteKey(
+    join(config.dataDir, 'log-note.key'),
+    config.logOrigin,
+    `${new URL(issuer).host}/log`,
+  );
+  const witnesses = config.witnesses.map(({ url, vkey }) => {
+    const verifier = parseNoteVerifier(vkey);
+    if (verifier.type !== NOTE_SIGNATURE_COSIGNATURE_V1)
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `VERITEE_WITNESSES: ${verifier.name} is not a cosignature key (type 0x04)`,
+      );
+    return { url, verifier };
+  });
+  const { app, registry, witnessing } = await createVerifier({
+    noteSigner,
+    witnesses,
+    witnessIntervalMs: config.witnessIntervalMs,
     logger,
     collateral,
     receiptTokens: config.receiptTokens,
@@ -131,11 +150,14 @@ async function main(): Promise<void> {
       `  receipts   ${config.receiptTokens === 'open' ? 'open to anyone (VERITEE_RECEIPTS_OPEN=1)' : config.receiptTokens.length === 0 ? 'closed: no host tokens (set VERITEE_RECEIPT_TOKEN_HASHES)' : `to hosts holding one of ${config.receiptTokens.length} token(s)`}`,
       `  collateral ${config.kds === undefined ? 'off' : `${config.kds.url}${config.kds.offline ? ' (offline: cache only)' : ''}, served at ${base}/v1/collateral/`}`,
       `  JWKS       ${base}/.well-known/jwks.json`,
+      `  log key    ${noteSigner.vkey} (checkpoints at ${base}/checkpoint, tiles at ${base}/tile/)`,
+      `  witnesses  ${witnesses.length === 0 ? 'none (set VERITEE_WITNESSES)' : witnesses.map((witness) => witness.verifier.name).join(', ')}`,
       '',
     ].join('\n'),
   );
   const stop = () =>
     server.close(() => {
+      witnessing?.stop();
       void Promise.all([log.close(), appraiser.close()]).then(() => process.exit(0));
     });
   process.once('SIGINT', stop);

@@ -3,7 +3,13 @@
  * policy plus logged reference values), receipts, attestation results. main.ts
  * gives it real stores and keys; tests and benchmarks give it theirs.
  */
+import { randomBytes } from 'node:crypto';
 import { RequestError } from '@veritee/attestations';
+import {
+  NOTE_SIGNATURE_ED25519,
+  noteSignerFromSeed,
+  type NoteSigner,
+} from '@veritee/attestations/tlog';
 import type { Policy } from '@veritee/attestations/policy';
 import { createAdmission, silentLogger, type Admission, type Logger } from '@veritee/service';
 import { createVerifierMetrics, type Outcome, type VerifierMetrics } from './metrics.js';
@@ -15,6 +21,8 @@ import { createPolicyRegistry } from './service/policy-registry.js';
 import { createReceiptService } from './service/receipts.js';
 import { createKeyBroker } from './service/key-broker.js';
 import { createStatementLog } from './log/statements.js';
+import { createCheckpoints } from './log/checkpoints.js';
+import { startWitnessing, type Witness } from './log/witnessing.js';
 import { resolveCollateral } from './service/collateral.js';
 import type { KdsSource } from '@veritee/kds';
 import type { Signer } from './signing/signer.js';
@@ -49,6 +57,15 @@ export interface VerifierDeps {
   readonly receiptTokens?: readonly string[] | 'open' | undefined;
   /** Work admitted at once (verify, receipts, key release). Default 64 running, 1024 queued. */
   readonly admission?: Admission | undefined;
+  /**
+   * The log's Ed25519 note key, named for the log's origin. Default: a key
+   * made for this process, named `<issuer host>/log` (embedding, tests).
+   */
+  readonly noteSigner?: NoteSigner | undefined;
+  /** Witnesses asked to cosign each new checkpoint (C2SP tlog-witness). Default none. */
+  readonly witnesses?: readonly Witness[] | undefined;
+  /** How often a witnessing round runs, in ms. Default 1000. */
+  readonly witnessIntervalMs?: number | undefined;
 }
 
 /** Counts each call of `work` by outcome: done, refused (the caller's fault) or failed. */
@@ -82,6 +99,25 @@ export async function createVerifier(deps: VerifierDeps) {
       return metrics.appraisal(() => deps.appraiser.appraise(evidence, at, policy, resolved));
     },
   };
+  const noteSigner =
+    deps.noteSigner ??
+    noteSignerFromSeed(`${new URL(issuer).host}/log`, NOTE_SIGNATURE_ED25519, randomBytes(32));
+  const witnesses = deps.witnesses ?? [];
+  const checkpoints = createCheckpoints({
+    log,
+    signer: noteSigner,
+    witnessed: witnesses.length > 0,
+  });
+  const witnessing =
+    witnesses.length === 0
+      ? undefined
+      : startWitnessing({
+          witnesses,
+          log,
+          checkpoints,
+          logger: deps.logger ?? silentLogger,
+          intervalMs: deps.witnessIntervalMs ?? 1000,
+        });
   const statements = createStatementLog({ log, signer, onCommit: metrics.committed });
   const registry = createPolicyRegistry({
     base: deps.basePolicy,
@@ -148,6 +184,8 @@ export async function createVerifier(deps: VerifierDeps) {
     signer,
     issuer,
     clock,
+    checkpoints,
+    witnesses: witnesses.map((witness) => witness.verifier.vkey),
   });
-  return { app, registry, receipts, metrics };
+  return { app, registry, receipts, metrics, checkpoints, witnessing };
 }

@@ -193,6 +193,24 @@ export async function openPostgresLog(
       const row = result.rows[0];
       return row === undefined ? undefined : new Uint8Array(row.data);
     },
+    async entries(start, count) {
+      const result = await pool
+        .query<{ data: Buffer }>(
+          'SELECT data FROM veritee_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx',
+          [start, start + count],
+        )
+        .catch(unavailable);
+      return result.rows.map((row) => new Uint8Array(row.data));
+    },
+    async hashes(level, start, count) {
+      const result = await pool
+        .query<{ hash: Buffer }>(
+          'SELECT hash FROM veritee_nodes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
+          [level, start, start + count],
+        )
+        .catch(unavailable);
+      return result.rows.map((row) => new Uint8Array(row.hash));
+    },
     async receipt(id) {
       const result = await pool
         .query<{ jws: string }>('SELECT jws FROM veritee_receipts WHERE id = $1', [id])

@@ -48,6 +48,13 @@ export interface ReceiptLog {
     seal: (first: number) => Promise<readonly ReceiptRecord[]>,
   ): Promise<LogEntry[]>;
   entry(index: number): Promise<Uint8Array | undefined>;
+  /** Entries `start` .. `start + count - 1`, as many of them as the log holds (for entry bundles). */
+  entries(start: number, count: number): Promise<Uint8Array[]>;
+  /**
+   * Stored hashes of perfect subtrees of 2^`level` leaves, `start` ..
+   * `start + count - 1` at that level, as many as the log holds (for tiles).
+   */
+  hashes(level: number, start: number, count: number): Promise<Uint8Array[]>;
   /** The signed receipt (compact JWS) with this id. */
   receipt(id: string): Promise<string | undefined>;
   /** Every stored statement whose id starts with `prefix`, in log order (policy changes use this). */

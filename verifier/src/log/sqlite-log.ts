@@ -82,6 +82,12 @@ export function openSqliteLog(path: string): ReceiptLog {
   const selectLeaf = db.prepare<[number], { data: Uint8Array }>(
     'SELECT data FROM leaves WHERE idx = ?',
   );
+  const selectLeaves = db.prepare<[number, number], { data: Uint8Array }>(
+    'SELECT data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx',
+  );
+  const selectNodes = db.prepare<[number, number, number], { hash: Uint8Array }>(
+    'SELECT hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx',
+  );
   const insertReceipt = db.prepare<[string, number, string]>(
     'INSERT INTO receipts (id, idx, jws) VALUES (?, ?, ?)',
   );
@@ -145,6 +151,12 @@ export function openSqliteLog(path: string): ReceiptLog {
       const row = selectLeaf.get(index);
       return Promise.resolve(row === undefined ? undefined : new Uint8Array(row.data));
     },
+    entries: (start, count) =>
+      settle(() => selectLeaves.all(start, start + count).map((row) => new Uint8Array(row.data))),
+    hashes: (level, start, count) =>
+      settle(() =>
+        selectNodes.all(level, start, start + count).map((row) => new Uint8Array(row.hash)),
+      ),
     receipt: (id) => Promise.resolve(selectReceipt.get(id)?.jws),
     // Ids are ASCII: every id with the prefix sorts between it and the prefix followed by U+FFFF.
     findReceipts: (prefix) =>

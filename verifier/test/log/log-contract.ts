@@ -43,6 +43,26 @@ export interface LogStore {
 /** @param skip a reason to skip the suite (its store is not available here), or undefined to run it */
 export function describeLogContract(name: string, store: LogStore, skip?: string): void {
   describe(`${name} receipt log`, { skip: skip ?? false }, () => {
+    it('reads entries and stored subtree hashes by range, as tiles and entry bundles need', async () => {
+      const { log, drop } = await store.create();
+      try {
+        const records = Array.from({ length: 300 }, (_, i) => record(i));
+        await appendRecords(log, records);
+        assert.deepEqual(
+          await log.entries(254, 5),
+          records.slice(254, 259).map((r) => r.entry),
+        );
+        assert.deepEqual((await log.entries(298, 10)).length, 2, 'as many as the log holds');
+        const leaves = records.map((r) => leafHash(r.entry));
+        assert.deepEqual(await log.hashes(0, 10, 3), leaves.slice(10, 13));
+        // Level 8: one perfect subtree of 256 leaves so far.
+        assert.deepEqual(await log.hashes(8, 0, 256), [merkleRoot(leaves.slice(0, 256))]);
+        assert.deepEqual(await log.hashes(2, 74, 2), [merkleRoot(leaves.slice(296, 300))]);
+      } finally {
+        await drop();
+      }
+    });
+
     it('proves inclusion and consistency for every size from 1 to 200, matching the in-memory tree', async () => {
       const { log, drop } = await store.create();
       try {
