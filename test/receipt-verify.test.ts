@@ -15,7 +15,14 @@ import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AT, trustWithDev, receiptRequestBody } from '@veritee/mock';
-import { lastJson, runCli } from '@veritee/mock/cli';
+import { lastJson, runCli, startCli, type RunningCli } from '@veritee/mock/cli';
+import { randomBytes } from 'node:crypto';
+import {
+  NOTE_SIGNATURE_COSIGNATURE_V1,
+  NOTE_SIGNATURE_ED25519,
+  noteSignerFromSeed,
+  parseNoteVerifier,
+} from '@veritee/attestations/tlog';
 import {
   openSqliteLog,
   openLocalSigner,
@@ -41,7 +48,10 @@ interface RunningVerifier {
   issue(): Promise<string>;
 }
 
-async function startVerifier(dir: string): Promise<RunningVerifier> {
+async function startVerifier(
+  dir: string,
+  options: Pick<Parameters<typeof createVerifier>[0], 'witnesses' | 'noteSigner'> = {},
+): Promise<RunningVerifier & { round(): Promise<void> }> {
   await mkdir(dir, { recursive: true });
   const log = openSqliteLog(join(dir, 'log.db'));
   const signer = await openLocalSigner(join(dir, 'keys'), () => AT);
@@ -49,20 +59,24 @@ async function startVerifier(dir: string): Promise<RunningVerifier> {
   const server = createServer().listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { app } = await createVerifier({
+  const { app, witnessing } = await createVerifier({
     log,
     signer,
     appraiser: createInlineAppraiser({ trust: trustWithDev, allowSimulated: true }),
     issuer: base,
     basePolicy: { id: 'p', version: 1, policy: {} },
     clock: () => AT,
+    ...options,
+    witnessIntervalMs: 3_600_000,
   });
+  server.once('close', () => witnessing?.stop());
   server.on('request', app);
   return {
     server,
     base,
     log,
     signer,
+    round: () => witnessing?.round() ?? Promise.resolve(),
     async issue() {
       const response = await fetch(`${base}/v1/receipts`, {
         method: 'POST',
@@ -89,6 +103,9 @@ describe('veritee receipt verify', () => {
   let home: string;
   let real: RunningVerifier;
   let forger: RunningVerifier;
+  let witnessed: Awaited<ReturnType<typeof startVerifier>>;
+  let witness: RunningCli;
+  let witnessKey: string;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'veritee-rp-'));
@@ -97,7 +114,8 @@ describe('veritee receipt verify', () => {
     forger = await startVerifier(join(dir, 'forger'));
   });
   after(async () => {
-    for (const verifier of [real, forger]) {
+    await witness?.stop();
+    for (const verifier of [real, forger, ...(witnessed === undefined ? [] : [witnessed])]) {
       if (verifier.server.listening) await stop(verifier.server);
       await verifier.log.close();
     }
@@ -312,5 +330,58 @@ describe('veritee receipt verify', () => {
       1,
       'the old key is retired',
     );
+  });
+
+  it('requires the cosignatures of the witnesses named, and says which cosigned', async () => {
+    const logKey = noteSignerFromSeed('receipts.test/log', NOTE_SIGNATURE_ED25519, randomBytes(32));
+    witness = await startCli([
+      'witness',
+      '--name',
+      'witness.test/w1',
+      '--log',
+      logKey.vkey,
+      '--listen',
+      '127.0.0.1:0',
+      '--data',
+      join(dir, 'w1'),
+    ]);
+    witnessKey = /key +(\S+)/.exec(witness.banner)?.[1] ?? '';
+    witnessed = await startVerifier(join(dir, 'witnessed'), {
+      noteSigner: logKey,
+      witnesses: [{ url: witness.url, verifier: parseNoteVerifier(witnessKey) }],
+    });
+    const receipt = await witnessed.issue();
+    await witnessed.round();
+    const file = join(dir, 'witnessed.jws');
+    await writeFile(file, receipt);
+    const ok = await cli(
+      file,
+      '--issuer',
+      witnessed.base,
+      '--allow-simulated',
+      '--witness',
+      witnessKey,
+    );
+    assert.equal(ok.status, 0, ok.stdout);
+    assert.match(ok.stdout, /witnesses +cosigned by witness\.test\/w1/);
+    assert.deepEqual(lastJson<{ witnesses: string[] }>(ok.stdout).witnesses, ['witness.test/w1']);
+    // A witness that never cosigned this log: two required, one present.
+    const absent = noteSignerFromSeed(
+      'witness.test/absent',
+      NOTE_SIGNATURE_COSIGNATURE_V1,
+      randomBytes(32),
+    ).vkey;
+    const missing = await cli(
+      file,
+      '--issuer',
+      witnessed.base,
+      '--allow-simulated',
+      '--witness',
+      witnessKey,
+      '--witness',
+      absent,
+    );
+    assert.equal(missing.status, 1, missing.stdout);
+    assert.deepEqual(codesOf(missing.stdout), ['RECEIPT_WITNESSES_MISSING']);
   });
 });

@@ -4,7 +4,9 @@
  * `veritee.trusted-verifiers/v1`. A verifier's keys are fetched once, when it
  * is first pinned; a key it adds later is trusted only once accepted
  * explicitly. A retirement time (`exp`) it adds to a pinned key is taken at
- * once: it only narrows what the key vouches for.
+ * once: it only narrows what the key vouches for. Its log's note key
+ * (`logKey`, which signs its C2SP checkpoints) is pinned on first use and
+ * never replaced: a log's key does not change.
  */
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { JSONWebKeySet, JWK } from 'jose';
 import { ConfigError } from '@veritee/attestations';
 import { parseJwks, type VerifierIdentity } from '@veritee/attestations/receipt';
+import { parseNoteVerifier } from '@veritee/attestations/tlog';
 
 export const TRUSTED_VERIFIERS_FORMAT = 'veritee.trusted-verifiers/v1';
 
@@ -42,10 +45,17 @@ export async function loadTrustedVerifiers(home: string): Promise<PinnedVerifier
     if (parsed.format !== TRUSTED_VERIFIERS_FORMAT || !Array.isArray(parsed.verifiers))
       throw new Error('not a trust file');
     return parsed.verifiers.map(
-      (entry: { issuer?: unknown; jwks?: unknown; pinnedAt?: unknown }) => {
+      (entry: { issuer?: unknown; jwks?: unknown; pinnedAt?: unknown; logKey?: unknown }) => {
         if (typeof entry.issuer !== 'string' || typeof entry.pinnedAt !== 'string')
           throw new Error('an entry lacks its issuer');
-        return { issuer: entry.issuer, jwks: parseJwks(entry.jwks), pinnedAt: entry.pinnedAt };
+        if (entry.logKey !== undefined && typeof entry.logKey !== 'string')
+          throw new Error('a log key is a note verifier key');
+        return {
+          issuer: entry.issuer,
+          jwks: parseJwks(entry.jwks),
+          pinnedAt: entry.pinnedAt,
+          ...(entry.logKey === undefined ? {} : { logKey: parseNoteVerifier(entry.logKey).vkey }),
+        };
       },
     );
   } catch (error) {

@@ -30,6 +30,13 @@ import {
   type ReceiptClaims,
 } from './receipt.js';
 import { statementLeafHash, type LogPosition } from './statement.js';
+import {
+  openNote,
+  parseNoteVerifier,
+  NOTE_SIGNATURE_COSIGNATURE_V1,
+  NOTE_SIGNATURE_ED25519,
+} from '../tlog/note.js';
+import { parseCheckpoint } from '../tlog/checkpoint.js';
 import { applyChange, type Approvals } from './approvals.js';
 import {
   parseReferenceValue,
@@ -47,6 +54,11 @@ export interface VerifierIdentity {
    * it signed before.
    */
   readonly jwks: JSONWebKeySet;
+  /**
+   * Its log's note verifier key (`<origin>+<key ID>+<key>`, C2SP signed-note),
+   * which signs its C2SP checkpoints. Unset: only its JWS checkpoints verify.
+   */
+  readonly logKey?: string | undefined;
 }
 
 /** What a relying party requires of a receipt beyond its authenticity. */
@@ -68,9 +80,27 @@ export interface VouchingKey {
   readonly thumbprint: string;
 }
 
+/** Witnesses a relying party requires: their cosignature keys, and how many must have cosigned. */
+export interface WitnessRequirement {
+  /** Cosignature verifier keys (type 0x04, C2SP tlog-cosignature). */
+  readonly keys: readonly string[];
+  readonly required: number;
+}
+
+/** The tree head a statement was checked against. */
+export interface VerifiedCheckpoint {
+  readonly size: number;
+  /** MTH of the first `size` entries, hex. */
+  readonly root: string;
+  /** `note`: a C2SP checkpoint signed by the log's note key; `jws`: `veritee.checkpoint/v1`. */
+  readonly form: 'note' | 'jws';
+  /** The required witnesses whose cosignatures verified. */
+  readonly cosigners: readonly string[];
+}
+
 export interface ReceiptCheck {
   readonly claims: ReceiptClaims;
-  readonly checkpoint: CheckpointClaims;
+  readonly checkpoint: VerifiedCheckpoint;
   readonly issuer: string;
   readonly key: VouchingKey;
 }
@@ -232,10 +262,13 @@ function assertExpectations(claims: ReceiptClaims, expect: ReceiptExpectations, 
 export async function verifyReceipt(input: {
   receipt: string;
   verifier: VerifierIdentity;
+  /** A C2SP checkpoint note (signed by `verifier.logKey`) or a `veritee.checkpoint/v1` JWS. */
   checkpoint: string;
   inclusionPath: readonly string[];
   at: Date;
   expect?: ReceiptExpectations | undefined;
+  /** Cosignatures the checkpoint must carry (then it must be a C2SP note). Default none. */
+  witnesses?: WitnessRequirement | undefined;
 }): Promise<ReceiptCheck> {
   const { verifier, at } = input;
   const signed = await verifyJws(input.receipt, verifier.jwks, RECEIPT_TYPE, 'receipt');
@@ -249,7 +282,7 @@ export async function verifyReceipt(input: {
   assertExpectations(claims, input.expect ?? {}, at);
 
   const { log, ...entry } = claims;
-  const checkpoint = await verifyCheckpoint(input.checkpoint, verifier, at);
+  const checkpoint = await verifyCheckpoint(input.checkpoint, verifier, at, input.witnesses);
   assertInLog(statementLeafHash(entry), log, checkpoint, input.inclusionPath, 'receipt');
   return {
     claims,
@@ -259,32 +292,98 @@ export async function verifyReceipt(input: {
   };
 }
 
-/** A checkpoint the pinned verifier signed while its key was current. */
+/**
+ * A checkpoint the pinned verifier signed: a C2SP note signed by its log key,
+ * with the cosignatures the relying party requires; or a JWS signed by one of
+ * its keys while current (which carries no cosignatures).
+ */
 async function verifyCheckpoint(
-  jws: string,
+  checkpoint: string,
   verifier: VerifierIdentity,
   at: Date,
-): Promise<CheckpointClaims> {
-  const head = await verifyJws(jws, verifier.jwks, CHECKPOINT_TYPE, 'checkpoint');
-  const checkpoint = head.payload as CheckpointClaims;
+  witnesses: WitnessRequirement | undefined,
+): Promise<VerifiedCheckpoint> {
+  const required = witnesses?.required ?? 0;
+  if (!/^[\w-]+\.[\w-]*\.[\w-]+$/.test(checkpoint.trim()))
+    return verifyCheckpointNote(checkpoint, verifier, witnesses);
+  if (required > 0)
+    throw new ChainError(
+      'RECEIPT_WITNESSES_MISSING',
+      `${required} witness cosignature(s) are required, and a JWS checkpoint carries none`,
+    );
+  const head = await verifyJws(checkpoint, verifier.jwks, CHECKPOINT_TYPE, 'checkpoint');
+  const claims = head.payload as CheckpointClaims;
   if (
-    !isObject(checkpoint) ||
-    !isTime(checkpoint.size) ||
-    !isTime(checkpoint.iat) ||
-    !isHex(checkpoint.root, HEX64)
+    !isObject(claims) ||
+    !isTime(claims.size) ||
+    !isTime(claims.iat) ||
+    !isHex(claims.root, HEX64)
   )
     throw new EvidenceError('RECEIPT_MALFORMED', 'the checkpoint lacks its size, time or root');
-  if (checkpoint.iss !== verifier.issuer)
+  if (claims.iss !== verifier.issuer)
     throw new ChainError('RECEIPT_ISSUER_UNTRUSTED', 'the checkpoint names another issuer');
-  assertIssuedInKeyLifetime(checkpoint.iat, head.key, head.kid, at, 'checkpoint');
-  return checkpoint;
+  assertIssuedInKeyLifetime(claims.iat, head.key, head.kid, at, 'checkpoint');
+  return { size: claims.size, root: claims.root, form: 'jws', cosigners: [] };
+}
+
+function verifyCheckpointNote(
+  note: string,
+  verifier: VerifierIdentity,
+  witnesses: WitnessRequirement | undefined,
+): VerifiedCheckpoint {
+  if (verifier.logKey === undefined)
+    throw new ChainError(
+      'RECEIPT_ISSUER_UNTRUSTED',
+      'the checkpoint is a signed note, and no log key of the verifier is pinned',
+    );
+  const logKey = parseNoteVerifier(verifier.logKey);
+  const cosigners = (witnesses?.keys ?? []).map(parseNoteVerifier);
+  if (
+    logKey.type !== NOTE_SIGNATURE_ED25519 ||
+    cosigners.some((key) => key.type !== NOTE_SIGNATURE_COSIGNATURE_V1)
+  )
+    throw new EvidenceError(
+      'NOTE_KEY_MALFORMED',
+      'a log key is type 0x01, a witness key type 0x04',
+    );
+  const opened = openNote(note, [logKey, ...cosigners]);
+  if (!opened.signatures.some((signature) => signature.verifier === logKey))
+    throw new ChainError(
+      'RECEIPT_ISSUER_UNTRUSTED',
+      'the checkpoint is not signed by the pinned log key',
+    );
+  const head = parseCheckpoint(opened.text);
+  if (head.origin !== logKey.name)
+    throw new ChainError(
+      'RECEIPT_ISSUER_UNTRUSTED',
+      `the checkpoint is of ${head.origin}, not ${logKey.name}`,
+    );
+  const cosigned = [
+    ...new Set(
+      opened.signatures
+        .filter((signature) => signature.verifier !== logKey)
+        .map((signature) => signature.verifier.vkey),
+    ),
+  ];
+  const required = witnesses?.required ?? 0;
+  if (cosigned.length < required)
+    throw new ChainError(
+      'RECEIPT_WITNESSES_MISSING',
+      `the checkpoint carries ${cosigned.length} of the ${required} witness cosignature(s) required`,
+    );
+  return {
+    size: head.size,
+    root: Buffer.from(head.rootHash).toString('hex'),
+    form: 'note',
+    cosigners: cosigned.map((vkey) => parseNoteVerifier(vkey).name),
+  };
 }
 
 /** The statement's leaf is its own claims and sits where it says in the checkpoint's tree. */
 function assertInLog(
   leaf: string,
   log: LogPosition,
-  checkpoint: CheckpointClaims,
+  checkpoint: VerifiedCheckpoint,
   inclusionPath: readonly string[],
   what: string,
 ): void {
@@ -332,9 +431,10 @@ export async function verifyApprovals(input: {
   verifier: VerifierIdentity;
   checkpoint: string;
   at: Date;
-}): Promise<{ approvals: Approvals; version: number | undefined; checkpoint: CheckpointClaims }> {
+  witnesses?: WitnessRequirement | undefined;
+}): Promise<{ approvals: Approvals; version: number | undefined; checkpoint: VerifiedCheckpoint }> {
   const { verifier, at } = input;
-  const checkpoint = await verifyCheckpoint(input.checkpoint, verifier, at);
+  const checkpoint = await verifyCheckpoint(input.checkpoint, verifier, at, input.witnesses);
   let approvals: Approvals = {};
   let version: number | undefined;
   for (const change of input.changes) {

@@ -8,7 +8,17 @@ import assert from 'node:assert/strict';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { ChainError, EvidenceError, toHex } from '../../src/index.js';
 import { leafHash } from '../../src/merkle/index.js';
+import { randomBytes } from 'node:crypto';
 import {
+  formatCheckpoint,
+  NOTE_SIGNATURE_COSIGNATURE_V1,
+  NOTE_SIGNATURE_ED25519,
+  noteSignerFromSeed,
+  signatureLine,
+  signNote,
+} from '../../src/tlog/index.js';
+import {
+  peekJwsClaims,
   parseJwks,
   statementEntryBytes,
   statementLeafHash,
@@ -244,5 +254,91 @@ describe('parseJwks', () => {
         (error: unknown) =>
           error instanceof EvidenceError && error.code === 'RECEIPT_JWKS_MALFORMED',
       );
+  });
+});
+
+describe('verifyReceipt against a C2SP checkpoint, with witnesses', () => {
+  const logKey = noteSignerFromSeed(
+    'verifier.example/log',
+    NOTE_SIGNATURE_ED25519,
+    randomBytes(32),
+  );
+  const w1 = noteSignerFromSeed('w1.example', NOTE_SIGNATURE_COSIGNATURE_V1, randomBytes(32));
+  const w2 = noteSignerFromSeed('w2.example', NOTE_SIGNATURE_COSIGNATURE_V1, randomBytes(32));
+  const identity: VerifierIdentity = { ...verifier, logKey: logKey.vkey };
+  /** The one-leaf log holding a receipt, as a note signed by `by` and cosigned by `cosigners`. */
+  async function noted(by = logKey, cosigners: (typeof w1)[] = [], origin = by.name) {
+    const issued = await issue({ ...entry() });
+    const leaf = (peekJwsClaims(issued.receipt) as { log: { leaf_hash: string } }).log.leaf_hash;
+    const text = formatCheckpoint({
+      origin,
+      size: 1,
+      rootHash: Buffer.from(leaf, 'hex'),
+      extensions: [],
+    });
+    const checkpoint =
+      signNote(text, [by]) + cosigners.map((w) => signatureLine(w, text, 1_764_000_000)).join('');
+    return { ...issued, checkpoint };
+  }
+  const verify = (
+    issued: Awaited<ReturnType<typeof noted>>,
+    required: number,
+    keys = [w1.vkey, w2.vkey],
+    pinned = identity,
+  ) => verifyReceipt({ ...issued, verifier: pinned, at: NOW, witnesses: { keys, required } });
+
+  it('accepts a note signed by the pinned log key carrying the cosignatures required, and names them', async () => {
+    const result = await verify(await noted(logKey, [w1, w2]), 2);
+    assert.deepEqual([result.checkpoint.form, result.checkpoint.size], ['note', 1]);
+    assert.deepEqual(result.checkpoint.cosigners, ['w1.example', 'w2.example']);
+    assert.equal((await verify(await noted(logKey, [w2]), 1)).checkpoint.cosigners.length, 1);
+  });
+
+  it('refuses too few cosignatures, a repeated one, a witness not asked for, and a JWS when any is required', async () => {
+    await rejectsWith(
+      verify(await noted(logKey, [w1]), 2),
+      ChainError,
+      'RECEIPT_WITNESSES_MISSING',
+    );
+    await rejectsWith(
+      verify(await noted(logKey, [w1, w1]), 2),
+      ChainError,
+      'RECEIPT_WITNESSES_MISSING',
+    );
+    await rejectsWith(
+      verify(await noted(logKey, [w2]), 1, [w1.vkey]),
+      ChainError,
+      'RECEIPT_WITNESSES_MISSING',
+    );
+    const jws = await issue({ ...entry() });
+    await rejectsWith(
+      verifyReceipt({
+        ...jws,
+        verifier: identity,
+        at: NOW,
+        witnesses: { keys: [w1.vkey], required: 1 },
+      }),
+      ChainError,
+      'RECEIPT_WITNESSES_MISSING',
+    );
+  });
+
+  it('refuses a note by another log key, of another origin, or with no log key pinned', async () => {
+    const other = noteSignerFromSeed(
+      'verifier.example/log',
+      NOTE_SIGNATURE_ED25519,
+      randomBytes(32),
+    );
+    await rejectsWith(verify(await noted(other, [w1]), 1), ChainError, 'RECEIPT_ISSUER_UNTRUSTED');
+    await rejectsWith(
+      verify(await noted(logKey, [w1], 'elsewhere.example/log'), 1),
+      ChainError,
+      'RECEIPT_ISSUER_UNTRUSTED',
+    );
+    await rejectsWith(
+      verify(await noted(logKey, [w1]), 0, [], verifier),
+      ChainError,
+      'RECEIPT_ISSUER_UNTRUSTED',
+    );
   });
 });

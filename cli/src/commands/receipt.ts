@@ -18,6 +18,11 @@ import {
 } from '@veritee/attestations/receipt';
 import { veriteeHome } from '@veritee/mock/dev-pki';
 import {
+  NOTE_SIGNATURE_COSIGNATURE_V1,
+  NOTE_SIGNATURE_ED25519,
+  parseNoteVerifier,
+} from '@veritee/attestations/tlog';
+import {
   compareKeys,
   loadTrustedVerifiers,
   normalizeIssuer,
@@ -41,6 +46,13 @@ Whom to trust (one is needed):
   (neither)              the receipt's issuer, only if it is pinned already
   --accept-new-keys      trust keys the pinned verifier added since it was pinned
 
+Witnesses (C2SP tlog-witness), so that no one log view can be shown to you alone:
+  --witness <vkey>       a witness whose cosignature counts; repeat for several
+  --witnesses-required <K>  how many of them must have cosigned the checkpoint
+                         (default: all given)
+  --log-key <vkey>       the verifier's log key, for use with --jwks (pinned
+                         verifiers keep theirs)
+
 What to require:
   --model <hex>          a model hash the receipt must name; repeat for several
   --measurement <hex>    a measurement (SEV-SNP) or PCR0 (Nitro); repeat for several
@@ -50,7 +62,8 @@ What to require:
   --at <time>            verify as of this ISO 8601 time (default: now)
 
 Offline inputs:
-  --checkpoint <file>    a signed checkpoint (JWS, or JSON holding one as "checkpoint")
+  --checkpoint <file>    a checkpoint: a C2SP signed note (the verifier's
+                         /checkpoint), a JWS, or JSON holding one as "note" or "checkpoint"
   --proof <file>         the inclusion proof as the verifier serves it ({"path": [...]})
   --json                 end with one JSON line
 `;
@@ -96,6 +109,76 @@ async function fetchJson(url: string): Promise<unknown> {
   return response.json();
 }
 
+/** The log key a verifier serves at /v1/log, or undefined for a verifier from before C2SP checkpoints. */
+async function fetchLogKey(issuer: string): Promise<string | undefined> {
+  let answer: unknown;
+  try {
+    answer = await fetchJson(new URL('/v1/log', `${issuer}/`).href);
+  } catch (error) {
+    if (isVeriteeError(error) && /answered 404/.test(error.message)) return undefined;
+    throw error;
+  }
+  const key = (answer as { key?: unknown }).key;
+  if (typeof key !== 'string') return undefined;
+  const verifier = parseNoteVerifier(key);
+  if (verifier.type !== NOTE_SIGNATURE_ED25519)
+    throw new UsageError(`${issuer} serves a log key that is not an Ed25519 note key`);
+  return verifier.vkey;
+}
+
+/** How long to wait for the published checkpoint to cover a receipt (witnesses cosign each second). */
+const CHECKPOINT_WAIT_MS = 10_000;
+
+/**
+ * The verifier's checkpoint covering log index `index`: its C2SP note when
+ * its log key is pinned (the published /checkpoint, with cosignatures,
+ * waited for while witnesses catch up), else its JWS.
+ */
+async function currentCheckpoint(
+  verifier: VerifierIdentity,
+  index: number,
+  witnessed: boolean,
+): Promise<string> {
+  if (verifier.logKey === undefined) {
+    const head = await fetchJson(new URL('/v1/log/checkpoint', `${verifier.issuer}/`).href);
+    return jwsOf(JSON.stringify(head), 'checkpoint');
+  }
+  const deadline = Date.now() + CHECKPOINT_WAIT_MS;
+  for (;;) {
+    const response = await fetchBounded(new URL('/checkpoint', `${verifier.issuer}/`), {
+      errorCode: 'VERIFIER_UNAVAILABLE',
+      timeoutMs: 10_000,
+      maxBytes: 64 * 1024,
+    });
+    if (!response.ok)
+      throw new UpstreamError(
+        'VERIFIER_UNAVAILABLE',
+        `${verifier.issuer} answered ${response.status}`,
+      );
+    const note = new TextDecoder().decode(response.body);
+    if (checkpointSize(note) > index || !witnessed || Date.now() > deadline) return note;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** A checkpoint file: a note as served, a JWS, or JSON holding either (the note when a log key is pinned). */
+function checkpointOf(content: string, preferNote: boolean): string {
+  const trimmed = content.trim();
+  if (!trimmed.startsWith('{')) return trimmed.includes('\n') ? content : trimmed;
+  const parsed = jsonOf(trimmed, 'checkpoint') as { note?: unknown; checkpoint?: unknown };
+  if (preferNote && typeof parsed.note === 'string') return parsed.note;
+  return jwsOf(trimmed, 'checkpoint');
+}
+
+/** The tree size a checkpoint claims (unverified: only to ask for the right proof). */
+function checkpointSize(checkpoint: string): number {
+  if (checkpoint.includes('\n')) {
+    const size = Number(checkpoint.split('\n')[1]);
+    return Number.isSafeInteger(size) ? size : 0;
+  }
+  return (peekJwsClaims(checkpoint) as { size?: number }).size ?? 0;
+}
+
 const HEX = /^(?:[0-9a-f]{2}){1,64}$/;
 
 function hexList(values: readonly string[] | undefined, flag: string): string[] | undefined {
@@ -118,11 +201,28 @@ async function pinnedIdentity(
   const verifiers = await loadTrustedVerifiers(home);
   const known = verifiers.find((entry) => entry.issuer === issuer);
   const others = verifiers.filter((entry) => entry !== known);
-  if (known !== undefined && known.jwks.keys.some((key) => key.kid === kid)) return known;
+  if (known !== undefined && known.jwks.keys.some((key) => key.kid === kid)) {
+    if (known.logKey !== undefined) return known;
+    // Pinned before verifiers had log keys: pin it now if the verifier answers; offline, go on without.
+    const logKey = await fetchLogKey(issuer).catch(() => undefined);
+    if (logKey === undefined) return known;
+    say(`pinned          ${issuer}: log key ${logKey}`);
+    const updated = { ...known, logKey };
+    await saveTrustedVerifiers(home, [...others, updated]);
+    return updated;
+  }
   // First use, or a key the pin lacks: ask the verifier itself (never the receipt) for its keys.
   const fetched = parseJwks(await fetchJson(new URL('/.well-known/jwks.json', `${issuer}/`).href));
+  const logKey = known?.logKey ?? (await fetchLogKey(issuer));
+  if (logKey !== undefined && known?.logKey === undefined)
+    say(`pinned          ${issuer}: log key ${logKey}`);
   if (known === undefined) {
-    const pinned = { issuer, jwks: fetched, pinnedAt: new Date().toISOString() };
+    const pinned = {
+      issuer,
+      jwks: fetched,
+      pinnedAt: new Date().toISOString(),
+      ...(logKey === undefined ? {} : { logKey }),
+    };
     await saveTrustedVerifiers(home, [...others, pinned]);
     for (const key of fetched.keys)
       say(
@@ -139,7 +239,11 @@ async function pinnedIdentity(
       `${issuer} now holds ${added.length} key(s) that were not pinned; check them and rerun with --accept-new-keys`,
     );
   }
-  const updated = { ...known, jwks: { keys: [...narrowed.keys, ...added] } };
+  const updated = {
+    ...known,
+    jwks: { keys: [...narrowed.keys, ...added] },
+    ...(logKey === undefined ? {} : { logKey }),
+  };
   await saveTrustedVerifiers(home, [...others, updated]);
   return updated;
 }
@@ -170,8 +274,27 @@ export async function runReceipt(
       checkpoint: { type: 'string' },
       proof: { type: 'string' },
       json: { type: 'boolean', default: false },
+      witness: { type: 'string', multiple: true },
+      'witnesses-required': { type: 'string' },
+      'log-key': { type: 'string' },
     },
   });
+  const witnessKeys = values.witness ?? [];
+  const required =
+    values['witnesses-required'] === undefined
+      ? witnessKeys.length
+      : Number(values['witnesses-required']);
+  if (!Number.isSafeInteger(required) || required < 0 || required > witnessKeys.length)
+    throw new UsageError(
+      '--witnesses-required takes a count from 0 to the number of --witness keys',
+    );
+  for (const vkey of witnessKeys) {
+    if (parseNoteVerifier(vkey).type !== NOTE_SIGNATURE_COSIGNATURE_V1)
+      throw new UsageError(
+        `--witness ${vkey.split('+')[0] ?? ''} is not a cosignature key (type 0x04)`,
+      );
+  }
+  const witnesses = witnessKeys.length === 0 ? undefined : { keys: witnessKeys, required };
   const [file] = positionals;
   if (file === undefined || positionals.length !== 1)
     throw new UsageError('give exactly one receipt file');
@@ -206,6 +329,9 @@ export async function runReceipt(
             : ''
           : normalizeIssuer(values.issuer),
       jwks,
+      ...(values['log-key'] === undefined
+        ? {}
+        : { logKey: parseNoteVerifier(values['log-key']).vkey }),
     };
   } else {
     const named = values.issuer ?? (typeof peeked.iss === 'string' ? peeked.iss : undefined);
@@ -247,16 +373,11 @@ export async function runReceipt(
   // What verification needs comes from the trusted verifier, never from where the receipt points.
   const checkpoint =
     values.checkpoint === undefined
-      ? jwsOf(
-          JSON.stringify(
-            await fetchJson(new URL('/v1/log/checkpoint', `${verifier.issuer}/`).href),
-          ),
-          'checkpoint',
-        )
-      : jwsOf(await text(values.checkpoint, 'checkpoint'), 'checkpoint');
+      ? await currentCheckpoint(verifier, index, witnesses !== undefined)
+      : checkpointOf(await text(values.checkpoint, 'checkpoint'), verifier.logKey !== undefined);
   let path: string[];
   if (values.proof === undefined) {
-    const size = (peekJwsClaims(checkpoint) as { size?: number }).size ?? 0;
+    const size = checkpointSize(checkpoint);
     path = (
       (await fetchJson(
         new URL(`/v1/log/proofs/inclusion?index=${index}&size=${size}`, `${verifier.issuer}/`).href,
@@ -278,6 +399,7 @@ export async function runReceipt(
       inclusionPath: Array.isArray(path) ? path.map(String) : [],
       at,
       expect,
+      witnesses,
     });
     write(
       [
@@ -286,6 +408,11 @@ export async function runReceipt(
         `tee             ${claims.tee.format}${claims.tee.simulated ? ' (simulated)' : ''}, measurement ${claims.tee.measurement}`,
         `model hash      ${claims.model_hash}`,
         `log             index ${claims.log.index} of ${head.size}, root ${head.root}`,
+        ...(head.form === 'note'
+          ? [
+              `witnesses       ${head.cosigners.length === 0 ? 'none required' : `cosigned by ${head.cosigners.join(', ')}`}`,
+            ]
+          : []),
         'verdict         VALID: signature, claims and inclusion check out',
         ...(values.json
           ? [
@@ -298,6 +425,7 @@ export async function runReceipt(
                 model: claims.model_hash,
                 measurement: claims.tee.measurement,
                 log: { index: claims.log.index, size: head.size, root: head.root },
+                witnesses: head.cosigners,
               }),
             ]
           : []),
