@@ -92,6 +92,7 @@ export const ALLOWED = {
     'attestations/policy',
     'attestations/receipt',
     'attestations/seal',
+    'attestations/tlog',
     'attestations/wire',
     'http',
   ],

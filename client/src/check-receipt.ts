@@ -5,12 +5,14 @@
  * current signed checkpoint, and with claims that name exactly the checked
  * answer (model, commitment, output, nonce, key, evidence).
  */
-import { toHex } from '@veritee/attestations';
+import { toHex, UpstreamError } from '@veritee/attestations';
 import {
   verifyReceipt,
   type ReceiptCheck,
   type VerifierIdentity,
+  type WitnessRequirement,
 } from '@veritee/attestations/receipt';
+import { parseNoteVerifier } from '@veritee/attestations/tlog';
 import { type AttachedReceipt } from '@veritee/attestations/wire';
 import type { CheckedAnswer } from './check-answer.js';
 import type { Http } from './http.js';
@@ -29,6 +31,10 @@ export async function checkReceipt(input: {
   http: Http;
   at: Date;
   allowSimulated: boolean;
+  /** Cosignatures the checkpoint must carry; then the published /checkpoint is waited for. */
+  witnesses?: WitnessRequirement | undefined;
+  /** How long to wait for the witnessed checkpoint to cover the receipt. */
+  waitMs: number;
 }): Promise<ReceiptCheck> {
   const { receipt, answer, http } = input;
   if (receipt === undefined)
@@ -37,14 +43,7 @@ export async function checkReceipt(input: {
       `the host attached no receipt (${input.receiptError ?? 'no reason given'})`,
     );
   const base = input.verifier.issuer;
-  const checkpoint = await http.getJson(`${base}/v1/log/checkpoint`);
-  const size = field(checkpoint, 'size');
-  const signed = field(checkpoint, 'checkpoint');
-  if (typeof size !== 'number' || typeof signed !== 'string' || size <= receipt.logIndex)
-    throw new Refused(
-      'CLIENT_RECEIPT_MISMATCH',
-      `the verifier's checkpoint does not cover log index ${receipt.logIndex}`,
-    );
+  const { size, signed } = await checkpointCovering(input, receipt.logIndex);
   const proof = await http.getJson(
     `${base}/v1/log/proofs/inclusion?index=${receipt.logIndex}&size=${size}`,
   );
@@ -56,6 +55,7 @@ export async function checkReceipt(input: {
     inclusionPath: Array.isArray(path) ? path.map(String) : [],
     at: input.at,
     expect: { allowSimulated: input.allowSimulated },
+    witnesses: input.witnesses,
   });
   const { claims } = check;
   const { binding } = answer;
@@ -77,4 +77,56 @@ export async function checkReceipt(input: {
       `the receipt's claims differ from the checked answer in ${wrong.join(', ')}`,
     );
   return check;
+}
+
+/**
+ * A checkpoint of the verifier covering `index`: with witnesses required, the
+ * published C2SP checkpoint (polled until the witnesses have caught up); with
+ * a pinned log key, the current C2SP checkpoint; else the current JWS one.
+ * The size is read unverified, only to ask for the right proof.
+ */
+async function checkpointCovering(
+  input: {
+    verifier: VerifierIdentity;
+    http: Http;
+    witnesses?: WitnessRequirement | undefined;
+    waitMs: number;
+  },
+  index: number,
+): Promise<{ size: number; signed: string }> {
+  const base = input.verifier.issuer;
+  const deadline = Date.now() + input.waitMs;
+  for (;;) {
+    let size: unknown;
+    let signed: unknown;
+    if (input.witnesses !== undefined) {
+      signed = await input.http.getText(`${base}/checkpoint`);
+      size = Number((signed as string).split('\n')[1]);
+    } else {
+      const head = await input.http.getJson(`${base}/v1/log/checkpoint`);
+      size = field(head, 'size');
+      signed = field(head, input.verifier.logKey === undefined ? 'checkpoint' : 'note');
+    }
+    if (typeof size === 'number' && typeof signed === 'string' && size > index)
+      return { size, signed };
+    if (input.witnesses === undefined || Date.now() > deadline)
+      throw new Refused(
+        'CLIENT_RECEIPT_MISMATCH',
+        `the verifier's checkpoint does not cover log index ${index}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** The verifier's log key as its /v1/log names it; undefined for a verifier without one. */
+export async function fetchLogKey(http: Http, base: string): Promise<string | undefined> {
+  let log: unknown;
+  try {
+    log = await http.getJson(`${base}/v1/log`);
+  } catch (error) {
+    if (error instanceof UpstreamError && / 404 /.test(error.message)) return undefined;
+    throw error;
+  }
+  const key = field(log, 'key');
+  return typeof key === 'string' ? parseNoteVerifier(key).vkey : undefined;
 }

@@ -11,7 +11,7 @@ import { sealRequest } from '@veritee/attestations/seal';
 import { parseHostAnswer } from '@veritee/attestations/wire';
 import { checkAnswer } from './check-answer.js';
 import { checkEnclave, type AttestedEnclave } from './check-enclave.js';
-import { checkReceipt } from './check-receipt.js';
+import { checkReceipt, fetchLogKey } from './check-receipt.js';
 import { checkApproval, fetchApprovals } from './check-approval.js';
 import { createHttp } from './http.js';
 import { checkOptions, DEFAULT_TIMEOUT_MS, type ClientOptions } from './options.js';
@@ -51,10 +51,19 @@ export function createClient(options: ClientOptions) {
   // The verifier is the one the caller named; its keys are the caller's, or fetched once and kept.
   const verifierBase = options.verifier?.replace(/\/+$/, '');
   let pinned: VerifierIdentity | undefined;
+  const witnesses =
+    options.witnesses === undefined
+      ? undefined
+      : {
+          keys: options.witnesses.keys,
+          required: options.witnesses.required ?? options.witnesses.keys.length,
+        };
   async function verifierIdentity(base: string): Promise<VerifierIdentity> {
+    const logKey = options.verifierLogKey ?? (await fetchLogKey(http, base));
     pinned ??= {
       issuer: base,
       jwks: options.verifierKeys ?? parseJwks(await http.getJson(`${base}/.well-known/jwks.json`)),
+      ...(logKey === undefined ? {} : { logKey }),
     };
     return pinned;
   }
@@ -112,6 +121,8 @@ export function createClient(options: ClientOptions) {
               http,
               at: clock(),
               allowSimulated: options.policy.allowSimulated === true,
+              witnesses,
+              waitMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
             });
       return {
         output: new TextDecoder().decode(checked.output),

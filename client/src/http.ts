@@ -8,13 +8,15 @@ import { fetchBounded, type BoundedResponse } from '@veritee/http';
 
 export interface Http {
   getJson(url: string): Promise<unknown>;
+  /** A text answer (a C2SP checkpoint, say). */
+  getText(url: string): Promise<string>;
   postBytes(url: string, body: Uint8Array): Promise<unknown>;
 }
 
 /** Largest answer read: evidence with its certificates and a sealed output are far smaller. */
 export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
-function jsonOf(response: BoundedResponse, url: string): unknown {
+function assertOk(response: BoundedResponse, url: string): void {
   if (!response.ok) {
     const retry = response.headers.get('retry-after');
     throw new UpstreamError(
@@ -22,6 +24,10 @@ function jsonOf(response: BoundedResponse, url: string): unknown {
       `${new URL(url).pathname} answered ${response.status} (${response.problemCode() ?? 'UNKNOWN'})${retry === null ? '' : `; retry after ${retry} s`}`,
     );
   }
+}
+
+function jsonOf(response: BoundedResponse, url: string): unknown {
+  assertOk(response, url);
   try {
     return response.json();
   } catch (error) {
@@ -41,6 +47,11 @@ export function createHttp(fetcher: typeof fetch, timeoutMs: number): Http {
   return {
     getJson: async (url) =>
       jsonOf(await fetchBounded(url, { ...options, headers: { accept: 'application/json' } }), url),
+    getText: async (url) => {
+      const response = await fetchBounded(url, { ...options, headers: { accept: 'text/plain' } });
+      assertOk(response, url);
+      return new TextDecoder().decode(response.body);
+    },
     postBytes: async (url, body) =>
       jsonOf(
         await fetchBounded(url, {

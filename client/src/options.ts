@@ -2,6 +2,7 @@
  * What a client demands of an enclave before it sends a prompt. Every field
  * documents its default; an unset permission is the safe choice.
  */
+import { NOTE_SIGNATURE_COSIGNATURE_V1, parseNoteVerifier } from '@veritee/attestations/tlog';
 import type { JSONWebKeySet } from 'jose';
 import { ConfigError } from '@veritee/attestations';
 import { type TrustStore } from '@veritee/attestations/evidence';
@@ -43,6 +44,18 @@ export interface ClientOptions {
    * was current.
    */
   readonly verifierKeys?: JSONWebKeySet | undefined;
+  /**
+   * The verifier's log key (C2SP note verifier key, as its `/v1/log` names
+   * it), pinned by the caller. Default: fetched from `verifier` with its keys.
+   * With it, receipts are checked against the log's C2SP checkpoints.
+   */
+  readonly verifierLogKey?: string | undefined;
+  /**
+   * Witnesses whose cosignatures the log's checkpoint must carry before a
+   * receipt counts (C2SP tlog-witness): their cosignature keys, and how many
+   * must have cosigned (default all). Needs the verifier's log key.
+   */
+  readonly witnesses?: { readonly keys: readonly string[]; readonly required?: number } | undefined;
   /** Trust roots. Default: the real AMD and AWS roots only. */
   readonly trust?: TrustStore | undefined;
   /** Per-request timeout in milliseconds. Default 30 000. */
@@ -70,6 +83,20 @@ export function checkOptions(options: ClientOptions): void {
       new URL(options.verifier);
     } catch {
       throw new ConfigError('CONFIG_INVALID', 'verifier must be an absolute URL');
+    }
+  }
+  if (options.witnesses !== undefined) {
+    const { keys, required = keys.length } = options.witnesses;
+    if (options.verifier === undefined)
+      throw new ConfigError('CONFIG_INVALID', "witnesses cosign a verifier's log: set verifier");
+    if (!Number.isSafeInteger(required) || required < 1 || required > keys.length)
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        'witnesses.required counts from 1 to the number of keys',
+      );
+    for (const key of keys) {
+      if (parseNoteVerifier(key).type !== NOTE_SIGNATURE_COSIGNATURE_V1)
+        throw new ConfigError('CONFIG_INVALID', 'witnesses.keys are cosignature keys (type 0x04)');
     }
   }
   const { models, maxEvidenceAgeSeconds, measurements } = options.policy;

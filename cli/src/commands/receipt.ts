@@ -95,18 +95,23 @@ function jwsOf(content: string, field: string): string {
   return value;
 }
 
-async function fetchJson(url: string): Promise<unknown> {
+/** A verifier's answer, bounded; anything but 2xx is VERIFIER_UNAVAILABLE. */
+async function fetchOk(url: string | URL, maxBytes: number) {
   const response = await fetchBounded(url, {
     errorCode: 'VERIFIER_UNAVAILABLE',
     timeoutMs: 10_000,
-    maxBytes: 1024 * 1024,
+    maxBytes,
   });
   if (!response.ok)
     throw new UpstreamError(
       'VERIFIER_UNAVAILABLE',
       `${new URL(url).origin} answered ${response.status}`,
     );
-  return response.json();
+  return response;
+}
+
+async function fetchJson(url: string): Promise<unknown> {
+  return (await fetchOk(url, 1024 * 1024)).json();
 }
 
 /** The log key a verifier serves at /v1/log, or undefined for a verifier from before C2SP checkpoints. */
@@ -145,17 +150,8 @@ async function currentCheckpoint(
   }
   const deadline = Date.now() + CHECKPOINT_WAIT_MS;
   for (;;) {
-    const response = await fetchBounded(new URL('/checkpoint', `${verifier.issuer}/`), {
-      errorCode: 'VERIFIER_UNAVAILABLE',
-      timeoutMs: 10_000,
-      maxBytes: 64 * 1024,
-    });
-    if (!response.ok)
-      throw new UpstreamError(
-        'VERIFIER_UNAVAILABLE',
-        `${verifier.issuer} answered ${response.status}`,
-      );
-    const note = new TextDecoder().decode(response.body);
+    const checkpoint = await fetchOk(new URL('/checkpoint', `${verifier.issuer}/`), 64 * 1024);
+    const note = new TextDecoder().decode(checkpoint.body);
     if (checkpointSize(note) > index || !witnessed || Date.now() > deadline) return note;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
