@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AT, trustWithDev, receiptRequestBody } from '@veritee/mock';
-import { lastJson, runCli, startCli, type RunningCli } from '@veritee/mock/cli';
+import { lastJson, runCli, startWitness } from '@veritee/mock/cli';
 import { randomBytes } from 'node:crypto';
 import {
   NOTE_SIGNATURE_COSIGNATURE_V1,
@@ -104,7 +104,7 @@ describe('veritee receipt verify', () => {
   let real: RunningVerifier;
   let forger: RunningVerifier;
   let witnessed: Awaited<ReturnType<typeof startVerifier>>;
-  let witness: RunningCli;
+  let witness: Awaited<ReturnType<typeof startWitness>>;
   let witnessKey: string;
 
   before(async () => {
@@ -334,18 +334,8 @@ describe('veritee receipt verify', () => {
 
   it('requires the cosignatures of the witnesses named, and says which cosigned', async () => {
     const logKey = noteSignerFromSeed('receipts.test/log', NOTE_SIGNATURE_ED25519, randomBytes(32));
-    witness = await startCli([
-      'witness',
-      '--name',
-      'witness.test/w1',
-      '--log',
-      logKey.vkey,
-      '--listen',
-      '127.0.0.1:0',
-      '--data',
-      join(dir, 'w1'),
-    ]);
-    witnessKey = /key +(\S+)/.exec(witness.banner)?.[1] ?? '';
+    witness = await startWitness(join(dir, 'w1'), 'witness.test/w1', logKey.vkey);
+    witnessKey = witness.key;
     witnessed = await startVerifier(join(dir, 'witnessed'), {
       noteSigner: logKey,
       witnesses: [{ url: witness.url, verifier: parseNoteVerifier(witnessKey) }],

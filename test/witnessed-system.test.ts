@@ -20,12 +20,12 @@ import {
 import { createClient } from '@veritee/client';
 import { bundledModelHash } from '@veritee/enclave';
 import { trustWithDev } from '@veritee/mock';
-import { startCli, type RunningCli } from '@veritee/mock/cli';
+import { startWitness } from '@veritee/mock/cli';
 import { startSystem, type System, createHome, EPHEMERAL_PORTS } from '@veritee/mock/system';
 
 describe('a system whose log is witnessed', () => {
   const home = createHome();
-  let witness: RunningCli;
+  let witness: Awaited<ReturnType<typeof startWitness>>;
   let witnessKey: string;
   let system: System;
 
@@ -36,18 +36,8 @@ describe('a system whose log is witnessed', () => {
     writeFileSync(join(home, 'verifier', 'log-note.key'), formatNoteSignerKey(logKey), {
       mode: 0o600,
     });
-    witness = await startCli([
-      'witness',
-      '--name',
-      'witness.test/w1',
-      '--log',
-      logKey.vkey,
-      '--listen',
-      '127.0.0.1:0',
-      '--data',
-      join(home, 'witness'),
-    ]);
-    witnessKey = /key +(\S+)/.exec(witness.banner)?.[1] ?? '';
+    witness = await startWitness(join(home, 'witness'), 'witness.test/w1', logKey.vkey);
+    witnessKey = witness.key;
     system = await startSystem({
       home,
       mode: 'source',

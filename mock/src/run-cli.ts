@@ -84,3 +84,23 @@ export function startCli(
     });
   });
 }
+
+/** A `veritee witness` process following one log, with its cosignature key. */
+export async function startWitness(
+  data: string,
+  name: string,
+  logKey: string,
+): Promise<RunningCli & { readonly key: string }> {
+  const witness = await startCli([
+    'witness',
+    '--name',
+    name,
+    '--log',
+    logKey,
+    '--listen',
+    '127.0.0.1:0',
+    '--data',
+    data,
+  ]);
+  return { ...witness, key: /key +(\S+)/.exec(witness.banner)?.[1] ?? '' };
+}

@@ -23,7 +23,7 @@ import {
   signNote,
 } from '@veritee/attestations/tlog';
 import { AT } from '@veritee/mock';
-import { startCli, type RunningCli } from '@veritee/mock/cli';
+import { startWitness } from '@veritee/mock/cli';
 import { GO_ORACLE_SKIP, goTlogOracle } from '@veritee/mock/oracles';
 import { openSqliteLog } from '../src/log/sqlite-log.js';
 import type { ReceiptLog } from '../src/log/receipt-log.js';
@@ -151,24 +151,14 @@ describe('the log as C2SP tiles', () => {
 describe('a witnessed log', () => {
   let dir: string;
   let log: ReceiptLog;
-  let witness: RunningCli;
+  let witness: Awaited<ReturnType<typeof startWitness>>;
   let witnessVkey: string;
   let verifier: Awaited<ReturnType<typeof startVerifier>>;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'veritee-witnessed-'));
     log = openSqliteLog(join(dir, 'log.db'));
-    witness = await startCli([
-      'witness',
-      '--name',
-      'witness.test/w1',
-      '--log',
-      noteSigner.vkey,
-      '--listen',
-      '127.0.0.1:0',
-      '--data',
-      join(dir, 'witness'),
-    ]);
-    witnessVkey = /key +(\S+)/.exec(witness.banner)?.[1] ?? '';
+    witness = await startWitness(join(dir, 'witness'), 'witness.test/w1', noteSigner.vkey);
+    witnessVkey = witness.key;
     verifier = await startVerifier(dir, log, [
       { url: witness.url, verifier: parseNoteVerifier(witnessVkey) },
     ]);
