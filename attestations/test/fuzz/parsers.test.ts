@@ -29,6 +29,18 @@ import {
   verifyReceipt,
 } from '../../src/receipt/index.js';
 import { parseEnclaveAnswer, parseHostAnswer } from '../../src/wire/index.js';
+import {
+  decodeEntryBundle,
+  formatCheckpoint,
+  NOTE_SIGNATURE_ED25519,
+  noteSignerFromSeed,
+  openNote,
+  parseCheckpoint,
+  parseNoteSignerKey,
+  parseNoteVerifier,
+  parseTilePath,
+  signNote,
+} from '../../src/tlog/index.js';
 import { vectors, vectorFile } from '@veritee/mock/vectors';
 import { applyMutation, mutationArbitrary } from './mutation.js';
 
@@ -219,6 +231,34 @@ describe('parsers under random input', () => {
         );
       }),
       budget(300),
+    );
+  });
+
+  it('signed notes, checkpoints, note keys, tile paths and entry bundles', () => {
+    const log = noteSignerFromSeed(
+      'fuzz.example/log',
+      NOTE_SIGNATURE_ED25519,
+      new Uint8Array(32).fill(7),
+    );
+    const note = signNote(
+      formatCheckpoint({ origin: log.name, size: 5, rootHash: new Uint8Array(32), extensions: [] }),
+      [log],
+    );
+    const noteBytes = new TextEncoder().encode(note);
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 300 }), fc.constant(note)),
+        fc.oneof(anyBytes, mutatedFrom([noteBytes])),
+        (text, bytes) =>
+          typedOnly(() => openNote(text, [log])) &&
+          typedOnly(() => parseCheckpoint(openNote(bytes, [log]).text)) &&
+          typedOnly(() => parseCheckpoint(text)) &&
+          typedOnly(() => parseNoteVerifier(text)) &&
+          typedOnly(() => parseNoteSignerKey(text)) &&
+          typedOnly(() => parseTilePath(text)) &&
+          typedOnly(() => decodeEntryBundle(bytes)),
+      ),
+      budget(2000),
     );
   });
 
