@@ -119,6 +119,15 @@ describe('witnesses against a split view', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  /** Another log instance under the honest one's keys and issuer, in `name`, asking two witnesses. */
+  async function impostor(name: string, store?: string) {
+    const server = await listen();
+    servers.push(server);
+    await mkdir(join(dir, name));
+    if (store !== undefined) await cp(store, join(dir, name, 'log.db'));
+    return startLog(join(dir, name), join(dir, 'keys'), honest.base, witnesses.slice(0, 2), server);
+  }
+
   /** `veritee receipt verify` offline, as a relying party pinned to the honest verifier, requiring K of the three. */
   async function relyingParty(
     receipt: string,
@@ -185,21 +194,11 @@ describe('witnesses against a split view', () => {
 
   it('gives a forked log no cosignature, and the relying party refuses its receipts', async () => {
     // The same keys and issuer, another store: four entries, like the honest log, but others.
-    const server = await listen();
-    servers.push(server);
-    await mkdir(join(dir, 'fork'));
-    const fork = await startLog(
-      join(dir, 'fork'),
-      join(dir, 'keys'),
-      honest.base,
-      witnesses.slice(0, 2),
-      server,
-    );
-    let last = { receipt: '', index: 0 };
-    for (let i = 0; i < 4; i++) last = await fork.issue();
+    const fork = await impostor('fork');
+    for (let i = 0; i < 4; i++) await fork.issue();
     await fork.round();
     assert.deepEqual(await fork.cosigners(), { size: 4, count: 0 }, 'same size, another root');
-    last = await fork.issue();
+    const last = await fork.issue();
     await fork.round();
     assert.deepEqual(
       await fork.cosigners(),
@@ -221,17 +220,7 @@ describe('witnesses against a split view', () => {
     for (let i = 0; i < 2; i++) await honest.issue();
     await honest.round();
     const { size } = await honest.cosigners();
-    const server = await listen();
-    servers.push(server);
-    await mkdir(join(dir, 'rolled'));
-    await cp(join(dir, 'rolled.db'), join(dir, 'rolled', 'log.db'));
-    const rolled = await startLog(
-      join(dir, 'rolled'),
-      join(dir, 'keys'),
-      honest.base,
-      witnesses.slice(0, 2),
-      server,
-    );
+    const rolled = await impostor('rolled', join(dir, 'rolled.db'));
     await rolled.round();
     const seen = await rolled.cosigners();
     assert.ok(seen.size < size, `${seen.size} < ${size}`);
