@@ -200,8 +200,7 @@ function cosignedMessage(text: string, timestamp: number): Buffer {
 function assertText(text: string): void {
   if (!text.endsWith('\n')) malformed('a note text ends with a newline');
   // No control characters but newline; U+2014 may not start a line of the text.
-  if (hasControlCharacter(text, '\n'))
-    malformed('a note text holds control characters');
+  if (hasControlCharacter(text, '\n')) malformed('a note text holds control characters');
   if (text.startsWith(DASH) || text.includes(`\n${DASH}`))
     malformed('a note text line starts with —');
   if (text.includes('\n\n')) malformed('a note text holds no blank line');
