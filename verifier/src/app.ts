@@ -8,7 +8,7 @@ import express, { type Request, type Response } from 'express';
 import { fromHex, RequestError, toHex } from '@veritee/attestations';
 import type { Admission, Logger } from '@veritee/service';
 import { createServiceApp, finishServiceApp, route } from '@veritee/service/express';
-import { CHECKPOINT_TYPE, parseReferenceValue } from '@veritee/attestations/receipt';
+import { CHECKPOINT_TYPE, earAppraisal, parseReferenceValue } from '@veritee/attestations/receipt';
 import { parseBinding, parseInclusion } from '@veritee/attestations/wire';
 import type { ReceiptLog } from './log/receipt-log.js';
 import type { Signer } from './signing/signer.js';
@@ -102,15 +102,16 @@ export function createApp(deps: AppDeps) {
     const nonce = body['nonce'];
     if (
       nonce !== undefined &&
-      (typeof nonce !== 'string' || !/^(?:[0-9a-f]{2}){1,64}$/.test(nonce))
+      (typeof nonce !== 'string' || !/^(?:[0-9a-f]{2}){8,64}$/.test(nonce))
     )
       throw new RequestError(
         400,
         'REQUEST_FIELD_INVALID',
-        'nonce must be 1 to 64 bytes of lower-case hex',
+        'nonce must be 8 to 64 bytes of lower-case hex (EAT eat_nonce)',
       );
     const { claims, jwt } = await deps.admission.run(() => deps.results.issue(evidence, nonce));
-    response.json({ status: claims['ear.status'], codes: claims.codes, result: jwt });
+    const appraisal = earAppraisal(claims);
+    response.json({ status: appraisal['ear.status'], codes: appraisal.veritee.codes, result: jwt });
   });
 
   // Only hosts the operator gave a token may grow the log; reads stay public.

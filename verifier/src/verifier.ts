@@ -4,6 +4,7 @@
  * gives it real stores and keys; tests and benchmarks give it theirs.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { RequestError } from '@veritee/attestations';
 import {
   NOTE_SIGNATURE_ED25519,
@@ -67,6 +68,15 @@ export interface VerifierDeps {
   /** How often a witnessing round runs, in ms. Default 1000. */
   readonly witnessIntervalMs?: number | undefined;
 }
+
+/** What attestation results name as the verifier's build (`ear.verifier-id`). */
+const VERIFIER_BUILD = `veritee-verifier/${
+  (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    }
+  ).version
+}`;
 
 /** Counts each call of `work` by outcome: done, refused (the caller's fault) or failed. */
 function counted<A extends unknown[], R>(
@@ -142,6 +152,7 @@ export async function createVerifier(deps: VerifierDeps) {
     signer,
     issuer,
     clock,
+    build: VERIFIER_BUILD,
   });
   const broker =
     deps.unwrap === undefined

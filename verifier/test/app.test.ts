@@ -14,6 +14,8 @@ import {
   verifyInclusion,
 } from '@veritee/attestations/merkle';
 import {
+  earAppraisal,
+  type AttestationResultClaims,
   statementEntryBytes,
   type ReceiptClaims,
   type CheckpointClaims,
@@ -26,6 +28,7 @@ import {
   type Binding,
 } from '@veritee/attestations/wire';
 import { AT, simulator, trustWithDev, randomBinding } from '@veritee/mock';
+import { JWCRYPTO_ORACLE_SKIP, jwcryptoEarOracle } from '@veritee/mock/oracles';
 import { openSqliteLog } from '../src/log/sqlite-log.js';
 import type { ReceiptLog } from '../src/log/receipt-log.js';
 import { openLocalSigner } from '../src/signing/local-signer.js';
@@ -199,40 +202,73 @@ describe('verifier API over HTTP, SQLite log', () => {
         String(jwt),
         createLocalJWKSet(signer.jwks()),
       );
-      assert.equal(protectedHeader.typ, 'veritee.attestation-result/v1');
-      return JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+      assert.equal(protectedHeader.typ, 'eat+jwt');
+      const claims = JSON.parse(new TextDecoder().decode(payload)) as AttestationResultClaims;
+      return { claims, appraisal: earAppraisal(claims) };
     };
 
     it('signs a warning for simulated evidence, echoing the nonce, with the measurement and TCB', async () => {
       const { evidence, report } = await simulator.snp({ at: AT });
       const response = await verify({
         evidence: Buffer.from(evidence).toString('base64'),
-        nonce: '00ff00ff',
+        nonce: '00ff00ff00ff00ff',
       });
       assert.equal(response.status, 200);
       assert.equal(response.json['status'], 'warning');
-      const claims = await resultClaims(response.json['result']);
-      assert.equal(claims['ear.status'], 'warning');
-      assert.equal(claims['ear.appraisal-policy-id'], 'test@3');
-      assert.equal(claims['nonce'], '00ff00ff');
-      assert.equal(claims['exp'], (claims['iat'] as number) + 300);
-      const tee = claims['tee'] as Record<string, unknown>;
-      assert.equal(tee['simulated'], true);
-      assert.equal(tee['measurement'], Buffer.from(report.measurement).toString('hex'));
-      assert.equal(typeof (tee['tcb'] as Record<string, number>)['snp'], 'number');
-      assert.deepEqual(claims['codes'], []);
+      const { claims, appraisal } = await resultClaims(response.json['result']);
+      assert.equal(appraisal['ear.status'], 'warning');
+      assert.equal(appraisal['ear.appraisal-policy-id'], 'test@3');
+      assert.equal(claims.eat_nonce, Buffer.from('00ff00ff00ff00ff', 'hex').toString('base64url'));
+      assert.equal(claims.exp, claims.iat + 300);
+      assert.match(claims['ear.verifier-id'].build, /^veritee-verifier\/\d+\.\d+\.\d+$/);
+      const { tee } = appraisal.veritee;
+      assert.equal(tee.simulated, true);
+      assert.equal(tee.measurement, Buffer.from(report.measurement).toString('hex'));
+      assert.equal(typeof tee.tcb?.['snp'], 'number');
+      assert.deepEqual(appraisal.veritee.codes, []);
     });
+
+    it(
+      'makes results python3-jwcrypto verifies and reads as EAR, the nonce included',
+      { skip: JWCRYPTO_ORACLE_SKIP },
+      async () => {
+        for (const [options, status] of [
+          [{}, 'warning'],
+          [{ debug: true }, 'contraindicated'],
+        ] as const) {
+          const { evidence } = await simulator.snp({ at: AT, ...options });
+          const response = await verify({
+            evidence: Buffer.from(evidence).toString('base64'),
+            nonce: 'ab'.repeat(32),
+          });
+          const answer = jwcryptoEarOracle({
+            jwt: String(response.json['result']),
+            jwks: signer.jwks(),
+            nonce: 'ab'.repeat(32),
+          });
+          assert.equal(answer['status'], status);
+          assert.equal(answer['submod'], 'sev-snp');
+          assert.equal(answer['nonce'], Buffer.alloc(32, 0xab).toString('base64url'));
+        }
+        // A result whose signature was tampered with does not verify there either.
+        const { evidence } = await simulator.snp({ at: AT });
+        const jwt = String(
+          (await verify({ evidence: Buffer.from(evidence).toString('base64') })).json['result'],
+        );
+        const [header, payload, signature = ''] = jwt.split('.');
+        const flipped = `${header}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
+        assert.throws(() => jwcryptoEarOracle({ jwt: flipped, jwks: signer.jwks() }), /jwcrypto/);
+      },
+    );
 
     it('signs contraindicated, with every code and violation, for evidence that fails', async () => {
       const { evidence } = await simulator.snp({ at: AT, debug: true });
       const response = await verify({ evidence: Buffer.from(evidence).toString('base64') });
       assert.equal(response.json['status'], 'contraindicated');
-      const claims = await resultClaims(response.json['result']);
-      assert.deepEqual(claims['codes'], ['POLICY_DEBUG_ENABLED']);
-      assert.equal(
-        (claims['violations'] as Array<{ code: string }>)[0]?.code,
-        'POLICY_DEBUG_ENABLED',
-      );
+      const { appraisal } = await resultClaims(response.json['result']);
+      assert.deepEqual(appraisal.veritee.codes, ['POLICY_DEBUG_ENABLED']);
+      assert.equal(appraisal.veritee.violations[0]?.code, 'POLICY_DEBUG_ENABLED');
+      assert.equal(appraisal['ear.trustworthiness-vector'].configuration, 96);
 
       allowSimulated = false;
       const untrusted = await verify({

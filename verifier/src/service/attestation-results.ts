@@ -1,6 +1,5 @@
 /**
- * Attestation results: evidence in, a signed JWT (`veritee.attestation-result/v1`)
- * out, for callers that want the verifier's judgement of evidence without a
+ * Attestation results: evidence in, a signed EAR JWT (draft-ietf-rats-ear) out, for callers that want the verifier's judgement of evidence without a
  * receipt. Results are not logged: they are short-lived statements, not records.
  */
 import { toHex } from '@veritee/attestations';
@@ -23,6 +22,8 @@ export function createAttestationResults(options: {
   readonly signer: Signer;
   readonly issuer: string;
   readonly clock: () => Date;
+  /** The verifier's build, named in each result's `ear.verifier-id`. */
+  readonly build: string;
 }) {
   return {
     /** Appraises the evidence and signs what was found, whatever it was. */
@@ -38,6 +39,7 @@ export function createAttestationResults(options: {
         at: options.clock(),
         lifetimeSeconds: RESULT_LIFETIME_SECONDS,
         id: randomUUID(),
+        build: options.build,
         policy: { id, version },
         // Accepted evidence is named canonically; what did not verify, by its bytes.
         evidenceHash:
