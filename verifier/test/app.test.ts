@@ -106,14 +106,20 @@ describe('verifier API over HTTP, SQLite log', () => {
     // Offline, as a relying party: the JWKS, the receipt, a checkpoint and a proof.
     const jwks = createLocalJWKSet((await get('/.well-known/jwks.json')) as { keys: [] });
     const { payload, protectedHeader } = await compactVerify(jws, jwks);
-    assert.equal(protectedHeader.typ, 'veritee.receipt/v1');
+    assert.equal(protectedHeader.typ, 'veritee-receipt+jwt');
     const claims = JSON.parse(new TextDecoder().decode(payload)) as ReceiptClaims;
+    assert.equal(claims.typ, 'veritee.receipt/v2');
     assert.equal(claims.tee.simulated, true);
     assert.equal(claims.model_hash, Buffer.from(opened.modelHash).toString('hex'));
     assert.deepEqual(claims.policy, { id: 'test', version: 3 });
     const { log: position, ...entry } = claims;
     const leaf = leafHash(statementEntryBytes(entry));
     assert.equal(position.leaf_hash, Buffer.from(leaf).toString('hex'));
+    // The leaf is RFC 8785 canonical JSON of the claims without `log`: keys sorted, no spaces.
+    const keys = Object.keys(entry).sort();
+    assert.ok(
+      new TextDecoder().decode(statementEntryBytes(entry)).startsWith(`{"${keys[0] ?? ''}":`),
+    );
 
     const checkpoint = await get('/v1/log/checkpoint');
     const head = JSON.parse(

@@ -3,6 +3,8 @@ export * from './statement.js';
 export * from './approvals.js';
 export {
   RECEIPT_TYPE,
+  RECEIPT_TYPE_V1,
+  RECEIPT_HEADER_TYPE,
   statementTee,
   CHECKPOINT_TYPE,
   type ReceiptClaims,

@@ -8,7 +8,12 @@
 
 import { measurementHex, type Claims } from '../evidence/appraise.js';
 
-export const RECEIPT_TYPE = 'veritee.receipt/v1';
+/** Receipts the verifier issues: their log entry is RFC 8785 canonical JSON. */
+export const RECEIPT_TYPE = 'veritee.receipt/v2';
+/** Receipts of earlier versions, whose log entry is JSON in a fixed key order; they keep verifying. */
+export const RECEIPT_TYPE_V1 = 'veritee.receipt/v1';
+/** A v2 receipt's JWS header `typ`: application/veritee-receipt+jwt, as RFC 8725 (section 3.11) advises. */
+export const RECEIPT_HEADER_TYPE = 'veritee-receipt+jwt';
 export const CHECKPOINT_TYPE = 'veritee.checkpoint/v1';
 
 /** The TEE a statement vouches for, from the appraisal's claims. */
@@ -29,7 +34,7 @@ export function statementTee(claims: Claims): StatementTee {
 }
 
 export interface ReceiptClaims {
-  readonly typ: typeof RECEIPT_TYPE;
+  readonly typ: typeof RECEIPT_TYPE | typeof RECEIPT_TYPE_V1;
   readonly iss: string;
   /** Issue time, seconds since the epoch. */
   readonly iat: number;

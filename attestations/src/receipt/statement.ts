@@ -1,7 +1,8 @@
 /**
  * Signed log statements: everything the verifier signs into its log is one
  * of these, and each is logged the same way. The log entry of a statement is
- * the JSON of its claims without `log`, keys in the order its format fixes
+ * the JSON of its claims without `log`: RFC 8785 canonical JSON for a v2
+ * receipt, keys in the order its format fixes for the others
  * (docs/formats.md, "Signed log statements"); the signed statement (a compact
  * JWS) adds `log: { index, leaf_hash }`, so anyone holding it can recompute
  * the leaf and check its inclusion against a checkpoint.
@@ -15,13 +16,30 @@ import {
   orderedPolicyChange,
   type PolicyChangeEntry,
 } from './policy-change.js';
-import { RECEIPT_TYPE, orderedReceipt, type ReceiptEntry } from './receipt.js';
+import canonicalize from 'canonicalize';
+import {
+  RECEIPT_HEADER_TYPE,
+  RECEIPT_TYPE,
+  RECEIPT_TYPE_V1,
+  orderedReceipt,
+  type ReceiptEntry,
+} from './receipt.js';
 
 /** A statement's claims as logged (without `log`). */
 export type LogStatement = ReceiptEntry | PolicyChangeEntry | KeyReleaseEntry;
 
 /** The statement format tags, as `typ` of the claims and of the JWS header. */
-export const STATEMENT_TYPES = [RECEIPT_TYPE, POLICY_CHANGE_TYPE, KEY_RELEASE_FORMAT] as const;
+export const STATEMENT_TYPES = [
+  RECEIPT_TYPE,
+  RECEIPT_TYPE_V1,
+  POLICY_CHANGE_TYPE,
+  KEY_RELEASE_FORMAT,
+] as const;
+
+/** The JWS header `typ` a statement is signed with. */
+export function statementHeaderType(typ: LogStatement['typ']): string {
+  return typ === RECEIPT_TYPE ? RECEIPT_HEADER_TYPE : typ;
+}
 
 /** Where a statement sits in the log, as its signed form says. */
 export interface LogPosition {
@@ -35,6 +53,9 @@ export function statementEntryBytes(statement: LogStatement): Uint8Array {
   let ordered: object;
   switch (statement.typ) {
     case RECEIPT_TYPE:
+      // RFC 8785 (JCS): sorted keys, ECMAScript number and string forms, no whitespace.
+      return new TextEncoder().encode(canonicalize(statement) ?? '');
+    case RECEIPT_TYPE_V1:
       ordered = orderedReceipt(statement);
       break;
     case POLICY_CHANGE_TYPE:

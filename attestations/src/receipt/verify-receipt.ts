@@ -25,7 +25,9 @@ import { verifyInclusion } from '../merkle/merkle.js';
 import { MAX_CLOCK_SKEW_MS } from '../policy/evaluate.js';
 import {
   CHECKPOINT_TYPE,
+  RECEIPT_HEADER_TYPE,
   RECEIPT_TYPE,
+  RECEIPT_TYPE_V1,
   type CheckpointClaims,
   type ReceiptClaims,
 } from './receipt.js';
@@ -138,9 +140,9 @@ function pinnedKey(jws: string, jwks: JSONWebKeySet, what: string): { key: JWK; 
 async function verifyJws(
   jws: string,
   jwks: JSONWebKeySet,
-  typ: string,
+  typ: string | readonly string[],
   what: string,
-): Promise<Verified> {
+): Promise<Verified & { readonly typ: string }> {
   const compact = jws.trim();
   const { key, kid } = pinnedKey(compact, jwks, what);
   let result: Awaited<ReturnType<typeof compactVerify>>;
@@ -157,10 +159,19 @@ async function verifyJws(
       { cause: error },
     );
   }
-  if (result.protectedHeader.typ !== typ)
-    throw new EvidenceError('RECEIPT_MALFORMED', `the ${what} is not a ${typ}`);
+  const header = result.protectedHeader.typ;
+  if (header === undefined || ![typ].flat().includes(header))
+    throw new EvidenceError(
+      'RECEIPT_MALFORMED',
+      `the ${what} is not a ${[typ].flat().join(' or ')}`,
+    );
   try {
-    return { payload: JSON.parse(new TextDecoder().decode(result.payload)), key, kid };
+    return {
+      payload: JSON.parse(new TextDecoder().decode(result.payload)),
+      key,
+      kid,
+      typ: header,
+    };
   } catch {
     throw new EvidenceError('RECEIPT_MALFORMED', `the ${what}'s payload is not JSON`);
   }
@@ -174,13 +185,19 @@ const isTime = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) >= 0;
 
 /** Every claim present and of its type, or RECEIPT_MALFORMED naming the first that is not. */
-function receiptClaims(value: unknown): ReceiptClaims {
+function receiptClaims(value: unknown, headerType: string): ReceiptClaims {
   const claims = isObject(value) ? value : {};
   const tee = isObject(claims['tee']) ? claims['tee'] : {};
   const policy = isObject(claims['policy']) ? claims['policy'] : {};
   const log = isObject(claims['log']) ? claims['log'] : {};
   const checks: Array<[string, boolean]> = [
-    ['typ', claims['typ'] === RECEIPT_TYPE],
+    // A v2 receipt is signed with the RFC 8725 header type; a v1 receipt with its own tag.
+    [
+      'typ',
+      headerType === RECEIPT_HEADER_TYPE
+        ? claims['typ'] === RECEIPT_TYPE
+        : claims['typ'] === RECEIPT_TYPE_V1,
+    ],
     ['iss', typeof claims['iss'] === 'string'],
     ['iat', isTime(claims['iat'])],
     ['jti', typeof claims['jti'] === 'string' && claims['jti'].length <= 256],
@@ -271,8 +288,13 @@ export async function verifyReceipt(input: {
   witnesses?: WitnessRequirement | undefined;
 }): Promise<ReceiptCheck> {
   const { verifier, at } = input;
-  const signed = await verifyJws(input.receipt, verifier.jwks, RECEIPT_TYPE, 'receipt');
-  const claims = receiptClaims(signed.payload);
+  const signed = await verifyJws(
+    input.receipt,
+    verifier.jwks,
+    [RECEIPT_HEADER_TYPE, RECEIPT_TYPE_V1],
+    'receipt',
+  );
+  const claims = receiptClaims(signed.payload, signed.typ);
   if (claims.iss !== verifier.issuer)
     throw new ChainError(
       'RECEIPT_ISSUER_UNTRUSTED',

@@ -9,6 +9,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'j
 import { ChainError, EvidenceError, toHex } from '../../src/index.js';
 import { leafHash } from '../../src/merkle/index.js';
 import { randomBytes } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import {
   formatCheckpoint,
   NOTE_SIGNATURE_COSIGNATURE_V1,
@@ -82,6 +83,7 @@ async function issue(
   claims: Record<string, unknown>,
   by: Key = current,
   head: { by?: Key; iss?: string; iat?: number } = {},
+  typ = 'veritee.receipt/v1',
 ) {
   // Malformed claims have no entry encoding: any leaf will do, since they are refused first.
   let leaf = '00'.repeat(32);
@@ -90,11 +92,7 @@ async function issue(
   } catch {
     // keep the placeholder
   }
-  const receipt = await sign(
-    { ...claims, log: { index: 0, leaf_hash: leaf } },
-    by,
-    'veritee.receipt/v1',
-  );
+  const receipt = await sign({ ...claims, log: { index: 0, leaf_hash: leaf } }, by, typ);
   const checkpoint = await sign(
     {
       typ: 'veritee.checkpoint/v1',
@@ -339,6 +337,42 @@ describe('verifyReceipt against a C2SP checkpoint, with witnesses', () => {
       verify(await noted(logKey, [w1]), 0, [], verifier),
       ChainError,
       'RECEIPT_ISSUER_UNTRUSTED',
+    );
+  });
+});
+
+describe('receipts v2: the log entry is RFC 8785 canonical JSON', () => {
+  it("canonicalizes RFC 8785's own example (section 3.2.2) as the RFC prints it", () => {
+    const input = JSON.parse(
+      '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001], "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/", "literals": [null, true, false]}',
+    ) as unknown;
+    assert.equal(
+      canonicalize(input),
+      '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
+    );
+  });
+
+  it('hashes a v2 entry as its sorted-key JSON, and verifies a v2 receipt signed with the RFC 8725 typ', async () => {
+    const v2 = entry({ typ: 'veritee.receipt/v2' as ReceiptEntry['typ'] });
+    const bytes = new TextDecoder().decode(statementEntryBytes(v2));
+    assert.ok(bytes.startsWith('{"enclave_key":"'), bytes.slice(0, 40));
+    assert.equal(bytes, canonicalize(v2));
+    const issued = await issue({ ...v2 }, current, {}, 'veritee-receipt+jwt');
+    const result = await check(issued);
+    assert.equal(result.claims.typ, 'veritee.receipt/v2');
+  });
+
+  it('refuses a header type that does not match the claims version', async () => {
+    const v2 = entry({ typ: 'veritee.receipt/v2' as ReceiptEntry['typ'] });
+    await rejectsWith(
+      check(await issue({ ...v2 }, current, {}, 'veritee.receipt/v1')),
+      EvidenceError,
+      'RECEIPT_MALFORMED',
+    );
+    await rejectsWith(
+      check(await issue({ ...entry() }, current, {}, 'veritee-receipt+jwt')),
+      EvidenceError,
+      'RECEIPT_MALFORMED',
     );
   });
 });

@@ -9,6 +9,7 @@
 import {
   signedStatementClaims,
   statementEntryBytes,
+  statementHeaderType,
   type LogStatement,
 } from '@veritee/attestations/receipt';
 import type { Signer } from '../signing/signer.js';
@@ -43,7 +44,10 @@ export function createStatementLog(options: {
       entries.map(async (entry, offset) => ({
         entry: statementEntryBytes(entry),
         id: entry.jti,
-        receipt: await signer.sign(signedStatementClaims(entry, first + offset), entry.typ),
+        receipt: await signer.sign(
+          signedStatementClaims(entry, first + offset),
+          statementHeaderType(entry.typ),
+        ),
       })),
     );
   }
