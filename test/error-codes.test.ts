@@ -4,36 +4,14 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = resolve(fileURLToPath(import.meta.url), '../..');
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory())
-      return name === 'node_modules' || name === 'dist' ? [] : sources(path);
-    return path.endsWith('.ts') ? [path] : [];
-  });
-}
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT as root, sourceFiles } from './source-files.js';
 
 function codesInSource(): Set<string> {
   const codes = new Set<string>();
   const domains = ['SNP', 'NITRO'];
-  for (const file of [
-    'attestations',
-    'http',
-    'service',
-    'kds',
-    'infra',
-    'enclave',
-    'verifier',
-    'host',
-    'client',
-    'cli',
-  ].flatMap((workspace) => sources(join(root, workspace, 'src')))) {
+  for (const file of sourceFiles()) {
     const text = readFileSync(file, 'utf8');
     // Codes are quoted SCREAMING_SNAKE literals: the first argument of an error or violation
     // call, a `code:`, or the `errorCode:` / `busyCode:` of a bounded fetch or an admission.

@@ -6,40 +6,16 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = resolve(fileURLToPath(import.meta.url), '../..');
-const WORKSPACES = [
-  'attestations',
-  'http',
-  'service',
-  'kds',
-  'infra',
-  'enclave',
-  'verifier',
-  'host',
-  'client',
-  'cli',
-  'mock',
-];
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory())
-      return name === 'node_modules' || name === 'dist' ? [] : sources(path);
-    return path.endsWith('.ts') ? [path] : [];
-  });
-}
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT as root, sourceFiles } from './source-files.js';
 
 const TAG = /veritee\.[a-z0-9-]+\/v[0-9]+/g;
 const HEADER_TYPES = /(?:TYPE|typ)\b[^=\n]*=\s*'([a-z0-9.-]+\+jwt)'/g;
 
 function inSources(pattern: RegExp, group = 0): Set<string> {
   const found = new Set<string>();
-  for (const file of WORKSPACES.flatMap((workspace) => sources(join(root, workspace, 'src'))))
+  for (const file of sourceFiles(['mock']))
     for (const match of readFileSync(file, 'utf8').matchAll(pattern)) found.add(match[group]!);
   return found;
 }
