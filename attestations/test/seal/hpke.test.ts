@@ -5,25 +5,26 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import { Aes128Gcm, Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import { Chacha20Poly1305 } from '@hpke/chacha20poly1305';
 import {
   exportSecret,
   generateHpkeKeyPair,
+  HPKE_AEAD,
   open,
   seal,
   setupRecipient,
   setupSender,
+  type HpkeAead,
 } from '../../src/seal/hpke.js';
 
-const reference = new CipherSuite({
-  kem: new DhkemX25519HkdfSha256(),
-  kdf: new HkdfSha256(),
-  aead: new Aes256Gcm(),
-});
+const suiteOf = (aead: Aes128Gcm | Aes256Gcm | Chacha20Poly1305) =>
+  new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead });
+const reference = suiteOf(new Aes256Gcm());
 const info = new TextEncoder().encode('veritee hpke interop');
 const exporterContext = new TextEncoder().encode('exported');
 
-describe('HPKE base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM', () => {
+describe('HPKE base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, and each AEAD', () => {
   it('opens what the reference implementation seals, and exports the same secret', async () => {
     for (let round = 0; round < 20; round++) {
       const ours = generateHpkeKeyPair();
@@ -58,6 +59,38 @@ describe('HPKE base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM',
       );
     }
   });
+
+  const others: Array<[string, HpkeAead, ReturnType<typeof suiteOf>]> = [
+    ['AES-128-GCM', HPKE_AEAD.AES_128_GCM, suiteOf(new Aes128Gcm())],
+    ['ChaCha20-Poly1305', HPKE_AEAD.CHACHA20_POLY1305, suiteOf(new Chacha20Poly1305())],
+  ];
+  for (const [name, aead, suite] of others)
+    it(`speaks ${name} with the reference implementation, both ways`, async () => {
+      const ours = generateHpkeKeyPair();
+      const plaintext = new Uint8Array(randomBytes(100));
+      const sender = await suite.createSenderContext({
+        recipientPublicKey: await suite.kem.deserializePublicKey(ours.publicKey),
+        info,
+      });
+      const context = setupRecipient(ours, new Uint8Array(sender.enc), info, aead);
+      assert.deepEqual(open(context, new Uint8Array(await sender.seal(plaintext))), plaintext);
+      const keys = await suite.kem.generateKeyPair();
+      const publicKey = new Uint8Array(await suite.kem.serializePublicKey(keys.publicKey));
+      const sealed = setupSender(publicKey, info, { aead });
+      const recipient = await suite.createRecipientContext({
+        recipientKey: keys,
+        enc: sealed.enc,
+        info,
+      });
+      assert.deepEqual(
+        new Uint8Array(await recipient.open(seal(sealed.context, plaintext))),
+        plaintext,
+      );
+      assert.deepEqual(
+        new Uint8Array(await recipient.export(exporterContext, 16)),
+        exportSecret(sealed.context, exporterContext, 16),
+      );
+    });
 
   it('fails to open under another info, another key, or a changed byte', () => {
     const ours = generateHpkeKeyPair();
