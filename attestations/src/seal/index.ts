@@ -3,3 +3,5 @@ export * from './sealed.js';
 export * from './sealed-model.js';
 export * from './key-release.js';
 export { createEnvelopedData, openEnvelopedData } from './cms.js';
+export * from './ohttp.js';
+export { HPKE_AEAD, hpkeKeyPairFromPrivate, type HpkeAead } from './hpke.js';
