@@ -5,3 +5,4 @@ export * from './key-release.js';
 export { createEnvelopedData, openEnvelopedData } from './cms.js';
 export * from './ohttp.js';
 export { HPKE_AEAD, hpkeKeyPairFromPrivate, type HpkeAead } from './hpke.js';
+export * from './bhttp.js';
