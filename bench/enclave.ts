@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { generateEnclaveKeyPair, sealRequest } from '@veritee/attestations/seal';
+import { generateEnclaveKeyPair, sealInferenceRequest } from '@veritee/attestations/seal';
 import { createSimulator, parseDevPki } from '@veritee/attestations/sim';
 import {
   loadModel,
@@ -42,11 +42,11 @@ export async function benchEnclave(): Promise<void> {
   const sealed: Uint8Array[] = [];
   for (let index = 0; index < 20_000; index++) {
     sealed.push(
-      sealRequest(keyPair.publicKey, {
+      sealInferenceRequest(keyPair.publicKey, {
         prompt: PROMPTS[index % PROMPTS.length] ?? '',
         salt: randomBytes(32),
         nonce: randomBytes(32),
-      }).sealed,
+      }).encapsulated,
     );
   }
   await inference.infer(sealed[0] as Uint8Array);

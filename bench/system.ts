@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { sealRequest } from '@veritee/attestations/seal';
+import { sealInferenceRequest } from '@veritee/attestations/seal';
 import { parseEnclaveEvidence, parseHostAnswer } from '@veritee/attestations/wire';
 import { createClient } from '@veritee/client';
 import { bundledModelHash } from '@veritee/enclave';
@@ -26,7 +26,7 @@ const PROMPTS = [
 async function post(url: string, body: Uint8Array): Promise<unknown> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/octet-stream' },
+    headers: { 'content-type': 'message/ohttp-req', accept: 'application/json' },
     body,
   });
   if (!response.ok) throw new Error(`${url} answered ${response.status}`);
@@ -43,11 +43,11 @@ export async function benchSystem(): Promise<void> {
     const sealed = Array.from(
       { length: 4000 },
       (_, index) =>
-        sealRequest(evidence.enclaveKey, {
+        sealInferenceRequest(evidence.enclaveKey, {
           prompt: PROMPTS[index % PROMPTS.length] ?? '',
           salt: randomBytes(32),
           nonce: randomBytes(32),
-        }).sealed,
+        }).encapsulated,
     );
     const client = createClient({
       host: system.host.url,

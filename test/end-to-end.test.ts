@@ -10,7 +10,7 @@ import { bundledModelHash, BUNDLED_MODEL, loadModel, type LoadedModel } from '@v
 import { runCli } from '@veritee/mock/cli';
 import { startSystem, type System, createHome, EPHEMERAL_PORTS } from '@veritee/mock/system';
 import { trustWithDev } from '@veritee/mock';
-import { sealRequest } from '@veritee/attestations/seal';
+import { sealInferenceRequest } from '@veritee/attestations/seal';
 import { parseEnclaveEvidence } from '@veritee/attestations/wire';
 
 describe('the system end to end', () => {
@@ -99,14 +99,18 @@ describe('the system end to end', () => {
     const requestId = `e2e-${Date.now()}`;
     const evidence: unknown = await (await fetch(`${system.host.url}/v1/attestation`)).json();
     const standing = parseEnclaveEvidence(evidence);
-    const { sealed } = sealRequest(standing.enclaveKey, {
+    const { encapsulated: sealed } = sealInferenceRequest(standing.enclaveKey, {
       prompt: 'Which request is this?',
       salt: new Uint8Array(32).fill(1),
       nonce: new Uint8Array(32).fill(2),
     });
     const response = await fetch(`${system.host.url}/v1/infer`, {
       method: 'POST',
-      headers: { 'content-type': 'application/octet-stream', 'x-request-id': requestId },
+      headers: {
+        'content-type': 'message/ohttp-req',
+        accept: 'application/json',
+        'x-request-id': requestId,
+      },
       body: sealed,
     });
     assert.equal(response.status, 200);

@@ -1,15 +1,18 @@
 /**
- * Checks an answer before anything of it is returned: the output opens with
- * this request's HPKE context (only the enclave that opened the prompt could
- * have sealed it), the binding names this model, key, nonce, input and output,
- * and the answer's own quote verifies and vouches for that binding (directly
+ * Checks an answer before anything of it is returned: the encapsulated
+ * response opens with this request's HPKE context (only the enclave that
+ * opened the prompt could have sealed it) and holds the same evidence and
+ * binding the relay showed, the binding names this model, key, nonce, input
+ * and output, and the quote verifies and vouches for that binding (directly
  * or through its batch's Merkle root).
  */
 import { bytesEqual } from '@veritee/attestations';
 import { type Accepted } from '@veritee/attestations/evidence';
-import { type InferenceRequest } from '@veritee/attestations/seal';
+import { type InferenceRequest, type InferenceResult } from '@veritee/attestations/seal';
 import {
+  bindingDigest,
   commitInput,
+  inclusionToJson,
   hashOutput,
   isBoundBy,
   type BatchInclusion,
@@ -28,6 +31,9 @@ export interface CheckedAnswer {
   readonly verdict: Accepted;
 }
 
+const inclusionText = (inclusion: BatchInclusion | undefined) =>
+  JSON.stringify(inclusion === undefined ? null : inclusionToJson(inclusion));
+
 function mismatch(field: string): never {
   throw new Refused(
     'CLIENT_BINDING_MISMATCH',
@@ -36,19 +42,30 @@ function mismatch(field: string): never {
 }
 
 /**
- * @throws ChainError SEAL_OPEN_FAILED when the sealed output was altered or not meant for this request
+ * @throws ChainError OHTTP_OPEN_FAILED when the response was altered or not meant for this request
  * @throws Refused CLIENT_BINDING_MISMATCH, CLIENT_EVIDENCE_REJECTED
  */
 export async function checkAnswer(input: {
   answer: EnclaveAnswer;
   request: InferenceRequest;
-  openResponse: (sealed: Uint8Array) => Uint8Array;
+  openResult: (encapsulated: Uint8Array) => InferenceResult;
   enclave: AttestedEnclave;
   options: Pick<ClientOptions, 'policy' | 'trust'>;
   at: Date;
 }): Promise<CheckedAnswer> {
   const { answer, request, enclave } = input;
-  const output = input.openResponse(answer.sealed);
+  const sealed = input.openResult(answer.sealed);
+  // What the relay showed (and had a receipt issued for) is what the enclave sealed.
+  if (
+    !bytesEqual(sealed.evidence, answer.evidence) ||
+    !bytesEqual(bindingDigest(sealed.binding), bindingDigest(answer.binding)) ||
+    inclusionText(sealed.inclusion) !== inclusionText(answer.inclusion)
+  )
+    throw new Refused(
+      'CLIENT_BINDING_MISMATCH',
+      'the relayed evidence or binding differs from what the enclave sealed',
+    );
+  const { output } = sealed;
   const { binding } = answer;
   if (!bytesEqual(binding.modelHash, enclave.modelHash)) mismatch('model hash');
   if (!bytesEqual(binding.enclaveKey, enclave.enclaveKey)) mismatch('enclave key');

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { toHex } from '@veritee/attestations';
 import { parseJwks, type ReceiptCheck, type VerifierIdentity } from '@veritee/attestations/receipt';
-import { sealRequest } from '@veritee/attestations/seal';
+import { sealInferenceRequest } from '@veritee/attestations/seal';
 import { parseHostAnswer } from '@veritee/attestations/wire';
 import { checkAnswer } from './check-answer.js';
 import { checkEnclave, type AttestedEnclave } from './check-enclave.js';
@@ -91,7 +91,7 @@ export function createClient(options: ClientOptions) {
     /**
      * Sends a private prompt and returns the checked answer.
      * @throws Refused when the enclave, answer or receipt fails the client's checks
-     * @throws ChainError SEAL_OPEN_FAILED for a tampered response; UpstreamError when a service fails
+     * @throws ChainError OHTTP_OPEN_FAILED for a tampered response; UpstreamError when a service fails
      */
     async infer(prompt: string): Promise<InferenceResult> {
       // Re-attest when the evidence in hand has aged past what the policy accepts.
@@ -100,12 +100,12 @@ export function createClient(options: ClientOptions) {
       if (target === undefined || clock().getTime() - target.issuedAt.getTime() > maxAgeMs / 2)
         target = await enclave();
       const request = { prompt, salt: randomBytes(32), nonce: randomBytes(32) };
-      const { sealed, openResponse } = sealRequest(target.enclaveKey, request);
-      const hostAnswer = parseHostAnswer(await http.postBytes(`${host}/v1/infer`, sealed));
+      const { encapsulated, openResult } = sealInferenceRequest(target.enclaveKey, request);
+      const hostAnswer = parseHostAnswer(await http.postBytes(`${host}/v1/infer`, encapsulated));
       const checked = await checkAnswer({
         answer: hostAnswer.answer,
         request,
-        openResponse,
+        openResult,
         enclave: target,
         options,
         at: clock(),

@@ -5,6 +5,7 @@
  */
 import { UpstreamError } from '@veritee/attestations';
 import { fetchBounded, type BoundedResponse } from '@veritee/http';
+import { OHTTP_REQUEST_TYPE } from '@veritee/attestations/wire';
 
 export interface Http {
   getJson(url: string): Promise<unknown>;
@@ -57,7 +58,7 @@ export function createHttp(fetcher: typeof fetch, timeoutMs: number): Http {
         await fetchBounded(url, {
           ...options,
           method: 'POST',
-          headers: { 'content-type': 'application/octet-stream', accept: 'application/json' },
+          headers: { 'content-type': OHTTP_REQUEST_TYPE, accept: 'application/json' },
           body,
         }),
         url,

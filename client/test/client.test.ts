@@ -113,7 +113,7 @@ describe('createClient', () => {
         (caught: unknown) => caught,
       );
       assert.ok(error instanceof ChainError);
-      assert.equal(error.code, 'SEAL_OPEN_FAILED');
+      assert.equal(error.code, 'OHTTP_OPEN_FAILED');
     });
 
     it('refuses a tampered sealed output', async () => {
@@ -129,7 +129,7 @@ describe('createClient', () => {
         (caught: unknown) => caught,
       );
       assert.ok(error instanceof ChainError);
-      assert.equal(error.code, 'SEAL_OPEN_FAILED');
+      assert.equal(error.code, 'OHTTP_OPEN_FAILED');
     });
 
     for (const field of ['outputHash', 'inputCommitment', 'nonce', 'modelHash', 'enclaveKey']) {

@@ -7,7 +7,13 @@
  */
 import { type ServerResponse } from 'node:http';
 import { RequestError } from '@veritee/attestations';
-import { enclaveAnswerToJson, enclaveEvidenceToJson } from '@veritee/attestations/wire';
+import {
+  enclaveAnswerToJson,
+  enclaveEvidenceToJson,
+  OHTTP_KEYS_TYPE,
+  OHTTP_REQUEST_TYPE,
+} from '@veritee/attestations/wire';
+import { encodeKeyConfigs, keyConfigOf } from '@veritee/attestations/seal';
 import {
   createBoundedServer,
   DEFAULT_SERVER_LIMITS,
@@ -58,6 +64,7 @@ const ROUTES = new Set([
   'GET /readyz',
   'GET /metrics',
   'GET /v1/evidence',
+  'GET /v1/ohttp-keys',
   'POST /v1/infer',
 ]);
 
@@ -109,12 +116,24 @@ export function createApp(deps: AppDeps) {
             200,
             JSON.stringify(enclaveEvidenceToJson(await deps.evidence.current())),
           );
+        case 'GET /v1/ohttp-keys': {
+          // RFC 9458, section 3: the gateway's key configuration, derived from its attested key.
+          const { enclaveKey } = await deps.evidence.current();
+          const keys = encodeKeyConfigs([keyConfigOf(enclaveKey)]);
+          response.writeHead(200, {
+            'content-type': OHTTP_KEYS_TYPE,
+            'content-length': keys.byteLength,
+            'cache-control': 'no-store',
+          });
+          response.end(keys);
+          return;
+        }
         case 'POST /v1/infer': {
-          if (!(request.headers['content-type'] ?? '').startsWith('application/octet-stream')) {
+          if (!(request.headers['content-type'] ?? '').startsWith(OHTTP_REQUEST_TYPE)) {
             throw new RequestError(
               415,
               'REQUEST_MEDIA_TYPE_UNSUPPORTED',
-              'send the sealed request as application/octet-stream',
+              `send the request as Oblivious HTTP, ${OHTTP_REQUEST_TYPE}`,
             );
           }
           // A slot first, then the body: a refused request costs no read.

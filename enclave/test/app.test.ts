@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { bytesEqual } from '@veritee/attestations';
 import { appraise } from '@veritee/attestations/evidence';
-import { generateEnclaveKeyPair, sealRequest } from '@veritee/attestations/seal';
+import {
+  encodeKeyConfigs,
+  generateEnclaveKeyPair,
+  keyConfigOf,
+  sealInferenceRequest,
+} from '@veritee/attestations/seal';
 import {
   hashOutput,
   identityDigest,
@@ -71,11 +76,11 @@ describe('enclave API over HTTP', () => {
       salt: new Uint8Array(randomBytes(32)),
       nonce: new Uint8Array(randomBytes(32)),
     };
-    const { sealed, openResponse } = sealRequest(evidence.enclaveKey, request);
-    const response = await http({ base }, 'POST', '/v1/infer', sealed);
+    const { encapsulated, openResult } = sealInferenceRequest(evidence.enclaveKey, request);
+    const response = await http({ base }, 'POST', '/v1/infer', encapsulated);
     assert.equal(response.status, 200, response.body.toString());
     const answer = parseEnclaveAnswer(JSON.parse(response.body.toString()));
-    return { answer, output: openResponse(answer.sealed) };
+    return { answer, output: openResult(answer.sealed).output };
   }
 
   it('serves standing evidence that binds the model hash and enclave key', async () => {
@@ -119,19 +124,12 @@ describe('enclave API over HTTP', () => {
 
   it('refuses malformed, oversized and mistyped requests with problem+json codes', async () => {
     const cases: Array<[string, string, Uint8Array | undefined, string, number, string]> = [
-      [
-        'POST',
-        '/v1/infer',
-        new Uint8Array([1, 2, 3]),
-        'application/octet-stream',
-        400,
-        'SEAL_MALFORMED',
-      ],
+      ['POST', '/v1/infer', new Uint8Array([1, 2, 3]), 'message/ohttp-req', 400, 'OHTTP_MALFORMED'],
       [
         'POST',
         '/v1/infer',
         new Uint8Array(70 * 1024),
-        'application/octet-stream',
+        'message/ohttp-req',
         413,
         'REQUEST_TOO_LARGE',
       ],
@@ -151,6 +149,18 @@ describe('enclave API over HTTP', () => {
       assert.equal(response.type, 'application/problem+json');
       assert.equal((JSON.parse(response.body.toString()) as { code: string }).code, code);
     }
+  });
+
+  it('serves its Oblivious HTTP key configuration, derived from the key its evidence binds', async () => {
+    const evidence = parseEnclaveEvidence(
+      JSON.parse((await http({ base }, 'GET', '/v1/evidence')).body.toString()),
+    );
+    const response = await http({ base }, 'GET', '/v1/ohttp-keys');
+    assert.equal(response.type, 'application/ohttp-keys');
+    assert.deepEqual(
+      new Uint8Array(response.body),
+      encodeKeyConfigs([keyConfigOf(evidence.enclaveKey)]),
+    );
   });
 
   it('never writes a prompt into its logs', async () => {

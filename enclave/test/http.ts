@@ -12,7 +12,7 @@ export function http(
   method: string,
   path: string,
   body?: Uint8Array,
-  type = 'application/octet-stream',
+  type = 'message/ohttp-req',
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, target.base ?? 'http://localhost');

@@ -15,6 +15,13 @@ import {
   type SkeletonDeps,
 } from '@veritee/service/express';
 import type { Relay } from './service/relay.js';
+import {
+  OHTTP_KEYS_TYPE,
+  OHTTP_REQUEST_TYPE,
+  OHTTP_RESPONSE_TYPE,
+  parseHostAnswer,
+} from '@veritee/attestations/wire';
+
 import type { Metrics } from './metrics.js';
 
 export interface AppDeps {
@@ -51,11 +58,11 @@ export function createApp(deps: AppDeps) {
     '/v1/infer',
     route('/v1/infer'),
     (request: Request, _response: Response, next: NextFunction) => {
-      if (!(request.headers['content-type'] ?? '').startsWith('application/octet-stream'))
+      if (!(request.headers['content-type'] ?? '').startsWith(OHTTP_REQUEST_TYPE))
         throw new RequestError(
           415,
           'REQUEST_MEDIA_TYPE_UNSUPPORTED',
-          'send the sealed request as application/octet-stream',
+          `send the request as Oblivious HTTP, ${OHTTP_REQUEST_TYPE}`,
         );
       next();
     },
@@ -71,7 +78,38 @@ export function createApp(deps: AppDeps) {
       // The request line then says why an answer went out without a receipt.
       if (typeof answer['receiptError'] === 'string')
         response.locals['code'] = answer['receiptError'];
-      response.json(answer);
+      // Veritee clients ask for JSON by name; anything else is an Oblivious HTTP client.
+      const wantsJson = (request.headers.accept ?? '')
+        .split(',')
+        .some((type) => type.split(';')[0]?.trim() === 'application/json');
+      if (wantsJson) {
+        response.json(answer);
+        return;
+      }
+      // An Oblivious HTTP client that knows nothing of Veritee gets the
+      // encapsulated response as RFC 9458 has it (the evidence and binding are
+      // inside it), and the receipt in headers.
+      const relayed = parseHostAnswer(answer);
+      if (relayed.receipt !== undefined)
+        response
+          .set('veritee-receipt-id', relayed.receipt.id)
+          .set('veritee-receipt', relayed.receipt.jws);
+      if (relayed.receiptError !== undefined)
+        response.set('veritee-receipt-error', relayed.receiptError);
+      response
+        .status(200)
+        .set('cache-control', 'private, no-store')
+        .type(OHTTP_RESPONSE_TYPE)
+        .send(Buffer.from(relayed.answer.sealed));
+    },
+  );
+
+  app.get(
+    '/v1/ohttp-keys',
+    route('/v1/ohttp-keys'),
+    async (_request: Request, response: Response) => {
+      const keys = await deps.admission.run(() => deps.relay.ohttpKeys(requestIdOf(response)));
+      response.set('cache-control', 'no-store').type(OHTTP_KEYS_TYPE).send(Buffer.from(keys));
     },
   );
 

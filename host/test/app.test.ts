@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { parseHostAnswer } from '@veritee/attestations/wire';
+import { parseEnclaveAnswer, parseHostAnswer } from '@veritee/attestations/wire';
 import { enclaveAnswer, json, startHost, startStandIn } from './stand-ins.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -26,8 +26,12 @@ async function system(
 }
 
 const sealed = () => randomBytes(200);
-const post = (url: string, body: Uint8Array, type = 'application/octet-stream') =>
-  fetch(`${url}/v1/infer`, { method: 'POST', headers: { 'content-type': type }, body });
+const post = (
+  url: string,
+  body: Uint8Array,
+  type = 'message/ohttp-req',
+  accept = 'application/json',
+) => fetch(`${url}/v1/infer`, { method: 'POST', headers: { 'content-type': type, accept }, body });
 
 describe('host', () => {
   describe('POST /v1/infer', () => {
@@ -42,6 +46,23 @@ describe('host', () => {
       // The verifier gets the quote and the binding, never the sealed bytes.
       const asked = JSON.parse(verifier.received[0]!.toString('utf8')) as Record<string, unknown>;
       assert.deepEqual(Object.keys(asked).sort(), ['binding', 'evidence']);
+    });
+
+    it('answers an Oblivious HTTP client that did not ask for JSON as RFC 9458 has it, the receipt in headers', async () => {
+      const { enclave, host } = await system();
+      const answered = enclaveAnswer();
+      enclave.set((_request, _body, response) => json(response, 200, answered));
+      for (const accept of ['message/ohttp-res', '*/*']) {
+        const response = await post(host.url, sealed(), 'message/ohttp-req', accept);
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get('content-type'), 'message/ohttp-res');
+        assert.deepEqual(
+          new Uint8Array(await response.arrayBuffer()),
+          parseEnclaveAnswer(answered).sealed,
+        );
+        assert.equal(response.headers.get('veritee-receipt-id'), 'receipt-1');
+        assert.equal(response.headers.get('veritee-receipt'), 'aGVhZA.Ym9keQ.c2ln');
+      }
     });
 
     it('says why there is no receipt when the verifier refuses', async () => {
@@ -71,7 +92,7 @@ describe('host', () => {
       assert.equal(enclave.received.length, 0);
     });
 
-    it('refuses anything but application/octet-stream with 415', async () => {
+    it('refuses anything but message/ohttp-req with 415', async () => {
       const { host } = await system();
       const response = await post(host.url, sealed(), 'application/json');
       assert.equal(response.status, 415);
@@ -111,11 +132,11 @@ describe('host', () => {
     it("passes the enclave's refusal of a bad request through with its code", async () => {
       const { enclave, host } = await system();
       enclave.set((_request, _body, response) =>
-        json(response, 400, { code: 'SEAL_OPEN_FAILED', detail: 'x' }),
+        json(response, 400, { code: 'OHTTP_OPEN_FAILED', detail: 'x' }),
       );
       const response = await post(host.url, sealed());
       assert.equal(response.status, 400);
-      assert.equal(((await response.json()) as { code: string }).code, 'SEAL_OPEN_FAILED');
+      assert.equal(((await response.json()) as { code: string }).code, 'OHTTP_OPEN_FAILED');
     });
 
     it('answers 504 when the enclave does not answer in time', async () => {

@@ -34,11 +34,6 @@ import {
   type HpkeKeyPair,
 } from './hpke.js';
 
-/** Media types (RFC 9458, section 9). */
-export const OHTTP_REQUEST_TYPE = 'message/ohttp-req';
-export const OHTTP_RESPONSE_TYPE = 'message/ohttp-res';
-export const OHTTP_KEYS_TYPE = 'application/ohttp-keys';
-
 const REQUEST_LABEL = new TextEncoder().encode('message/bhttp request');
 const RESPONSE_LABEL = new TextEncoder().encode('message/bhttp response');
 const HEADER_SIZE = 7;

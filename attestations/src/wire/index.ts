@@ -5,3 +5,4 @@
 export * from './binding.js';
 export * from './model.js';
 export * from './answer.js';
+export * from './media-types.js';

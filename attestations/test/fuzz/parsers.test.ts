@@ -17,10 +17,10 @@ import { parsePolicy } from '../../src/policy/index.js';
 import { mergeSettings } from '../../src/config/index.js';
 import {
   generateEnclaveKeyPair,
-  openRequest,
   parseSealedModel,
   sealModel,
-  sealRequest,
+  openInferenceRequest,
+  sealInferenceRequest,
 } from '../../src/seal/index.js';
 import {
   parseJwks,
@@ -162,16 +162,16 @@ describe('parsers under random input', () => {
     );
   });
 
-  it('sealed requests and sealed models', () => {
+  it('Oblivious HTTP requests and sealed models', () => {
     const enclave = generateEnclaveKeyPair();
-    const { sealed } = sealRequest(enclave.publicKey, {
+    const { encapsulated: sealed } = sealInferenceRequest(enclave.publicKey, {
       prompt: 'fuzz',
       salt: new Uint8Array(32),
       nonce: new Uint8Array(32),
     });
     fc.assert(
       fc.property(fc.oneof(anyBytes, mutatedFrom([sealed])), (bytes) =>
-        typedOnly(() => openRequest(enclave, bytes)),
+        typedOnly(() => openInferenceRequest(enclave, bytes)),
       ),
       budget(1000),
     );

@@ -7,7 +7,7 @@
  */
 import { inclusionProof } from '@veritee/attestations/merkle';
 import {
-  openRequest,
+  openInferenceRequest,
   type EnclaveKeyPair,
   type InferenceRequest,
 } from '@veritee/attestations/seal';
@@ -41,7 +41,7 @@ export interface AttestedResult {
 }
 
 export interface AttestedAnswer {
-  /** The output sealed to the requester. */
+  /** The Oblivious HTTP encapsulated response: the output, evidence and binding, sealed to the requester. */
   readonly sealed: Uint8Array;
   /** Evidence whose report data vouches for the binding. */
   readonly evidence: Uint8Array;
@@ -167,13 +167,17 @@ export function createAttestedInference(options: AttestedInferenceOptions) {
     },
 
     /**
-     * Opens a sealed request, runs it, quotes it and seals the output back.
-     * @throws EvidenceError SEAL_MALFORMED, ChainError SEAL_OPEN_FAILED, UpstreamError TEE_QUOTE_FAILED
+     * Opens an Oblivious HTTP request, runs it, quotes it and seals the result
+     * (output, evidence, binding) back; the evidence and binding also go out in
+     * the clear, for the host's receipt.
+     * @throws EvidenceError OHTTP_MALFORMED, OHTTP_KEY_UNKNOWN, BHTTP_MALFORMED, OHTTP_REQUEST_INVALID;
+     *   ChainError OHTTP_OPEN_FAILED; UpstreamError TEE_QUOTE_FAILED
      */
-    async infer(sealed: Uint8Array): Promise<AttestedAnswer> {
-      const { request, sealResponse } = openRequest(keyPair, sealed);
-      const { output, ...attested } = await this.attest(request);
-      return { sealed: sealResponse(output), ...attested };
+    async infer(encapsulated: Uint8Array): Promise<AttestedAnswer> {
+      const { request, sealResult } = openInferenceRequest(keyPair, encapsulated);
+      const result = await this.attest(request);
+      const { output: _output, ...attested } = result;
+      return { sealed: sealResult(result), ...attested };
     },
 
     /** Fresh standing evidence binding the model hash and the enclave key. */

@@ -11,6 +11,7 @@ import {
   parseEnclaveAnswer,
   parseEnclaveEvidence,
   type AttachedReceipt,
+  OHTTP_REQUEST_TYPE,
 } from '@veritee/attestations/wire';
 import type { Upstream, UpstreamResponse } from './upstream.js';
 
@@ -138,7 +139,7 @@ export function createRelay(deps: RelayDeps) {
       {
         const response = await deps.enclave.call(
           '/v1/infer',
-          { bytes: sealed, type: 'application/octet-stream' },
+          { bytes: sealed, type: OHTTP_REQUEST_TYPE },
           requestId,
         );
         if (response.status !== 200) enclaveFailure(response);
@@ -147,6 +148,13 @@ export function createRelay(deps: RelayDeps) {
         );
         return hostAnswerToJson({ answer, ...(await receiptFor(answer, requestId)) });
       }
+    },
+
+    /** The enclave's Oblivious HTTP key configurations (application/ohttp-keys), as it serves them. */
+    async ohttpKeys(requestId?: string): Promise<Uint8Array> {
+      const response = await deps.enclave.call('/v1/ohttp-keys', undefined, requestId);
+      if (response.status !== 200) enclaveFailure(response);
+      return new Uint8Array(response.body);
     },
 
     /** Whether the enclave (and the verifier, when set) answer their health checks. */

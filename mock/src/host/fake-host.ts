@@ -1,10 +1,10 @@
 /**
- * A host and enclave in one test double, over real HTTP: it opens sealed
- * requests with a real enclave key, "runs" a stand-in model, quotes with the
+ * A host and enclave in one test double, over real HTTP: it opens Oblivious
+ * HTTP requests with a real enclave key, "runs" a stand-in model, quotes with the
  * simulator under the committed test dev PKI, and can misbehave on demand.
  */
 import { createServer, type Server } from 'node:http';
-import { generateEnclaveKeyPair, openRequest } from '@veritee/attestations/seal';
+import { generateEnclaveKeyPair, openInferenceRequest } from '@veritee/attestations/seal';
 import {
   bindingDigest,
   enclaveAnswerToJson,
@@ -83,7 +83,7 @@ export async function startFakeHost(misbehaviour: Misbehaviour = {}) {
             issuedAt,
           });
         } else {
-          const { request: opened, sealResponse } = openRequest(
+          const { request: opened, sealResult } = openInferenceRequest(
             keyPair,
             new Uint8Array(Buffer.concat(chunks)),
           );
@@ -95,9 +95,10 @@ export async function startFakeHost(misbehaviour: Misbehaviour = {}) {
             nonce: opened.nonce,
             enclaveKey: keyPair.publicKey,
           };
+          const evidence = await quote(bindingDigest(binding));
           const answer = enclaveAnswerToJson({
-            sealed: sealResponse(output),
-            evidence: await quote(bindingDigest(binding)),
+            sealed: sealResult({ output, evidence, binding }),
+            evidence,
             binding,
           });
           misbehaviour.tamper?.(answer);
