@@ -84,7 +84,7 @@ export function startPrivatePostgres(): PrivatePostgres {
     const result = spawnSync(command!, rest, { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`${tool} failed: ${result.stderr || result.stdout}`);
   };
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = 20000 + Math.floor(Math.random() * 12000);
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '--auth=trust', '-U', 'veritee']);
   const start = () =>

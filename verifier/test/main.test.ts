@@ -23,18 +23,24 @@ import { createTestDatabase, POSTGRES_SKIP } from '@veritee/mock/postgres';
 
 const main = resolve(fileURLToPath(import.meta.url), '../../src/main.ts');
 
+// A fixed port, so a restart listens where the first start did: below Linux's
+// ephemeral range (32768 and up), so no outgoing connection can be holding it.
+const randomPort = () => 20000 + Math.floor(Math.random() * 12000);
+
 function start(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--conditions=veritee-source', '--import', 'tsx', main], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let errors = '';
   return new Promise((resolveStart, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('listening on')) resolveStart(child);
     });
-    child.on('exit', () => reject(new Error(`verifier exited: ${output}`)));
+    child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    child.on('exit', () => reject(new Error(`verifier exited: ${output}${errors.slice(-500)}`)));
   });
 }
 
@@ -53,7 +59,7 @@ describe('verifier process', () => {
       async () => {
         const database = store === 'PostgreSQL' ? await createTestDatabase() : undefined;
         after(() => database?.drop());
-        const port = 20000 + Math.floor(Math.random() * 20000);
+        const port = randomPort();
         const env = {
           VERITEE_VERIFIER_LISTEN: `127.0.0.1:${port}`,
           VERITEE_VERIFIER_DATA: join(dir, `data-${store}`),
@@ -154,7 +160,7 @@ describe('verifier process', () => {
     const keyId = (
       await client.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }))
     ).KeyMetadata!.KeyId!;
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = randomPort();
     const verifier = await start({
       VERITEE_VERIFIER_LISTEN: `127.0.0.1:${port}`,
       VERITEE_VERIFIER_DATA: join(dir, 'data-kms'),
@@ -188,7 +194,7 @@ describe('verifier process', () => {
   });
 
   it('issues receipts only to hosts holding a token whose digest it was given, two at a time for rotation', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = randomPort();
     const tokens = ['host-a-token-0123456789abcdef', 'host-a-next-token-0123456789'];
     const digest = (token: string) => createHash('sha256').update(token).digest('hex');
     const verifier = await start({
