@@ -12,7 +12,7 @@ import {
   type VerifierIdentity,
   type WitnessRequirement,
 } from '@veritee/attestations/receipt';
-import { parseNoteVerifier } from '@veritee/attestations/tlog';
+import { parseNoteVerifier, peekCheckpointSize } from '@veritee/attestations/tlog';
 import { type AttachedReceipt } from '@veritee/attestations/wire';
 import type { CheckedAnswer } from './check-answer.js';
 import type { Http } from './http.js';
@@ -101,7 +101,7 @@ async function checkpointCovering(
     let signed: unknown;
     if (input.witnesses !== undefined) {
       signed = await input.http.getText(`${base}/checkpoint`);
-      size = Number((signed as string).split('\n')[1]);
+      size = peekCheckpointSize(signed as string);
     } else {
       const head = await input.http.getJson(`${base}/v1/log/checkpoint`);
       size = field(head, 'size');

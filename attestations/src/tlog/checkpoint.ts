@@ -5,6 +5,7 @@
  */
 import { EvidenceError } from '../errors.js';
 import { MERKLE_HASH_SIZE } from '../merkle/merkle.js';
+import { hasControlCharacter } from './note.js';
 
 export interface Checkpoint {
   readonly origin: string;
@@ -50,13 +51,16 @@ function isOrigin(origin: string): boolean {
   return origin.length > 0 && origin.length <= 256 && !hasControlCharacter(origin, '');
 }
 
-/** True when `text` holds a C0 control or DEL other than those in `allowed`. */
-export function hasControlCharacter(text: string, allowed: string): boolean {
-  for (const char of text) {
-    const code = char.charCodeAt(0);
-    if ((code < 0x20 || code === 0x7f) && !allowed.includes(char)) return true;
+/**
+ * The tree size a signed note's checkpoint claims, unverified: only to know
+ * which proof to ask for, never to trust. Undefined when it is no checkpoint.
+ */
+export function peekCheckpointSize(note: string): number | undefined {
+  try {
+    return parseCheckpoint(note.slice(0, note.lastIndexOf('\n\n') + 1)).size;
+  } catch {
+    return undefined;
   }
-  return false;
 }
 
 function malformed(message: string): never {

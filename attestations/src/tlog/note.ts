@@ -16,7 +16,6 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { ChainError, EvidenceError } from '../errors.js';
-import { hasControlCharacter } from './checkpoint.js';
 
 export const NOTE_SIGNATURE_ED25519 = 0x01;
 export const NOTE_SIGNATURE_COSIGNATURE_V1 = 0x04;
@@ -66,6 +65,15 @@ export interface OpenedNote {
 
 function malformed(message: string): never {
   throw new EvidenceError('NOTE_MALFORMED', message);
+}
+
+/** True when `text` holds a C0 control or DEL other than those in `allowed`. */
+export function hasControlCharacter(text: string, allowed: string): boolean {
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    if ((code < 0x20 || code === 0x7f) && !allowed.includes(char)) return true;
+  }
+  return false;
 }
 
 function isKeyName(name: string): boolean {

@@ -16,6 +16,7 @@ import {
   parseCheckpoint,
   parseNoteSignerKey,
   parseNoteVerifier,
+  peekCheckpointSize,
   signatureLine,
   signNote,
 } from '../../src/tlog/index.js';
@@ -108,6 +109,12 @@ describe('checkpoints', () => {
     const parsed = parseCheckpoint(text);
     assert.equal(parsed.size, 20852163);
     assert.deepEqual(parseCheckpoint(`${text}ext\n`).extensions, ['ext']);
+  });
+
+  it('peeks at the size a signed checkpoint claims, and at nothing else', () => {
+    assert.equal(peekCheckpointSize(signNote(text, [log])), 20852163);
+    assert.equal(peekCheckpointSize('not\na checkpoint\n\n— x AAAA\n'), undefined);
+    assert.equal(peekCheckpointSize(''), undefined);
   });
 
   it('refuses a checkpoint with a bad size or root', () => {

@@ -21,6 +21,7 @@ import {
   NOTE_SIGNATURE_COSIGNATURE_V1,
   NOTE_SIGNATURE_ED25519,
   parseNoteVerifier,
+  peekCheckpointSize,
 } from '@veritee/attestations/tlog';
 import {
   compareKeys,
@@ -168,10 +169,7 @@ function checkpointOf(content: string, preferNote: boolean): string {
 
 /** The tree size a checkpoint claims (unverified: only to ask for the right proof). */
 function checkpointSize(checkpoint: string): number {
-  if (checkpoint.includes('\n')) {
-    const size = Number(checkpoint.split('\n')[1]);
-    return Number.isSafeInteger(size) ? size : 0;
-  }
+  if (checkpoint.includes('\n')) return peekCheckpointSize(checkpoint) ?? 0;
   return (peekJwsClaims(checkpoint) as { size?: number }).size ?? 0;
 }
 
