@@ -150,13 +150,17 @@ export function createApp(deps: AppDeps) {
       () => finish(response.statusCode),
       (error: unknown) => {
         const problem = problemOf(error, 'enclave');
-        if (!response.headersSent)
+        if (!response.headersSent) {
+          // A refusal that can pass (429 ENCLAVE_BUSY) says when to try again, as the host and verifier do.
+          if (problem.retryAfter !== undefined)
+            response.setHeader('retry-after', String(problem.retryAfter));
           send(
             response,
             problem.status,
             JSON.stringify(problemBody(problem)),
             PROBLEM_CONTENT_TYPE,
           );
+        }
         finish(problem.status, problem.code);
       },
     );

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { bytesEqual } from '@veritee/attestations';
+import { bytesEqual, RequestError } from '@veritee/attestations';
 import { appraise } from '@veritee/attestations/evidence';
 import {
   encodeKeyConfigs,
@@ -161,6 +161,42 @@ describe('enclave API over HTTP', () => {
       new Uint8Array(response.body),
       encodeKeyConfigs([keyConfigOf(evidence.enclaveKey)]),
     );
+  });
+
+  it('answers 429 ENCLAVE_BUSY with Retry-After past its admission limits, and serves the admitted', async () => {
+    // One inference at a time and none queued; the one admitted waits until released.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const busy = createApp({
+      inference: {
+        infer: async () => {
+          await held;
+          throw new RequestError(400, 'OHTTP_MALFORMED', 'held, then refused');
+        },
+      } as unknown as Parameters<typeof createApp>[0]['inference'],
+      evidence: { current: () => Promise.reject(new Error('unused')) } as unknown as Parameters<
+        typeof createApp
+      >[0]['evidence'],
+      logger: createLogger({ service: 'enclave', write: () => undefined }),
+      metrics: createEnclaveMetrics(),
+      admission: createAdmission({ maxInFlight: 1, maxQueue: 0, busyCode: 'ENCLAVE_BUSY' }),
+      maxRequestBytes: 1024,
+    });
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const target = { base: `http://127.0.0.1:${(busy.address() as AddressInfo).port}` };
+    try {
+      const admitted = http(target, 'POST', '/v1/infer', new Uint8Array(64));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const refused = await http(target, 'POST', '/v1/infer', new Uint8Array(64));
+      assert.equal(refused.status, 429);
+      assert.equal((JSON.parse(refused.body.toString()) as { code: string }).code, 'ENCLAVE_BUSY');
+      assert.match(String(refused.headers['retry-after']), /^[1-9]\d*$/);
+      release();
+      assert.equal((await admitted).status, 400, 'the admitted request ran to its own answer');
+    } finally {
+      release();
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
   });
 
   it('never writes a prompt into its logs', async () => {

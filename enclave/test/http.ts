@@ -4,6 +4,7 @@ export interface HttpResult {
   readonly status: number;
   readonly type: string;
   readonly body: Buffer;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** One real HTTP request over TCP (`base` = http://host:port) or a Unix socket (`socketPath`). */
@@ -34,6 +35,7 @@ export function http(
             status: response.statusCode ?? 0,
             type: String(response.headers['content-type'] ?? ''),
             body: Buffer.concat(chunks),
+            headers: response.headers,
           }),
         );
       },
