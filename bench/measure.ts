@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 /** Runs `operation` repeatedly for about `millis` ms, three rounds, and returns the median rate per second. */
 export async function ratePerSecond(operation: () => unknown, millis = 1500): Promise<number> {
   const rates: number[] = [];
@@ -57,4 +59,35 @@ export async function load(
 
 export function formatRun(run: Run): string {
   return `${run.perSecond.toFixed(0)} req/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms`;
+}
+
+/** A run measured by bench/http-load.ts, whose latencies are whole milliseconds. */
+export function formatLoad(run: Run & { readonly failures: number }): string {
+  const ms = (value: number) => (value < 1 ? '<1' : value.toFixed(0));
+  return `${run.perSecond.toFixed(0)} req/s  p50 ${ms(run.p50)} ms  p99 ${ms(run.p99)} ms${
+    run.failures > 0 ? `  ${run.failures} FAILED` : ''
+  }`;
+}
+
+/**
+ * Loads `base` from a separate process (bench/http-load.ts), so client and
+ * server each have a core, as they would on separate machines.
+ */
+export async function loadFromProcess(
+  base: string,
+  concurrency: number,
+  template: string,
+  millis = 3000,
+): Promise<Run & { readonly failures: number }> {
+  const script = new URL('./http-load.ts', import.meta.url).pathname;
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    '--import',
+    'tsx',
+    script,
+    base,
+    String(concurrency),
+    String(millis),
+    template,
+  ]);
+  return JSON.parse(stdout) as Run & { failures: number };
 }

@@ -5,7 +5,6 @@
  * RFC 9457 problem+json with a stable code; the request id the host sent is
  * kept, so one inference can be followed through both logs.
  */
-import { type ServerResponse } from 'node:http';
 import { RequestError } from '@veritee/attestations';
 import {
   enclaveAnswerToJson,
@@ -18,13 +17,9 @@ import {
   createBoundedServer,
   DEFAULT_SERVER_LIMITS,
   type ServerLimits,
-  recordRequest,
-  PROBLEM_CONTENT_TYPE,
-  problemBody,
-  problemOf,
   readBoundedBody,
-  REQUEST_ID_HEADER,
-  requestIdFrom,
+  sendPlain,
+  servePlain,
   type Admission,
   type Logger,
 } from '@veritee/service';
@@ -44,20 +39,6 @@ export interface AppDeps {
   readonly serverLimits?: ServerLimits;
 }
 
-function send(
-  response: ServerResponse,
-  status: number,
-  body: string,
-  type = 'application/json',
-): void {
-  response.writeHead(status, {
-    'content-type': type,
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  });
-  response.end(body);
-}
-
 const ROUTES = new Set([
   'GET /livez',
   'GET /healthz',
@@ -70,48 +51,35 @@ const ROUTES = new Set([
 
 export function createApp(deps: AppDeps) {
   return createBoundedServer(deps.serverLimits ?? DEFAULT_SERVER_LIMITS, (request, response) => {
-    const started = process.hrtime.bigint();
-    const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
-    response.setHeader(REQUEST_ID_HEADER, requestId);
     const path = (request.url ?? '').split('?')[0] ?? '';
     const key = `${request.method ?? ''} ${path}`;
     const route = ROUTES.has(key) ? path : 'unmatched';
-    const finish = (status: number, code?: string) =>
-      recordRequest(deps, {
-        method: request.method ?? '',
-        route,
-        status,
-        requestId,
-        started,
-        code,
-      });
-
     const handle = async () => {
       switch (key) {
         case 'GET /livez':
         case 'GET /healthz':
-          return send(response, 200, JSON.stringify({ status: 'ok' }));
+          return sendPlain(response, 200, JSON.stringify({ status: 'ok' }));
         case 'GET /readyz': {
           // Ready when standing evidence can be served: the TEE answers and the model is loaded.
           const ready = await deps.evidence.current().then(
             () => true,
             () => false,
           );
-          return send(
+          return sendPlain(
             response,
             ready ? 200 : 503,
             JSON.stringify({ status: ready ? 'ready' : 'not ready', tee: ready }),
           );
         }
         case 'GET /metrics':
-          return send(
+          return sendPlain(
             response,
             200,
             await deps.metrics.registry.metrics(),
             deps.metrics.registry.contentType,
           );
         case 'GET /v1/evidence':
-          return send(
+          return sendPlain(
             response,
             200,
             JSON.stringify(enclaveEvidenceToJson(await deps.evidence.current())),
@@ -120,13 +88,7 @@ export function createApp(deps: AppDeps) {
           // RFC 9458, section 3: the gateway's key configuration, derived from its attested key.
           const { enclaveKey } = await deps.evidence.current();
           const keys = encodeKeyConfigs([keyConfigOf(enclaveKey)]);
-          response.writeHead(200, {
-            'content-type': OHTTP_KEYS_TYPE,
-            'content-length': keys.byteLength,
-            'cache-control': 'no-store',
-          });
-          response.end(keys);
-          return;
+          return sendPlain(response, 200, keys, OHTTP_KEYS_TYPE);
         }
         case 'POST /v1/infer': {
           if (!(request.headers['content-type'] ?? '').startsWith(OHTTP_REQUEST_TYPE)) {
@@ -140,29 +102,12 @@ export function createApp(deps: AppDeps) {
           const answer = await deps.admission.run(async () =>
             deps.inference.infer(await readBoundedBody(request, deps.maxRequestBytes)),
           );
-          return send(response, 200, JSON.stringify(enclaveAnswerToJson(answer)));
+          return sendPlain(response, 200, JSON.stringify(enclaveAnswerToJson(answer)));
         }
         default:
           throw new RequestError(404, 'REQUEST_NOT_FOUND', 'no such route');
       }
     };
-    handle().then(
-      () => finish(response.statusCode),
-      (error: unknown) => {
-        const problem = problemOf(error, 'enclave');
-        if (!response.headersSent) {
-          // A refusal that can pass (429 ENCLAVE_BUSY) says when to try again, as the host and verifier do.
-          if (problem.retryAfter !== undefined)
-            response.setHeader('retry-after', String(problem.retryAfter));
-          send(
-            response,
-            problem.status,
-            JSON.stringify(problemBody(problem)),
-            PROBLEM_CONTENT_TYPE,
-          );
-        }
-        finish(problem.status, problem.code);
-      },
-    );
+    servePlain({ ...deps, service: 'enclave' }, request, response, route, handle);
   });
 }

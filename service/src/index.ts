@@ -33,3 +33,4 @@ export {
   type Admission,
   type ServerLimits,
 } from './admission.js';
+export { sendPlain, servePlain } from './plain.js';

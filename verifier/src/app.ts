@@ -8,7 +8,12 @@ import express, { type Request, type Response } from 'express';
 import { fromHex, RequestError, toHex } from '@veritee/attestations';
 import type { Admission, Logger } from '@veritee/service';
 import { createServiceApp, finishServiceApp, route } from '@veritee/service/express';
-import { CHECKPOINT_TYPE, earAppraisal, parseReferenceValue } from '@veritee/attestations/receipt';
+import {
+  CHECKPOINT_HEADER_TYPE,
+  CHECKPOINT_TYPE,
+  earAppraisal,
+  parseReferenceValue,
+} from '@veritee/attestations/receipt';
 import { parseBinding, parseInclusion } from '@veritee/attestations/wire';
 import type { ReceiptLog } from './log/receipt-log.js';
 import type { Signer } from './signing/signer.js';
@@ -17,6 +22,7 @@ import type { VerifierMetrics } from './metrics.js';
 import type { KdsSource } from '@veritee/kds';
 import { collateralRoutes } from './routes/collateral.js';
 import { tileRoutes } from './routes/tiles.js';
+import { proofRoutes } from './routes/proofs.js';
 import type { Checkpoints } from './log/checkpoints.js';
 import type { AttestationResults } from './service/attestation-results.js';
 import type { PolicyRegistry } from './service/policy-registry.js';
@@ -72,13 +78,6 @@ function isOneOf(header: string | undefined, digests: readonly Buffer[]): boolea
   const digest = sha256(given);
   // Every digest is compared, so timing does not tell which token, if any, matched.
   return digests.reduce((found, candidate) => timingSafeEqual(digest, candidate) || found, false);
-}
-
-function integerParam(value: unknown, name: string, min: number): number {
-  const number = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(number) || number < min)
-    throw new RequestError(400, 'REQUEST_FIELD_INVALID', `${name} must be an integer >= ${min}`);
-  return number;
 }
 
 export function createApp(deps: AppDeps) {
@@ -164,43 +163,17 @@ export function createApp(deps: AppDeps) {
           size: note.size,
           root: toHex(note.rootHash),
         },
-        CHECKPOINT_TYPE,
+        CHECKPOINT_HEADER_TYPE,
       );
       response.json({ size: note.size, checkpoint, note: note.note });
     },
   );
 
-  app.get(
-    '/v1/log/proofs/inclusion',
-    route('/v1/log/proofs/inclusion'),
-    async (request: Request, response: Response) => {
-      const size = integerParam(request.query['size'], 'size', 1);
-      const index = integerParam(request.query['index'], 'index', 0);
-      if (size > (await deps.log.size()) || index >= size)
-        throw new RequestError(
-          400,
-          'REQUEST_FIELD_INVALID',
-          'index and size must lie within the log',
-        );
-      response.json({ index, size, path: (await deps.log.inclusionProof(index, size)).map(toHex) });
-    },
-  );
-
-  app.get(
-    '/v1/log/proofs/consistency',
-    route('/v1/log/proofs/consistency'),
-    async (request: Request, response: Response) => {
-      const first = integerParam(request.query['first'], 'first', 1);
-      const second = integerParam(request.query['second'], 'second', 1);
-      if (second > (await deps.log.size()) || first > second)
-        throw new RequestError(400, 'REQUEST_FIELD_INVALID', 'need first <= second <= log size');
-      response.json({
-        first,
-        second,
-        proof: (await deps.log.consistencyProof(first, second)).map(toHex),
-      });
-    },
-  );
+  // The same handlers the verifier's server answers without express.
+  for (const [path, handle] of proofRoutes(deps.log))
+    app.get(path, route(path), (request: Request, response: Response) =>
+      handle(new URL(request.originalUrl, 'http://verifier').searchParams, response),
+    );
 
   app.get('/v1/policies', route('/v1/policies'), (_request: Request, response: Response) => {
     if (deps.registry === undefined)

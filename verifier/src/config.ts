@@ -87,6 +87,8 @@ export interface VerifierConfig {
   readonly witnesses: ReadonlyArray<{ readonly url: string; readonly vkey: string }>;
   /** VERITEE_WITNESS_INTERVAL_MS: how often new checkpoints go to the witnesses. Default 1000. */
   readonly witnessIntervalMs: number;
+  /** VERITEE_LOG_CACHE_MB: memory for the log's subtree hashes behind roots and proofs. Default 64. */
+  readonly logCacheMb: number;
 }
 
 /** The settings this service reads; VERITEE_CONFIG may set any of them. */
@@ -110,6 +112,7 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_LOG_ORIGIN',
   'VERITEE_WITNESSES',
   'VERITEE_WITNESS_INTERVAL_MS',
+  'VERITEE_LOG_CACHE_MB',
   ...limitSettings('VERIFIER'),
   'VERITEE_POLICY',
   'VERITEE_ALLOW_SIMULATED',
@@ -196,6 +199,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     logOrigin: parseOrigin(env['VERITEE_LOG_ORIGIN']),
     witnesses: parseWitnesses(env),
     witnessIntervalMs: integerSetting(env, 'VERITEE_WITNESS_INTERVAL_MS', 1000, 100, 3_600_000),
+    logCacheMb: integerSetting(env, 'VERITEE_LOG_CACHE_MB', 64, 1, 1_048_576),
     limits: parseLimits(env, 'VERIFIER', {
       maxInFlight: 64,
       maxQueue: 1024,

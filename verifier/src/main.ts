@@ -114,10 +114,11 @@ async function main(): Promise<void> {
       );
     return { url, verifier };
   });
-  const { app, registry, witnessing } = await createVerifier({
+  const { listener, warmLog, registry, witnessing } = await createVerifier({
     noteSigner,
     witnesses,
     witnessIntervalMs: config.witnessIntervalMs,
+    nodeCacheBytes: config.logCacheMb * 1024 * 1024,
     logger,
     collateral,
     receiptTokens: config.receiptTokens,
@@ -136,7 +137,16 @@ async function main(): Promise<void> {
     registry.refresh().catch(() => undefined);
   }, config.policyRefreshSeconds * 1000);
   refreshing.unref();
-  server.on('request', app);
+  server.on('request', listener);
+  // In the background: proofs are answered from the store until the cache holds their nodes.
+  const warming = process.hrtime.bigint();
+  warmLog().then(
+    () =>
+      logger.info('log nodes cached', {
+        durationMs: Number((process.hrtime.bigint() - warming) / 1_000_000n),
+      }),
+    () => logger.warn('log nodes could not be cached; proofs read the store'),
+  );
   process.stdout.write(
     [
       `veritee verifier listening on ${base}`,

@@ -12,10 +12,19 @@ import {
   type NoteSigner,
 } from '@veritee/attestations/tlog';
 import type { Policy } from '@veritee/attestations/policy';
-import { createAdmission, silentLogger, type Admission, type Logger } from '@veritee/service';
+import type { RequestListener } from 'node:http';
+import {
+  createAdmission,
+  servePlain,
+  silentLogger,
+  type Admission,
+  type Logger,
+} from '@veritee/service';
 import { createVerifierMetrics, type Outcome, type VerifierMetrics } from './metrics.js';
 import { createApp } from './app.js';
 import type { ReceiptLog } from './log/receipt-log.js';
+import { withNodeCache } from './log/node-cache.js';
+import { proofRoutes } from './routes/proofs.js';
 import type { Appraiser } from './service/appraiser.js';
 import { createAttestationResults } from './service/attestation-results.js';
 import { createPolicyRegistry } from './service/policy-registry.js';
@@ -67,6 +76,8 @@ export interface VerifierDeps {
   readonly witnesses?: readonly Witness[] | undefined;
   /** How often a witnessing round runs, in ms. Default 1000. */
   readonly witnessIntervalMs?: number | undefined;
+  /** Memory for the log's subtree hashes kept for roots and proofs. Default 64 MiB. */
+  readonly nodeCacheBytes?: number | undefined;
 }
 
 /** What attestation results name as the verifier's build (`ear.verifier-id`). */
@@ -97,7 +108,8 @@ function counted<A extends unknown[], R>(
 
 /** Builds the verifier; its registry has replayed the log's policy changes before this resolves. */
 export async function createVerifier(deps: VerifierDeps) {
-  const { log, signer, issuer, clock } = deps;
+  const { signer, issuer, clock } = deps;
+  const log = withNodeCache(deps.log, { maxBytes: deps.nodeCacheBytes });
   const metrics = deps.metrics ?? createVerifierMetrics(() => log.size());
   const { collateral } = deps;
   const appraiser: Appraiser = {
@@ -198,5 +210,18 @@ export async function createVerifier(deps: VerifierDeps) {
     checkpoints,
     witnesses: witnesses.map((witness) => witness.verifier.vkey),
   });
-  return { app, registry, receipts, metrics, checkpoints, witnessing };
+  // The hottest reads skip express: the server hands them straight to their handlers.
+  const fast = proofRoutes(log);
+  const skeleton = { service: 'verifier', logger: deps.logger ?? silentLogger, metrics } as const;
+  const listener: RequestListener = (request, response) => {
+    const [path = '', query = ''] = (request.url ?? '').split('?', 2);
+    const handle = request.method === 'GET' ? fast.get(path) : undefined;
+    if (handle === undefined) return void app(request, response);
+    servePlain(skeleton, request, response, path, () =>
+      handle(new URLSearchParams(query), response),
+    );
+  };
+  /** Reads the log's stored nodes into memory, so the first proofs do not wait on the store. */
+  const warmLog = async () => log.warm(await log.size());
+  return { app, listener, warmLog, registry, receipts, metrics, checkpoints, witnessing };
 }

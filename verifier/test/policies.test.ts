@@ -161,7 +161,7 @@ describe('reference values and policy versions', () => {
     ) as { size: number; root: string };
     for (const change of changes) {
       const { payload, protectedHeader } = await compactVerify(change.statement, jwks);
-      assert.equal(protectedHeader.typ, 'veritee.policy-change/v1');
+      assert.equal(protectedHeader.typ, 'veritee-policy-change+jwt');
       const { log: position, ...entry } = JSON.parse(
         new TextDecoder().decode(payload),
       ) as PolicyChangeClaims;

@@ -7,6 +7,7 @@ export {
   RECEIPT_HEADER_TYPE,
   statementTee,
   CHECKPOINT_TYPE,
+  CHECKPOINT_HEADER_TYPE,
   type ReceiptClaims,
   type ReceiptEntry,
   type StatementTee,
@@ -14,6 +15,7 @@ export {
 } from './receipt.js';
 export {
   POLICY_CHANGE_TYPE,
+  POLICY_CHANGE_HEADER_TYPE,
   parseReferenceValue,
   type PolicyChangeClaims,
   type PolicyChangeEntry,

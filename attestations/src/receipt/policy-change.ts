@@ -10,6 +10,8 @@ import { EvidenceError } from '../errors.js';
 import type { NitroPcrSet } from '../policy/policy.js';
 
 export const POLICY_CHANGE_TYPE = 'veritee.policy-change/v1';
+/** Its JWS header `typ` (RFC 8725, section 3.11); statements signed before it carry the tag itself. */
+export const POLICY_CHANGE_HEADER_TYPE = 'veritee-policy-change+jwt';
 
 export type ReferenceValue =
   | { readonly tee: 'sev-snp'; readonly measurement: string; readonly modelHash?: string }

@@ -15,6 +15,8 @@ export const RECEIPT_TYPE_V1 = 'veritee.receipt/v1';
 /** A v2 receipt's JWS header `typ`: application/veritee-receipt+jwt, as RFC 8725 (section 3.11) advises. */
 export const RECEIPT_HEADER_TYPE = 'veritee-receipt+jwt';
 export const CHECKPOINT_TYPE = 'veritee.checkpoint/v1';
+/** The JWS checkpoint's header `typ`; ones signed before it carry the tag itself. */
+export const CHECKPOINT_HEADER_TYPE = 'veritee-checkpoint+jwt';
 
 /** The TEE a statement vouches for, from the appraisal's claims. */
 export interface StatementTee {

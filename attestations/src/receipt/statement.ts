@@ -9,9 +9,10 @@
  */
 import { toHex } from '../bytes.js';
 import { leafHash } from '../merkle/merkle.js';
-import { KEY_RELEASE_FORMAT } from '../seal/key-release.js';
+import { KEY_RELEASE_FORMAT, KEY_RELEASE_HEADER_TYPE } from '../seal/key-release.js';
 import { orderedKeyRelease, type KeyReleaseEntry } from './key-release-statement.js';
 import {
+  POLICY_CHANGE_HEADER_TYPE,
   POLICY_CHANGE_TYPE,
   orderedPolicyChange,
   type PolicyChangeEntry,
@@ -36,9 +37,22 @@ export const STATEMENT_TYPES = [
   KEY_RELEASE_FORMAT,
 ] as const;
 
-/** The JWS header `typ` a statement is signed with. */
+/**
+ * The JWS header `typ` a statement is signed with: an RFC 8725 media type
+ * (`application/` left out, as section 3.11 allows). Version 1 receipts, and
+ * statements signed before these types, carry their format tag instead.
+ */
 export function statementHeaderType(typ: LogStatement['typ']): string {
-  return typ === RECEIPT_TYPE ? RECEIPT_HEADER_TYPE : typ;
+  switch (typ) {
+    case RECEIPT_TYPE:
+      return RECEIPT_HEADER_TYPE;
+    case POLICY_CHANGE_TYPE:
+      return POLICY_CHANGE_HEADER_TYPE;
+    case KEY_RELEASE_FORMAT:
+      return KEY_RELEASE_HEADER_TYPE;
+    case RECEIPT_TYPE_V1:
+      return RECEIPT_TYPE_V1;
+  }
 }
 
 /** Where a statement sits in the log, as its signed form says. */

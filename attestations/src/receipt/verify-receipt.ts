@@ -24,6 +24,7 @@ import { fromHex } from '../bytes.js';
 import { verifyInclusion } from '../merkle/merkle.js';
 import { MAX_CLOCK_SKEW_MS } from '../policy/evaluate.js';
 import {
+  CHECKPOINT_HEADER_TYPE,
   CHECKPOINT_TYPE,
   RECEIPT_HEADER_TYPE,
   RECEIPT_TYPE,
@@ -42,6 +43,7 @@ import { parseCheckpoint } from '../tlog/checkpoint.js';
 import { applyChange, type Approvals } from './approvals.js';
 import {
   parseReferenceValue,
+  POLICY_CHANGE_HEADER_TYPE,
   POLICY_CHANGE_TYPE,
   type PolicyChangeClaims,
 } from './policy-change.js';
@@ -333,7 +335,12 @@ async function verifyCheckpoint(
       'RECEIPT_WITNESSES_MISSING',
       `${required} witness cosignature(s) are required, and a JWS checkpoint carries none`,
     );
-  const head = await verifyJws(checkpoint, verifier.jwks, CHECKPOINT_TYPE, 'checkpoint');
+  const head = await verifyJws(
+    checkpoint,
+    verifier.jwks,
+    [CHECKPOINT_HEADER_TYPE, CHECKPOINT_TYPE],
+    'checkpoint',
+  );
   const claims = head.payload as CheckpointClaims;
   if (
     !isObject(claims) ||
@@ -463,7 +470,7 @@ export async function verifyApprovals(input: {
     const signed = await verifyJws(
       change.statement,
       verifier.jwks,
-      POLICY_CHANGE_TYPE,
+      [POLICY_CHANGE_HEADER_TYPE, POLICY_CHANGE_TYPE],
       'policy change',
     );
     const claims = policyChangeClaims(signed.payload);

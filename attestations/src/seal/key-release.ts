@@ -15,6 +15,8 @@ import { ChainError, EvidenceError } from '../errors.js';
 import { open, seal, setupRecipient, setupSender, type HpkeKeyPair } from './hpke.js';
 
 export const KEY_RELEASE_FORMAT = 'veritee.key-release/v1';
+/** The logged key release statement's JWS header `typ` (RFC 8725, section 3.11). */
+export const KEY_RELEASE_HEADER_TYPE = 'veritee-key-release+jwt';
 const INFO = new TextEncoder().encode(KEY_RELEASE_FORMAT);
 const X25519_KEY_SIZE = 32;
 

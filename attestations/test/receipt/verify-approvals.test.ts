@@ -49,6 +49,7 @@ async function logOf(
   entries: readonly PolicyChangeEntry[],
   signers = entries.map(() => pinned),
   size = entries.length,
+  headers = { change: 'veritee-policy-change+jwt', checkpoint: 'veritee-checkpoint+jwt' },
 ) {
   const leaves = entries.map((entry) => leafHash(statementEntryBytes(entry)));
   const root = merkleRoot(leaves.slice(0, size));
@@ -61,7 +62,7 @@ async function logOf(
       statement: await sign(
         { ...entry, log: { index, leaf_hash: toHex(leaves[index]!) } },
         signers[index]!,
-        'veritee.policy-change/v1',
+        headers.change,
       ),
       inclusionPath: index < size ? inclusionProof(leaves.slice(0, size), index).map(toHex) : [],
     })),
@@ -69,7 +70,7 @@ async function logOf(
   const checkpoint = await sign(
     { typ: 'veritee.checkpoint/v1', iss: ISSUER, iat, size, root: toHex(root) },
     pinned,
-    'veritee.checkpoint/v1',
+    headers.checkpoint,
   );
   return { policyId: 'prod', changes, checkpoint, verifier, at: AT };
 }
@@ -99,6 +100,25 @@ describe('verifyApprovals', () => {
       approvesEnclave(approvals, { format: 'sev-snp', measurement: M2 }, '44'.repeat(32)),
       'model-not-approved',
     );
+  });
+
+  it('still reads changes and checkpoints signed before RFC 8725 types, with their tag as typ', async () => {
+    const legacy = { change: 'veritee.policy-change/v1', checkpoint: 'veritee.checkpoint/v1' };
+    const { version } = await verifyApprovals(
+      await logOf([change(2, 'register', M1)], undefined, 1, legacy),
+    );
+    assert.equal(version, 2);
+  });
+
+  it('refuses a change or checkpoint signed with another statement type', async () => {
+    for (const headers of [
+      { change: 'veritee-receipt+jwt', checkpoint: 'veritee-checkpoint+jwt' },
+      { change: 'veritee-policy-change+jwt', checkpoint: 'veritee-policy-change+jwt' },
+    ])
+      await refusedWith(
+        verifyApprovals(await logOf([change(2, 'register', M1)], undefined, 1, headers)),
+        'RECEIPT_MALFORMED',
+      );
   });
 
   it('refuses a change signed by a key the verifier does not hold', async () => {

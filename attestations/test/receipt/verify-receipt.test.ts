@@ -102,7 +102,7 @@ async function issue(
       root: leaf,
     },
     head.by ?? current,
-    'veritee.checkpoint/v1',
+    'veritee-checkpoint+jwt',
   );
   return { receipt, checkpoint, inclusionPath: [] as string[] };
 }

@@ -96,7 +96,7 @@ describe('releaseDataKeyWithBroker', () => {
       logged.receipt,
       createLocalJWKSet(signer.jwks()),
     );
-    assert.equal(protectedHeader.typ, 'veritee.key-release/v1');
+    assert.equal(protectedHeader.typ, 'veritee-key-release+jwt');
     const claims = JSON.parse(new TextDecoder().decode(payload)) as {
       tee: { simulated: boolean };
       log: { index: number };

@@ -7,7 +7,7 @@
  *
  * SNP reports carry no time, so freshness comes from the broker: the nonce
  * the enclave quotes must be the SHA-256 of a challenge the broker signed
- * (`veritee.key-release-challenge/v1`) less than `challengeTtlSeconds` ago.
+ * (`veritee-key-release-challenge+jwt`) less than `challengeTtlSeconds` ago.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { compactVerify, createLocalJWKSet } from 'jose';
@@ -40,7 +40,8 @@ export interface KeyBrokerOptions {
   readonly challengeTtlSeconds?: number;
 }
 
-export const CHALLENGE_TYPE = 'veritee.key-release-challenge/v1';
+/** The challenge's JWS header `typ` (RFC 8725, section 3.11). */
+export const CHALLENGE_TYPE = 'veritee-key-release-challenge+jwt';
 const MAX_CLOCK_SKEW_S = 5;
 
 /** The list of codes of a refusal with one reason. */

@@ -1,0 +1,34 @@
+/**
+ * A load generator in a process of its own (autocannon), so the server it
+ * measures keeps its core: `concurrency` keep-alive connections, each asking
+ * for a path in a loop for `millis` ms. Prints one JSON line: a Run.
+ *
+ *   node --import tsx bench/http-load.ts <base URL> <concurrency> <millis> <path template>
+ *
+ * In the template, `{random:N}` becomes a random integer below N, per request.
+ */
+import autocannon from 'autocannon';
+
+const [base = '', concurrencyText = '8', millisText = '3000', template = '/'] =
+  process.argv.slice(2);
+
+const pathOf = () =>
+  template.replace(/\{random:(\d+)\}/g, (_, bound: string) =>
+    String(Math.floor(Math.random() * Number(bound))),
+  );
+
+const result = await autocannon({
+  url: base,
+  connections: Number(concurrencyText),
+  duration: Number(millisText) / 1000,
+  requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: pathOf() }) }],
+});
+const failures = result.non2xx + result.errors + result.timeouts;
+process.stdout.write(
+  `${JSON.stringify({
+    perSecond: result.requests.total / (Number(millisText) / 1000),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures,
+  })}\n`,
+);
