@@ -14,9 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AT, trustWithDev, receiptRequestBody } from '@veritee/mock';
+import { AT, trustWithDev, receiptRequestBody, randomBinding } from '@veritee/mock';
+import { commitInput, hashOutput, type Binding } from '@veritee/attestations/wire';
 import { lastJson, runCli, startWitness } from '@veritee/mock/cli';
 import { randomBytes } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import {
   NOTE_SIGNATURE_COSIGNATURE_V1,
   NOTE_SIGNATURE_ED25519,
@@ -45,7 +47,7 @@ interface RunningVerifier {
   readonly base: string;
   readonly log: ReceiptLog;
   readonly signer: Signer;
-  issue(): Promise<string>;
+  issue(binding?: Binding): Promise<string>;
 }
 
 async function startVerifier(
@@ -77,11 +79,11 @@ async function startVerifier(
     log,
     signer,
     round: () => witnessing?.round() ?? Promise.resolve(),
-    async issue() {
+    async issue(binding?: Binding) {
       const response = await fetch(`${base}/v1/receipts`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: await receiptRequestBody(AT),
+        body: await receiptRequestBody(AT, binding),
       });
       assert.equal(response.status, 201);
       return ((await response.json()) as { receipt: string }).receipt;
@@ -373,5 +375,103 @@ describe('veritee receipt verify', () => {
     );
     assert.equal(missing.status, 1, missing.stdout);
     assert.deepEqual(codesOf(missing.stdout), ['RECEIPT_WITNESSES_MISSING']);
+  });
+
+  it('bundles a witnessed receipt into one file that verifies with no network, with the answer and prompt it commits to', async () => {
+    const prompt = new TextEncoder().encode('what the enterprise asked');
+    const salt = randomBytes(32);
+    const output = '{"label":"benign"}';
+    const receipt = await witnessed.issue({
+      ...randomBinding(),
+      inputCommitment: commitInput(salt, prompt),
+      outputHash: hashOutput(new TextEncoder().encode(output)),
+    });
+    await witnessed.round();
+    const files = {
+      receipt: join(dir, 'bundled.jws'),
+      bundle: join(dir, 'bundled.bundle.json'),
+      prompt: join(dir, 'prompt.txt'),
+      output: join(dir, 'output.json'),
+      wrong: join(dir, 'wrong.json'),
+    };
+    await writeFile(files.receipt, receipt);
+    await writeFile(files.prompt, prompt);
+    await writeFile(files.output, output);
+    await writeFile(files.wrong, '{"label":"injection"}');
+    const made = await runCli(
+      [
+        'receipt',
+        'bundle',
+        files.receipt,
+        '--out',
+        files.bundle,
+        '--issuer',
+        witnessed.base,
+        '--allow-simulated',
+        '--witness',
+        witnessKey,
+      ],
+      { VERITEE_HOME: home },
+    );
+    assert.equal(made.status, 0, made.stdout + made.stderr);
+    const bundle = JSON.parse(await readFile(files.bundle, 'utf8')) as Record<string, unknown>;
+    assert.equal(bundle['format'], 'veritee.receipt-bundle/v1');
+    assert.match(String(bundle['checkpoint']), /\n— witness\.test\/w1 /, 'the cosignature is kept');
+
+    // No network from here: the verifier and the witness are gone.
+    await stop(witnessed.server);
+    await witness.stop();
+    const offline = (...args: string[]) =>
+      cli('--bundle', files.bundle, '--allow-simulated', '--witness', witnessKey, ...args);
+    const ok = await offline(
+      '--output',
+      files.output,
+      '--prompt-file',
+      files.prompt,
+      '--salt',
+      salt.toString('hex'),
+    );
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.deepEqual(lastJson<{ witnesses: string[] }>(ok.stdout).witnesses, ['witness.test/w1']);
+    const wrongOutput = await offline('--output', files.wrong);
+    assert.deepEqual(codesOf(wrongOutput.stdout), ['RECEIPT_OUTPUT_MISMATCH']);
+    const wrongSalt = await offline(
+      '--prompt-file',
+      files.prompt,
+      '--salt',
+      randomBytes(32).toString('hex'),
+    );
+    assert.deepEqual(codesOf(wrongSalt.stdout), ['RECEIPT_INPUT_MISMATCH']);
+
+    // The bundle's own key is not trust: unpinned, it is refused unless its thumbprint is given.
+    const stranger = await runCli(
+      ['receipt', 'verify', '--bundle', files.bundle, '--allow-simulated', '--json'],
+      { VERITEE_HOME: join(dir, 'stranger-home') },
+    );
+    assert.deepEqual(codesOf(stranger.stdout), ['RECEIPT_ISSUER_UNTRUSTED']);
+    const key = bundle['key'] as JWK;
+    const byThumbprint = await runCli(
+      [
+        'receipt',
+        'verify',
+        '--bundle',
+        files.bundle,
+        '--allow-simulated',
+        '--key-thumbprint',
+        await calculateJwkThumbprint(key, 'sha256'),
+        '--log-key',
+        String(bundle['logKey']),
+        '--json',
+      ],
+      { VERITEE_HOME: join(dir, 'stranger-home') },
+    );
+    assert.equal(byThumbprint.status, 0, byThumbprint.stdout + byThumbprint.stderr);
+
+    // A bundle whose receipt was swapped for another verifier's fails on its signature.
+    const swapped = join(dir, 'swapped.bundle.json');
+    await writeFile(swapped, JSON.stringify({ ...bundle, receipt: await forger.issue() }));
+    const refused = await cli('--bundle', swapped, '--allow-simulated');
+    assert.equal(refused.status, 1, refused.stdout);
+    assert.notDeepEqual(codesOf(refused.stdout), []);
   });
 });

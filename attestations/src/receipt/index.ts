@@ -24,3 +24,4 @@ export {
 export { type KeyReleaseClaims, type KeyReleaseEntry } from './key-release-statement.js';
 export * from './verify-receipt.js';
 export * from './attestation-result.js';
+export * from './bundle.js';

@@ -24,6 +24,7 @@ import {
 } from '../../src/seal/index.js';
 import {
   parseJwks,
+  parseReceiptBundle,
   parseReferenceValue,
   peekJwsClaims,
   verifyReceipt,
@@ -272,7 +273,13 @@ describe('parsers under random input', () => {
           typedOnly(() => parseJwks(value)) &&
           typedOnly(() => mergeSettings(value, {}, ['VERITEE_LISTEN'])) &&
           typedOnly(() => parseEnclaveAnswer(value)) &&
-          typedOnly(() => parseHostAnswer(value)),
+          typedOnly(() => parseHostAnswer(value)) &&
+          typedOnly(() => parseReceiptBundle(JSON.stringify(value))) &&
+          typedOnly(() =>
+            parseReceiptBundle(
+              JSON.stringify({ format: 'veritee.receipt-bundle/v1', ...(value as object) }),
+            ),
+          ),
       ),
       budget(3000),
     );

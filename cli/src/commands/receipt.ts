@@ -6,13 +6,17 @@
  * --checkpoint and --proof, or a pinned verifier and files, it uses no network.
  */
 import { fetchBounded } from '@veritee/http';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { calculateJwkThumbprint, decodeProtectedHeader } from 'jose';
-import { ChainError, isVeriteeError, UpstreamError } from '@veritee/attestations';
+import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from 'jose';
+import { ChainError, fromHex, isVeriteeError, toHex, UpstreamError } from '@veritee/attestations';
+import { commitInput, hashOutput } from '@veritee/attestations/wire';
 import {
+  formatReceiptBundle,
   parseJwks,
+  parseReceiptBundle,
   peekJwsClaims,
+  type ReceiptBundle,
   verifyReceipt,
   type VerifierIdentity,
 } from '@veritee/attestations/receipt';
@@ -32,6 +36,8 @@ import {
 import { UsageError } from '../usage-error.js';
 
 export const RECEIPT_USAGE = `Usage: veritee receipt verify <receipt-file> [options]
+       veritee receipt verify --bundle <file> [options]
+       veritee receipt bundle <receipt-file> --out <file> [options]
 
 Verifies a receipt (a compact JWS, or JSON holding one as "receipt") against a
 verifier you trust: its signature by one of that verifier's keys while the key
@@ -62,7 +68,23 @@ What to require:
   --max-age <seconds>    refuse a receipt issued longer ago than this
   --at <time>            verify as of this ISO 8601 time (default: now)
 
-Offline inputs:
+Offline, in one file (a Sigstore-style bundle; see docs/formats.md):
+  bundle                 checks a receipt as verify does (fetching what it
+                         needs from the pinned verifier), then writes the
+                         receipt, its signing key, the checkpoint with its
+                         cosignatures and the inclusion proof to --out <file>
+  --bundle <file>        verify from a bundle, with no network. Trust comes
+                         from the pinned verifier (or --jwks and --log-key),
+                         never from the bundle; or from
+  --key-thumbprint <t>   the RFC 7638 SHA-256 thumbprint of the verifier key
+                         you trust, matched against the bundle's key
+  --output <file>        also check that this file holds exactly the answer
+                         the receipt commits to (its SHA-256 is output_hash)
+  --prompt-file <file> --salt <hex>
+                         also check that the receipt commits to this prompt
+                         (input_commitment = SHA-256(salt || prompt))
+
+Offline inputs, file by file:
   --checkpoint <file>    a checkpoint: a C2SP signed note (the verifier's
                          /checkpoint), a JWS, or JSON holding one as "note" or "checkpoint"
   --proof <file>         the inclusion proof as the verifier serves it ({"path": [...]})
@@ -77,6 +99,52 @@ async function text(path: string, what: string): Promise<string> {
       `cannot read the ${what} file ${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
     );
   }
+}
+
+async function bytes(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    throw new UsageError(
+      `cannot read the ${what} file ${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+}
+
+/** A verifier's public key as a bundle holds it: the members of a P-256 JWK and its lifetime. */
+function publicJwk(key: JWK): JWK {
+  const { kty, crv, x, y, kid, exp } = key as JWK & { exp?: number };
+  return { kty, crv, x, y, kid, ...(exp === undefined ? {} : { exp }) } as JWK;
+}
+
+/**
+ * Whom to trust for a bundle, with no network: the pinned verifier the
+ * bundle (or --issuer) names, or the bundle's own key when its thumbprint is
+ * the one given with --key-thumbprint (its log key then only from --log-key).
+ */
+async function bundleIdentity(
+  bundle: ReceiptBundle,
+  values: { readonly issuer?: string | undefined; readonly 'key-thumbprint'?: string | undefined },
+  home: string,
+  logKeyFlag: { readonly logKey?: string },
+): Promise<VerifierIdentity | { refused: string; detail: string }> {
+  const issuer = normalizeIssuer(values.issuer ?? bundle.issuer);
+  const thumbprint = values['key-thumbprint'];
+  if (thumbprint !== undefined) {
+    if ((await calculateJwkThumbprint(bundle.key, 'sha256')) !== thumbprint)
+      return {
+        refused: 'RECEIPT_ISSUER_UNTRUSTED',
+        detail: "the bundle's key is not the one --key-thumbprint names",
+      };
+    return { issuer, jwks: { keys: [bundle.key] }, ...logKeyFlag };
+  }
+  const pinned = (await loadTrustedVerifiers(home)).find((entry) => entry.issuer === issuer);
+  if (pinned === undefined)
+    return {
+      refused: 'RECEIPT_ISSUER_UNTRUSTED',
+      detail: `${issuer} is not a pinned verifier; pin it (veritee receipt verify --issuer <url>), or give --jwks or --key-thumbprint`,
+    };
+  return { ...pinned, ...logKeyFlag };
 }
 
 function jsonOf(content: string, what: string): unknown {
@@ -248,7 +316,7 @@ export async function runReceipt(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const [verb, ...rest] = argv;
-  if (verb !== 'verify') {
+  if (verb !== 'verify' && verb !== 'bundle') {
     write(RECEIPT_USAGE);
     return verb === '--help' || verb === 'help' ? 0 : 2;
   }
@@ -271,8 +339,21 @@ export async function runReceipt(
       witness: { type: 'string', multiple: true },
       'witnesses-required': { type: 'string' },
       'log-key': { type: 'string' },
+      bundle: { type: 'string' },
+      out: { type: 'string' },
+      'key-thumbprint': { type: 'string' },
+      output: { type: 'string' },
+      'prompt-file': { type: 'string' },
+      salt: { type: 'string' },
     },
   });
+  if (verb === 'bundle' && (values.out === undefined || values.bundle !== undefined))
+    throw new UsageError('receipt bundle <receipt-file> needs --out <file>');
+  if ((values['prompt-file'] === undefined) !== (values.salt === undefined))
+    throw new UsageError('--prompt-file and --salt go together');
+  const salt = values.salt === undefined ? undefined : fromHex(values.salt.toLowerCase());
+  if (values.salt !== undefined && salt?.byteLength !== 32)
+    throw new UsageError('--salt takes the 32-byte salt in hex that infer printed');
   const witnessKeys = values.witness ?? [];
   const required =
     values['witnesses-required'] === undefined
@@ -289,9 +370,15 @@ export async function runReceipt(
       );
   }
   const witnesses = witnessKeys.length === 0 ? undefined : { keys: witnessKeys, required };
+  const bundle =
+    values.bundle === undefined
+      ? undefined
+      : parseReceiptBundle(await text(values.bundle, 'bundle'));
   const [file] = positionals;
-  if (file === undefined || positionals.length !== 1)
-    throw new UsageError('give exactly one receipt file');
+  if (bundle === undefined && (file === undefined || positionals.length !== 1))
+    throw new UsageError('give exactly one receipt file, or --bundle <file>');
+  if (bundle !== undefined && positionals.length > 0)
+    throw new UsageError('give a receipt file or --bundle <file>, not both');
   if (values['require-hardware'] && values['allow-simulated'])
     throw new UsageError('--require-hardware and --allow-simulated contradict each other');
   const maxAge = values['max-age'] === undefined ? undefined : Number(values['max-age']);
@@ -305,14 +392,25 @@ export async function runReceipt(
     measurements: hexList(values.measurement, '--measurement'),
     maxAgeSeconds: maxAge,
   };
-  const receipt = jwsOf(await text(file, 'receipt'), 'receipt');
+  const receipt = bundle?.receipt ?? jwsOf(await text(file ?? '', 'receipt'), 'receipt');
   const peeked = peekJwsClaims(receipt) as { iss?: unknown; log?: { index?: unknown } };
   const index = typeof peeked.log?.index === 'number' ? peeked.log.index : -1;
   const say = (line: string) => write(`${line}\n`);
   const home = veriteeHome(env);
 
+  const logKeyFlag =
+    values['log-key'] === undefined ? {} : { logKey: parseNoteVerifier(values['log-key']).vkey };
   let verifier: VerifierIdentity;
-  if (values.jwks !== undefined) {
+  if (bundle !== undefined && values.jwks === undefined) {
+    const trusted = await bundleIdentity(bundle, values, home, logKeyFlag);
+    if ('refused' in trusted) {
+      write(
+        `verdict         INVALID\n  ${trusted.refused}: ${trusted.detail}\n${values.json ? `${JSON.stringify({ valid: false, codes: [trusted.refused] })}\n` : ''}`,
+      );
+      return 1;
+    }
+    verifier = trusted;
+  } else if (values.jwks !== undefined) {
     const jwks = parseJwks(jsonOf(await text(values.jwks, 'JWKS'), 'JWKS'));
     // Keys from a file are the pin; with --issuer the receipt must name that issuer too.
     verifier = {
@@ -323,9 +421,7 @@ export async function runReceipt(
             : ''
           : normalizeIssuer(values.issuer),
       jwks,
-      ...(values['log-key'] === undefined
-        ? {}
-        : { logKey: parseNoteVerifier(values['log-key']).vkey }),
+      ...logKeyFlag,
     };
   } else {
     const named = values.issuer ?? (typeof peeked.iss === 'string' ? peeked.iss : undefined);
@@ -366,11 +462,13 @@ export async function runReceipt(
   }
   // What verification needs comes from the trusted verifier, never from where the receipt points.
   const checkpoint =
-    values.checkpoint === undefined
+    bundle?.checkpoint ??
+    (values.checkpoint === undefined
       ? await currentCheckpoint(verifier, index, witnesses !== undefined)
-      : checkpointOf(await text(values.checkpoint, 'checkpoint'), verifier.logKey !== undefined);
+      : checkpointOf(await text(values.checkpoint, 'checkpoint'), verifier.logKey !== undefined));
   let path: string[];
-  if (values.proof === undefined) {
+  if (bundle !== undefined) path = [...bundle.inclusionProof];
+  else if (values.proof === undefined) {
     const size = checkpointSize(checkpoint);
     path = (
       (await fetchJson(
@@ -395,6 +493,40 @@ export async function runReceipt(
       expect,
       witnesses,
     });
+    // After the fact: the answer and the prompt the relying party holds are the ones committed to.
+    if (values.output !== undefined) {
+      const output = await bytes(values.output, 'output');
+      if (toHex(hashOutput(output)) !== claims.output_hash)
+        throw new ChainError(
+          'RECEIPT_OUTPUT_MISMATCH',
+          `${values.output} is not the answer the receipt commits to`,
+        );
+    }
+    if (values['prompt-file'] !== undefined && salt !== undefined) {
+      const prompt = await bytes(values['prompt-file'], 'prompt');
+      if (toHex(commitInput(salt, prompt)) !== claims.input_commitment)
+        throw new ChainError(
+          'RECEIPT_INPUT_MISMATCH',
+          'the receipt does not commit to this prompt with this salt',
+        );
+    }
+    if (verb === 'bundle' && values.out !== undefined) {
+      const signing = verifier.jwks.keys.find((candidate) => candidate.kid === key.kid);
+      await writeFile(
+        values.out,
+        formatReceiptBundle({
+          receipt,
+          issuer,
+          key: publicJwk(signing ?? {}),
+          ...(head.form === 'note' && verifier.logKey !== undefined
+            ? { logKey: verifier.logKey }
+            : {}),
+          checkpoint,
+          inclusionProof: path,
+        }),
+      );
+      say(`bundle          written to ${values.out}`);
+    }
     write(
       [
         `receipt         ${claims.jti} (issued ${new Date(claims.iat * 1000).toISOString()})`,
