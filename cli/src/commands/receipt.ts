@@ -6,7 +6,7 @@
  * --checkpoint and --proof, or a pinned verifier and files, it uses no network.
  */
 import { fetchBounded } from '@veritee/http';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from 'jose';
 import { ChainError, fromHex, isVeriteeError, toHex, UpstreamError } from '@veritee/attestations';
@@ -34,6 +34,7 @@ import {
   saveTrustedVerifiers,
 } from '../trusted-verifiers.js';
 import { UsageError } from '../usage-error.js';
+import { readInput, readInputText } from '../input-file.js';
 
 export const RECEIPT_USAGE = `Usage: veritee receipt verify <receipt-file> [options]
        veritee receipt verify --bundle <file> [options]
@@ -90,26 +91,6 @@ Offline inputs, file by file:
   --proof <file>         the inclusion proof as the verifier serves it ({"path": [...]})
   --json                 end with one JSON line
 `;
-
-async function text(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `cannot read the ${what} file ${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
-  }
-}
-
-async function bytes(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (error) {
-    throw new UsageError(
-      `cannot read the ${what} file ${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
-  }
-}
 
 /** A verifier's public key as a bundle holds it: the members of a P-256 JWK and its lifetime. */
 function publicJwk(key: JWK): JWK {
@@ -373,7 +354,7 @@ export async function runReceipt(
   const bundle =
     values.bundle === undefined
       ? undefined
-      : parseReceiptBundle(await text(values.bundle, 'bundle'));
+      : parseReceiptBundle(await readInputText(values.bundle, 'bundle'));
   const [file] = positionals;
   if (bundle === undefined && (file === undefined || positionals.length !== 1))
     throw new UsageError('give exactly one receipt file, or --bundle <file>');
@@ -392,7 +373,7 @@ export async function runReceipt(
     measurements: hexList(values.measurement, '--measurement'),
     maxAgeSeconds: maxAge,
   };
-  const receipt = bundle?.receipt ?? jwsOf(await text(file ?? '', 'receipt'), 'receipt');
+  const receipt = bundle?.receipt ?? jwsOf(await readInputText(file ?? '', 'receipt'), 'receipt');
   const peeked = peekJwsClaims(receipt) as { iss?: unknown; log?: { index?: unknown } };
   const index = typeof peeked.log?.index === 'number' ? peeked.log.index : -1;
   const say = (line: string) => write(`${line}\n`);
@@ -411,7 +392,7 @@ export async function runReceipt(
     }
     verifier = trusted;
   } else if (values.jwks !== undefined) {
-    const jwks = parseJwks(jsonOf(await text(values.jwks, 'JWKS'), 'JWKS'));
+    const jwks = parseJwks(jsonOf(await readInputText(values.jwks, 'JWKS'), 'JWKS'));
     // Keys from a file are the pin; with --issuer the receipt must name that issuer too.
     verifier = {
       issuer:
@@ -465,7 +446,10 @@ export async function runReceipt(
     bundle?.checkpoint ??
     (values.checkpoint === undefined
       ? await currentCheckpoint(verifier, index, witnesses !== undefined)
-      : checkpointOf(await text(values.checkpoint, 'checkpoint'), verifier.logKey !== undefined));
+      : checkpointOf(
+          await readInputText(values.checkpoint, 'checkpoint'),
+          verifier.logKey !== undefined,
+        ));
   let path: string[];
   if (bundle !== undefined) path = [...bundle.inclusionProof];
   else if (values.proof === undefined) {
@@ -476,7 +460,7 @@ export async function runReceipt(
       )) as { path: string[] }
     ).path;
   } else {
-    path = (jsonOf(await text(values.proof, 'proof'), 'proof') as { path: string[] }).path;
+    path = (jsonOf(await readInputText(values.proof, 'proof'), 'proof') as { path: string[] }).path;
   }
   try {
     const {
@@ -495,7 +479,7 @@ export async function runReceipt(
     });
     // After the fact: the answer and the prompt the relying party holds are the ones committed to.
     if (values.output !== undefined) {
-      const output = await bytes(values.output, 'output');
+      const output = await readInput(values.output, 'output');
       if (toHex(hashOutput(output)) !== claims.output_hash)
         throw new ChainError(
           'RECEIPT_OUTPUT_MISMATCH',
@@ -503,7 +487,7 @@ export async function runReceipt(
         );
     }
     if (values['prompt-file'] !== undefined && salt !== undefined) {
-      const prompt = await bytes(values['prompt-file'], 'prompt');
+      const prompt = await readInput(values['prompt-file'], 'prompt');
       if (toHex(commitInput(salt, prompt)) !== claims.input_commitment)
         throw new ChainError(
           'RECEIPT_INPUT_MISMATCH',

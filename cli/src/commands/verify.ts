@@ -3,7 +3,6 @@
  * prints the parsed fields and the verdict; with --json the last line is one
  * JSON object. Exit status 0 only for authentic evidence that passes the policy.
  */
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +12,7 @@ import { parsePolicy, DEFAULT_POLICY, type Policy } from '@veritee/attestations/
 import { isSnpProduct } from '@veritee/attestations/snp';
 import { createKdsSource } from '@veritee/kds';
 import { UsageError } from '../usage-error.js';
+import { readInput } from '../input-file.js';
 import { formatVerdict } from '../print.js';
 
 export const VERIFY_USAGE = `Usage: veritee verify <evidence-file> [options]
@@ -112,16 +112,6 @@ export async function runVerify(
   );
   write(formatVerdict(verdict, values.json));
   return verdict.verdict === 'accept' ? 0 : 1;
-}
-
-async function readInput(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (error) {
-    throw new UsageError(
-      `cannot read the ${what} file ${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
-  }
 }
 
 function parseJson(bytes: Uint8Array, path: string): unknown {
