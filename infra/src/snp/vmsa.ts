@@ -4,9 +4,11 @@
  * table B-4 for the layout). The bootstrap processor starts at the reset
  * vector 0xfffffff0; application processors at OVMF's SEV-ES reset block.
  * QEMU and EC2 differ in a few segment attributes, in RDX (QEMU passes the
- * vCPU's CPUID signature) and in the initial FPU control words.
+ * vCPU's CPUID signature, EC2 0x600) and in the initial FPU control words.
  */
 export const BSP_EIP = 0xfffffff0;
+/** RDX at reset on EC2, as its live launch measurements show. */
+export const EC2_RESET_RDX = 0x600;
 export type VmmType = 'qemu' | 'ec2';
 
 // Offsets of the fields set at reset, from the SEV-ES save area layout.
@@ -67,7 +69,10 @@ export function buildVmsa(options: VmsaOptions): Uint8Array {
   u64(RFLAGS, 0x2);
   u64(RIP, options.eip & 0xffff);
   u64(G_PAT, 0x0007040600070406n); // the PAT MSR's reset value (APM vol. 2, A.3)
-  u64(RDX, ec2 ? 0 : options.cpuSignature);
+  // EC2 starts every vCPU with RDX 0x600 (family 6, the x86 reset value), not the
+  // CPUID signature QEMU passes: live EC2 measurements match only with it
+  // (virtee/sev-snp-measure changed from 0 to 0x600 on 2026-04-28 for this reason).
+  u64(RDX, ec2 ? EC2_RESET_RDX : options.cpuSignature);
   u64(SEV_FEATURES, options.sevFeatures);
   u64(XCR0, 0x1);
   if (!ec2) {
