@@ -81,6 +81,12 @@ export interface VerifierConfig {
    */
   readonly logOrigin: string | undefined;
   /**
+   * VERITEE_LOG_NOTE_KEY: the log's note signer key (`PRIVATE+KEY+...`, made by
+   * `veritee operator log-key`), from a secret store, for replicas that share a
+   * PostgreSQL log. Unset: the key in the data directory, made on first start.
+   */
+  readonly logNoteKey: string | undefined;
+  /**
    * VERITEE_WITNESSES: `<url> <vkey>` pairs, comma-separated: the witnesses
    * asked to cosign each new checkpoint (C2SP tlog-witness). Default none.
    */
@@ -110,6 +116,7 @@ export const VERIFIER_SETTINGS = [
   'VERITEE_RECEIPT_TOKENS',
   'VERITEE_RECEIPTS_OPEN',
   'VERITEE_LOG_ORIGIN',
+  'VERITEE_LOG_NOTE_KEY',
   'VERITEE_WITNESSES',
   'VERITEE_WITNESS_INTERVAL_MS',
   'VERITEE_LOG_CACHE_MB',
@@ -197,6 +204,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     kds: parseKds(env),
     receiptTokens: parseReceiptTokens(env),
     logOrigin: parseOrigin(env['VERITEE_LOG_ORIGIN']),
+    logNoteKey: env['VERITEE_LOG_NOTE_KEY']?.trim() || undefined,
     witnesses: parseWitnesses(env),
     witnessIntervalMs: integerSetting(env, 'VERITEE_WITNESS_INTERVAL_MS', 1000, 100, 3_600_000),
     logCacheMb: integerSetting(env, 'VERITEE_LOG_CACHE_MB', 64, 1, 1_048_576),

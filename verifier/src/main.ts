@@ -104,6 +104,7 @@ async function main(): Promise<void> {
     join(config.dataDir, 'log-note.key'),
     config.logOrigin,
     `${new URL(issuer).host}/log`,
+    config.logNoteKey,
   );
   const witnesses = config.witnesses.map(({ url, vkey }) => {
     const verifier = parseNoteVerifier(vkey);

@@ -6,8 +6,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,13 @@ import { fromHex } from '@veritee/attestations';
 import { defaultTrustStore } from '@veritee/attestations/evidence';
 import { verifyConsistency } from '@veritee/attestations/merkle';
 import { type CheckpointClaims } from '@veritee/attestations/receipt';
+import {
+  formatNoteSignerKey,
+  NOTE_SIGNATURE_ED25519,
+  noteSignerFromSeed,
+  openNote,
+  parseNoteVerifier,
+} from '@veritee/attestations/tlog';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { DEV_PKI_PATH, receiptRequestBody } from '@veritee/mock';
 import { localKmsClient, startLocalKms } from '@veritee/mock/kms';
@@ -227,6 +234,55 @@ describe('verifier process', () => {
     } finally {
       verifier.kill('SIGTERM');
     }
+  });
+
+  it('signs checkpoints with the note key VERITEE_LOG_NOTE_KEY gives, in every replica, and never writes it to disk', async () => {
+    const signer = noteSignerFromSeed('verifier.test/log', NOTE_SIGNATURE_ED25519, randomBytes(32));
+    const replicas = ['replica-a', 'replica-b'];
+    const ports = replicas.map(() => randomPort());
+    const running = await Promise.all(
+      replicas.map((name, i) =>
+        start({
+          VERITEE_VERIFIER_LISTEN: `127.0.0.1:${ports[i]}`,
+          VERITEE_VERIFIER_DATA: join(dir, name),
+          VERITEE_HOME: dir,
+          VERITEE_ALLOW_SIMULATED: '1',
+          VERITEE_LOG_NOTE_KEY: formatNoteSignerKey(signer),
+        }),
+      ),
+    );
+    try {
+      for (const [i, name] of replicas.entries()) {
+        const log = (await (await fetch(`http://127.0.0.1:${ports[i]}/v1/log`)).json()) as {
+          key: string;
+          origin: string;
+        };
+        assert.deepEqual([log.origin, log.key], ['verifier.test/log', signer.vkey]);
+        const note = await (await fetch(`http://127.0.0.1:${ports[i]}/checkpoint`)).text();
+        assert.equal(openNote(note, [parseNoteVerifier(signer.vkey)]).signatures.length, 1);
+        await assert.rejects(readFile(join(dir, name, 'log-note.key')), { code: 'ENOENT' });
+      }
+    } finally {
+      for (const child of running) child.kill('SIGTERM');
+    }
+    // A key that is not a note signer key stops the verifier, naming the setting, not the value.
+    const refused = spawnSync(
+      process.execPath,
+      ['--conditions=veritee-source', '--import', 'tsx', main],
+      {
+        env: {
+          ...process.env,
+          VERITEE_VERIFIER_LISTEN: `127.0.0.1:${randomPort()}`,
+          VERITEE_VERIFIER_DATA: join(dir, 'bad-note-key'),
+          VERITEE_LOG_NOTE_KEY: 'PRIVATE+KEY+not-a-key-sekrit',
+        },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /SIGNING_KEY_INVALID.*VERITEE_LOG_NOTE_KEY/);
+    assert.doesNotMatch(refused.stderr, /sekrit/);
   });
 
   it('refuses to start when told to trust simulated evidence but holding no dev roots, naming the setting', () => {

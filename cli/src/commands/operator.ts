@@ -21,11 +21,13 @@ import {
 import { modelHash, parseEnclaveEvidence, sha256 } from '@veritee/attestations/wire';
 import { UsageError } from '../usage-error.js';
 import { runMeasureSnp } from './measure-snp.js';
+import { runLogKey } from './log-key.js';
 
 export const OPERATOR_USAGE = `Usage: veritee operator register|retire [options]
        veritee operator list [--verifier <url>] [--json]
        veritee operator seal-model --kms-key-id <key> --model <file> --out <file>
        veritee operator measure-snp --ovmf <file> --vcpus <n> [...]   (--help for more)
+       veritee operator log-key --origin <origin> --out <file>   (the log's note key)
 
 seal-model encrypts model weights under a fresh AWS KMS data key
 (veritee.sealed-model/v1); only an enclave the key policy admits can have the
@@ -95,6 +97,7 @@ export async function runOperator(
   if (action === 'seal-model') return runSealModel(rest, deps, write);
   if (action === 'measure-snp') return runMeasureSnp(rest, write);
   if (action === 'list') return runList(rest, deps, write);
+  if (action === 'log-key') return runLogKey(rest, write);
   if (action !== 'register' && action !== 'retire') {
     write(OPERATOR_USAGE);
     return action === '--help' || action === 'help' ? 0 : 2;

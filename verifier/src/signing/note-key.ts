@@ -16,6 +16,8 @@ import {
 } from '@veritee/attestations/tlog';
 
 /**
+ * The key from `given` (VERITEE_LOG_NOTE_KEY, from a secret store: replicas
+ * sharing a log must share its key), else from `file`, made there on first start.
  * @param origin the configured origin, or undefined to keep the stored one
  * @param defaultOrigin the origin a new key gets when none is configured
  * @throws ConfigError LOG_ORIGIN_CHANGED, SIGNING_KEY_INVALID
@@ -24,7 +26,9 @@ export async function openNoteKey(
   file: string,
   origin: string | undefined,
   defaultOrigin: string,
+  given?: string,
 ): Promise<NoteSigner> {
+  if (given !== undefined) return namedAs(parsed(given, 'VERITEE_LOG_NOTE_KEY'), origin);
   let text: string | undefined;
   try {
     text = await readFile(file, 'utf8');
@@ -41,15 +45,22 @@ export async function openNoteKey(
     await writeFile(file, `${formatNoteSignerKey(signer)}\n`, { mode: 0o600, flag: 'wx' });
     return signer;
   }
-  let signer: NoteSigner;
+  return namedAs(parsed(text, file), origin);
+}
+
+function parsed(text: string, where: string): NoteSigner {
   try {
-    signer = parseNoteSignerKey(text);
+    return parseNoteSignerKey(text);
   } catch {
+    // The message names where the key came from, never the key.
     throw new ConfigError(
       'SIGNING_KEY_INVALID',
-      `the log's note key ${file} is not a note signer key`,
+      `the log's note key (${where}) is not a note signer key`,
     );
   }
+}
+
+function namedAs(signer: NoteSigner, origin: string | undefined): NoteSigner {
   if (origin !== undefined && origin !== signer.name)
     throw new ConfigError(
       'LOG_ORIGIN_CHANGED',
