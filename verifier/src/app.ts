@@ -87,9 +87,15 @@ export function createApp(deps: AppDeps) {
     metrics: deps.metrics,
     maxBodyBytes: MAX_BODY_BYTES,
     readiness: async () => {
-      // Ready when the log answers: every route but the JWKS needs it.
-      const size = await deps.log.size().catch(() => undefined);
-      return { ready: size !== undefined, details: { log: size !== undefined } };
+      // Ready when the log answers (every route but the JWKS needs it) and a key
+      // can sign. The policy is loaded before the app exists (main.ts answers
+      // VERIFIER_STARTING until then).
+      const log = await deps.log.size().then(
+        () => true,
+        () => false,
+      );
+      const keys = deps.signer.jwks().keys.length > 0;
+      return { ready: log && keys, details: { log, keys } };
     },
   } as const;
   const app = createServiceApp(skeleton);

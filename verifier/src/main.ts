@@ -3,6 +3,7 @@
  * port and handles signals.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import { join } from 'node:path';
 import { ConfigError, isVeriteeError } from '@veritee/attestations';
 import { loadSettings } from '@veritee/attestations/config';
@@ -23,6 +24,8 @@ import {
   createAdmission,
   createLogger,
   DEFAULT_SERVER_LIMITS,
+  PROBLEM_CONTENT_TYPE,
+  sendPlain,
 } from '@veritee/service';
 import { createKdsSource, directoryStore } from '@veritee/kds';
 import { openPostgresCollateralStore } from './log/postgres-collateral.js';
@@ -90,6 +93,24 @@ async function main(): Promise<void> {
   });
   // Listen first: unless configured, the issuer is where the verifier answers (a port of 0 picks one).
   const server = createBoundedServer({ ...DEFAULT_SERVER_LIMITS, ...config.limits });
+  // Until the log, keys and policy are loaded: alive, but not ready, and nothing else answered.
+  const starting: RequestListener = (request, response) => {
+    if (request.url === '/livez' || request.url === '/healthz')
+      return sendPlain(response, 200, JSON.stringify({ status: 'ok' }));
+    response.setHeader('retry-after', '1');
+    sendPlain(
+      response,
+      503,
+      JSON.stringify({
+        title: 'Service Unavailable',
+        status: 503,
+        code: 'VERIFIER_STARTING',
+        detail: 'the verifier is loading its log, keys and policy',
+      }),
+      PROBLEM_CONTENT_TYPE,
+    );
+  };
+  server.on('request', starting);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -138,6 +159,7 @@ async function main(): Promise<void> {
     registry.refresh().catch(() => undefined);
   }, config.policyRefreshSeconds * 1000);
   refreshing.unref();
+  server.off('request', starting);
   server.on('request', listener);
   // In the background: proofs are answered from the store until the cache holds their nodes.
   const warming = process.hrtime.bigint();

@@ -13,6 +13,12 @@ const PCR0 = 'ab'.repeat(48);
 const PROPS: FleetProps = {
   nitroImageSha384: [PCR0, 'CD'.repeat(48)],
   verifierImage: `registry.example/veritee-verifier@sha256:${'0'.repeat(64)}`,
+  hostImage: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/veritee-host@sha256:${'1'.repeat(64)}`,
+  publicDomainName: 'verifier.example.com',
+  certificateArn:
+    'arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000',
+  logNoteKeySecretArn:
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:veritee/log-note-key-AbCdEf',
   enclaveImageUri: 's3://veritee-images/enclave.eif',
   snpGuestAmiId: 'ami-0123456789abcdef0',
   operatorRoleArn: 'arn:aws:iam::123456789012:role/veritee-operator',
@@ -47,6 +53,29 @@ function renderJoin(value: unknown): string {
   if (object['Fn::Join'] !== undefined)
     return object['Fn::Join'][1].map(renderJoin).join(object['Fn::Join'][0]);
   return JSON.stringify(value);
+}
+
+/** The Nitro hosts' user data, rendered. */
+function nitroScript(): string {
+  const [nitro] = Object.values(template.findResources('AWS::EC2::LaunchTemplate')).filter(
+    (resource) =>
+      (resource as { Properties: { LaunchTemplateData: { EnclaveOptions?: unknown } } }).Properties
+        .LaunchTemplateData.EnclaveOptions !== undefined,
+  ) as { Properties: { LaunchTemplateData: { UserData: { 'Fn::Base64': unknown } } } }[];
+  assert.ok(nitro !== undefined);
+  return renderJoin(nitro.Properties.LaunchTemplateData.UserData['Fn::Base64']);
+}
+
+/** The verifier's container definition. */
+function verifierContainer(): Record<string, unknown> {
+  const definitions = Object.values(template.findResources('AWS::ECS::TaskDefinition')).flatMap(
+    (resource) =>
+      (resource as { Properties: { ContainerDefinitions: Record<string, unknown>[] } }).Properties
+        .ContainerDefinitions,
+  );
+  const container = definitions.find((definition) => definition['Image'] === PROPS.verifierImage);
+  assert.ok(container !== undefined);
+  return container;
 }
 
 describe('FleetStack', () => {
@@ -133,13 +162,7 @@ describe('FleetStack', () => {
   });
 
   it('starts the enclave on Nitro hosts with its channels to KMS, credentials and the host relay', () => {
-    const [nitro] = Object.values(template.findResources('AWS::EC2::LaunchTemplate')).filter(
-      (resource) =>
-        (resource as { Properties: { LaunchTemplateData: { EnclaveOptions?: unknown } } })
-          .Properties.LaunchTemplateData.EnclaveOptions !== undefined,
-    ) as { Properties: { LaunchTemplateData: { UserData: { 'Fn::Base64': unknown } } } }[];
-    assert.ok(nitro !== undefined);
-    const script = renderJoin(nitro.Properties.LaunchTemplateData.UserData['Fn::Base64']);
+    const script = nitroScript();
     const at = (pattern: RegExp) => {
       const index = script.split('\n').findIndex((line) => pattern.test(line));
       assert.ok(index >= 0, `user data runs ${String(pattern)}`);
@@ -216,6 +239,10 @@ describe('FleetStack', () => {
       { nitroImageSha384: [], nitroHosts: { min: 0, max: 1 } },
       { nitroImageSha384: ['not-a-pcr'] },
       { verifierImage: 'registry.example/veritee-verifier:latest' },
+      { hostImage: 'registry.example/veritee-host:latest' },
+      { publicDomainName: 'https://verifier.example.com' },
+      { certificateArn: 'arn:aws:iam::123456789012:server-certificate/x' },
+      { logNoteKeySecretArn: 'veritee/log-note-key' },
       { enclaveImageUri: 'https://example/enclave.eif' },
       { snpGuestAmiId: 'latest' },
       { region: '${Token[AWS.Region.4]}' },
@@ -226,5 +253,144 @@ describe('FleetStack', () => {
         (error: unknown) => error instanceof ConfigError && error.code === 'CONFIG_INVALID',
         JSON.stringify(change),
       );
+  });
+
+  it('starts the host relay on Nitro hosts after the enclave relay, supervised, with its token and the private verifier', () => {
+    const lines = nitroScript().split('\n');
+    const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+    const host = lines[at(/^systemd-run --unit veritee-host /)] ?? '';
+    assert.ok(at(/^systemd-run --unit veritee-host /) > at(/--unit veritee-enclave-relay /));
+    assert.match(host, /--property Restart=always/);
+    assert.match(
+      host,
+      /After=veritee-enclave-relay\.service .*Requires=veritee-enclave-relay\.service/,
+    );
+    assert.match(host, /--read-only --env-file \/etc\/veritee\/host\.env/);
+    assert.match(host, /VERITEE_ENCLAVE_URL=http:\/\/127\.0\.0\.1:7001/);
+    assert.match(host, /VERITEE_VERIFIER_URL=http:\/\/\{?.*VerifierPrivate/);
+    assert.ok(host.endsWith(PROPS.hostImage), 'the pinned image');
+    assert.ok(
+      at(/^aws ecr get-login-password .*--password-stdin 123456789012\.dkr\.ecr/) <
+        at(/^docker pull /),
+    );
+  });
+
+  it('lets Nitro hosts read the enclave image from S3, that object only', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp('NitroHostRole') }]),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 's3:GetObject',
+            Resource: {
+              'Fn::Join': [
+                '',
+                ['arn:', { Ref: 'AWS::Partition' }, ':s3:::veritee-images/enclave.eif'],
+              ],
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('serves the verifier over HTTPS with the given certificate, redirects HTTP, and keeps the admin API off the public listener', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTPS',
+      Port: 443,
+      Certificates: [{ CertificateArn: PROPS.certificateArn }],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTP',
+      Port: 80,
+      DefaultActions: [
+        Match.objectLike({
+          Type: 'redirect',
+          RedirectConfig: Match.objectLike({ Protocol: 'HTTPS' }),
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/v1/admin/*'] } }],
+      Actions: [
+        Match.objectLike({
+          Type: 'fixed-response',
+          FixedResponseConfig: Match.objectLike({ StatusCode: '404' }),
+        }),
+      ],
+    });
+    // The private balancer: internal, reached from the hosts' security groups only.
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internal',
+    });
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).filter(
+      (rule) =>
+        JSON.stringify((rule as { Properties: { GroupId: unknown } }).Properties.GroupId).includes(
+          'VerifierPrivateSecurityGroup',
+        ),
+    );
+    assert.ok(ingress.length >= 2, 'from the Nitro hosts and the SEV-SNP guests');
+    for (const rule of ingress)
+      assert.ok(
+        JSON.stringify(rule).match(/NitroHostSg|SnpGuestSg/),
+        `no ingress but the hosts: ${JSON.stringify(rule)}`,
+      );
+  });
+
+  it('names the public URL as the issuer and log origin, shares the log note key, and health-checks /readyz', () => {
+    const container = verifierContainer();
+    const environment = Object.fromEntries(
+      (container['Environment'] as { Name: string; Value: unknown }[]).map((e) => [
+        e.Name,
+        e.Value,
+      ]),
+    );
+    assert.equal(environment['VERITEE_ISSUER'], 'https://verifier.example.com');
+    assert.equal(environment['VERITEE_LOG_ORIGIN'], 'verifier.example.com/log');
+    assert.deepEqual(
+      (container['Secrets'] as { Name: string; ValueFrom: unknown }[]).find(
+        (secret) => secret.Name === 'VERITEE_LOG_NOTE_KEY',
+      )?.ValueFrom,
+      PROPS.logNoteKeySecretArn,
+    );
+    const healthChecks = Object.values(
+      template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'),
+    ).map(
+      (group) => (group as { Properties: { HealthCheckPath?: string } }).Properties.HealthCheckPath,
+    );
+    assert.deepEqual(healthChecks, ['/readyz', '/readyz'], 'public and private target groups');
+  });
+
+  it('runs the verifier on a read-only root filesystem with one writable data volume', () => {
+    const container = verifierContainer();
+    assert.equal(container['ReadonlyRootFilesystem'], true);
+    assert.deepEqual(container['MountPoints'], [
+      { ContainerPath: '/var/lib/veritee', ReadOnly: false, SourceVolume: 'data' },
+    ]);
+    assert.equal(
+      (container['Environment'] as { Name: string; Value: unknown }[]).find(
+        (e) => e.Name === 'VERITEE_VERIFIER_DATA',
+      )?.Value,
+      '/var/lib/veritee',
+    );
+  });
+
+  it('alarms when a verifier is not ready and when AMD KDS errors climb', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'UnHealthyHostCount',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.code = "KDS_*" }',
+      MetricTransformations: [
+        Match.objectLike({ MetricNamespace: 'Veritee', MetricName: 'KdsErrors' }),
+      ],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'KdsErrors',
+      Namespace: 'Veritee',
+      Statistic: 'Sum',
+    });
   });
 });
