@@ -9,3 +9,4 @@ export {
 } from './snp/launch-digest.js';
 export { cpuSignature, vcpuTypeSignature, VCPU_TYPES } from './snp/cpu-types.js';
 export type { DirectBoot } from './snp/kernel-hashes.js';
+export { buildGuestImage, GUEST_APPEND, type GuestImage } from './snp/guest-image.js';

@@ -22,12 +22,14 @@ import { modelHash, parseEnclaveEvidence, sha256 } from '@veritee/attestations/w
 import { UsageError } from '../usage-error.js';
 import { runMeasureSnp } from './measure-snp.js';
 import { runLogKey } from './log-key.js';
+import { runSnpGuest } from './snp-guest.js';
 
 export const OPERATOR_USAGE = `Usage: veritee operator register|retire [options]
        veritee operator list [--verifier <url>] [--json]
        veritee operator seal-model --kms-key-id <key> --model <file> --out <file>
        veritee operator measure-snp --ovmf <file> --vcpus <n> [...]   (--help for more)
        veritee operator log-key --origin <origin> --out <file>   (the log's note key)
+       veritee operator snp-guest --kernel <f> --ovmf <f> --out <dir>   (the measured SEV-SNP guest)
 
 seal-model encrypts model weights under a fresh AWS KMS data key
 (veritee.sealed-model/v1); only an enclave the key policy admits can have the
@@ -98,6 +100,7 @@ export async function runOperator(
   if (action === 'measure-snp') return runMeasureSnp(rest, write);
   if (action === 'list') return runList(rest, deps, write);
   if (action === 'log-key') return runLogKey(rest, write);
+  if (action === 'snp-guest') return runSnpGuest(rest, write, deps.env);
   if (action !== 'register' && action !== 'retire') {
     write(OPERATOR_USAGE);
     return action === '--help' || action === 'help' ? 0 : 2;
