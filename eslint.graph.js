@@ -109,6 +109,7 @@ export const ALLOWED = {
     'attestations/merkle',
     'attestations/policy',
     'attestations/receipt',
+    'attestations/seal',
     'attestations/sim',
     'attestations/snp',
     'attestations/tlog',

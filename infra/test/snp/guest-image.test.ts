@@ -73,7 +73,7 @@ describe('the measured SEV-SNP guest image', { skip: missing ?? false }, () => {
     >;
     for (const name of ['ovmf', 'kernel', 'initrd'])
       assert.equal(config[name]!.sha256, sha256sum(config[name]!.path), name);
-    assert.equal(config['append'] as unknown, GUEST_APPEND);
+    assert.equal(config['append'], GUEST_APPEND);
     assert.doesNotMatch(GUEST_APPEND, /root=/, 'no root filesystem: the initrd is the guest');
   });
 
