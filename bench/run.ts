@@ -5,11 +5,14 @@ import { benchSimulator } from './simulator.js';
 import { benchEnclave } from './enclave.js';
 import { benchSystem } from './system.js';
 import { benchVerifier } from './verifier.js';
+import { benchCli } from './cli.js';
 
 process.stdout.write(
   `veritee benchmarks on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n\n`,
 );
-process.stdout.write('attestations: verification\n');
+process.stdout.write('cli: cold start of the installed command\n');
+benchCli();
+process.stdout.write('\nattestations: verification\n');
 await benchAttestations();
 process.stdout.write('\nattestations/sim: simulated hardware\n');
 await benchSimulator();

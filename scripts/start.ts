@@ -38,7 +38,7 @@ process.stdout.write(
     `Approved in the verifier's log:    the enclave's measurement and model, as an operator registers them`,
     `Admin token (veritee operator):    ${join(home, 'admin-token')}  (--token-file)`,
     `Service logs:                      ${join(home, 'logs')}`,
-    `Try it:                            npm run demo   or   npx veritee infer --allow-simulated "hello"`,
+    `Try it:                            npm run demo   or   echo hello | npx veritee infer --allow-simulated`,
     'Ctrl-C stops everything.',
     '',
   ].join('\n'),

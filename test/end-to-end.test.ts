@@ -86,6 +86,36 @@ describe('the system end to end', () => {
     assert.equal(typeof printed['receipt'], 'string');
   });
 
+  it('veritee attest checks the live enclave and its approval without sending it anything', async () => {
+    const attested = await runCli(
+      [
+        'attest',
+        '--host',
+        system.host.url,
+        '--verifier',
+        system.verifier.url,
+        '--allow-simulated',
+        '--json',
+      ],
+      { VERITEE_HOME: home },
+    );
+    assert.equal(attested.status, 0, attested.stderr);
+    const printed = JSON.parse(attested.stdout) as Record<string, unknown>;
+    assert.equal(printed['attested'], true);
+    assert.equal(printed['tee'], 'sev-snp');
+    assert.equal(printed['simulated'], true);
+    assert.match(String(printed['measurement']), /^[0-9a-f]{96}$/);
+    assert.equal(printed['modelHash'], await bundledModelHash());
+    assert.match(attested.stderr, /^verdict +ATTESTED/m);
+    const refused = await runCli(['attest', '--host', system.host.url, '--json'], {
+      VERITEE_HOME: home,
+    });
+    assert.equal(refused.status, 1);
+    assert.deepEqual((JSON.parse(refused.stdout) as { codes: string[] }).codes, [
+      'CLIENT_SIMULATED_REFUSED',
+    ]);
+  });
+
   it('veritee infer refuses the simulated enclave without --allow-simulated', async () => {
     const result = await runCli(['infer', '--host', system.host.url, '--json', 'Tell me a joke'], {
       VERITEE_HOME: home,

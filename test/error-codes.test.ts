@@ -23,6 +23,9 @@ function codesInSource(): Set<string> {
       for (const domain of domains) codes.add(`${domain}_${match[1]!}`);
   }
   codes.add('INTERNAL_ERROR');
+  // The CLI's usage errors: one word, as command-line tools name them.
+  if (readFileSync(join(root, 'cli/src/usage-error.ts'), 'utf8').includes("super('USAGE'"))
+    codes.add('USAGE');
   return codes;
 }
 

@@ -187,7 +187,7 @@ describe('veritee receipt verify', () => {
     // Online: --issuer pins the verifier's keys in the trust file, once.
     const online = await cli(files.receipt, '--issuer', real.base, '--allow-simulated');
     assert.equal(online.status, 0, online.stdout + online.stderr);
-    assert.match(online.stdout, /^pinned +http:\/\/127\.0\.0\.1:\d+: key \S+ [A-Za-z0-9_-]{43}$/m);
+    assert.match(online.stderr, /^pinned +http:\/\/127\.0\.0\.1:\d+: key \S+ [A-Za-z0-9_-]{43}$/m);
     const trust = JSON.parse(await readFile(join(home, 'trusted-verifiers.json'), 'utf8')) as {
       verifiers: Array<{ issuer: string }>;
     };
@@ -313,7 +313,7 @@ describe('veritee receipt verify', () => {
     const refused = await cli(rotated, '--issuer', real.base, '--allow-simulated');
     assert.equal(refused.status, 1);
     assert.deepEqual(codesOf(refused.stdout), ['RECEIPT_ISSUER_KEYS_CHANGED']);
-    assert.match(refused.stdout, /^new key +\S+ [A-Za-z0-9_-]{43}$/m);
+    assert.match(refused.stderr, /^new key +\S+ [A-Za-z0-9_-]{43}$/m);
     const accepted = await cli(
       rotated,
       '--issuer',
@@ -355,7 +355,7 @@ describe('veritee receipt verify', () => {
       witnessKey,
     );
     assert.equal(ok.status, 0, ok.stdout);
-    assert.match(ok.stdout, /witnesses +cosigned by witness\.test\/w1/);
+    assert.match(ok.stderr, /witnesses +cosigned by witness\.test\/w1/);
     assert.deepEqual(lastJson<{ witnesses: string[] }>(ok.stdout).witnesses, ['witness.test/w1']);
     // A witness that never cosigned this log: two required, one present.
     const absent = noteSignerFromSeed(

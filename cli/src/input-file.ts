@@ -17,3 +17,11 @@ export async function readInput(path: string, what: string): Promise<Uint8Array>
 export async function readInputText(path: string, what: string): Promise<string> {
   return new TextDecoder().decode(await readInput(path, what));
 }
+
+/**
+ * A prompt from a file: its UTF-8 text without one trailing newline (which
+ * `echo` and editors add), the same whether it is sent or checked later.
+ */
+export async function readPromptFile(path: string): Promise<string> {
+  return (await readInputText(path, 'prompt')).replace(/\n$/, '');
+}

@@ -1,8 +1,8 @@
 import { VeriteeError } from '@veritee/attestations';
 
-/** A command line the CLI cannot act on; exit status 2. */
+/** A command line the CLI cannot act on: code USAGE, exit status 64 (EX_USAGE). */
 export class UsageError extends VeriteeError {
   constructor(message: string) {
-    super('CLI_USAGE', message);
+    super('USAGE', message);
   }
 }

@@ -99,7 +99,7 @@ describe('veritee operator measure-snp', () => {
       ];
       for (const [args, message] of cases) {
         const result = await runCli(['operator', 'measure-snp', ...args]);
-        assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
+        assert.equal(result.status, 64, `${args.join(' ')}: ${result.stderr}`);
         assert.match(result.stderr, message);
       }
       const result = await runCli(['operator', 'measure-snp', '--ovmf', notOvmf, '--vcpus', '1']);

@@ -73,7 +73,7 @@ describe('veritee sim', () => {
     );
   });
 
-  it('exits 2 for a bad version, bad hex or a missing --out', async () => {
+  it('exits 64 (USAGE) for a bad version, bad hex or a missing --out', async () => {
     for (const args of [
       ['snp', '--version', '4', '--out', 'x'],
       ['nitro', '--nonce', 'xyz', '--out', 'x'],
@@ -81,8 +81,8 @@ describe('veritee sim', () => {
       ['tpm', '--out', 'x'],
     ]) {
       const result = await veritee('sim', ...args);
-      assert.equal(result.status, 2, args.join(' '));
-      assert.match(result.stderr, /CLI_USAGE/);
+      assert.equal(result.status, 64, args.join(' '));
+      assert.match(result.stderr, /USAGE/);
     }
   });
 });

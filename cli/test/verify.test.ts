@@ -26,7 +26,7 @@ describe('veritee verify', () => {
     assert.equal(verdict['verdict'], 'accept');
     assert.equal(verdict['format'], 'nitro');
     assert.deepEqual(verdict['codes'], []);
-    assert.match(result.stdout, /^module_id\s+i-020b6af9246d90e92-enc0183d09086c24190$/m);
+    assert.match(result.stderr, /^module_id\s+i-020b6af9246d90e92-enc0183d09086c24190$/m);
   });
 
   it('refuses the debug Nitro document under the default policy and exits 1 with the debug code', async () => {
@@ -42,13 +42,14 @@ describe('veritee verify', () => {
     );
     assert.equal(result.status, 1);
     assert.deepEqual(lastJson(result.stdout)['codes'], ['POLICY_DEBUG_ENABLED']);
-    assert.match(result.stdout, /POLICY_DEBUG_ENABLED: pcr0 expected/);
+    // With --json, stdout is the one JSON document; what people read goes to stderr.
+    assert.match(result.stderr, /POLICY_DEBUG_ENABLED: pcr0 expected/);
   });
 
-  it('exits 2 and names the problem for a missing file or a bad policy', async () => {
+  it('exits 64 for a missing file and 2 for a bad policy, naming the problem', async () => {
     const missing = await veritee('verify', '/nonexistent/evidence.bin');
-    assert.equal(missing.status, 2);
-    assert.match(missing.stderr, /CLI_USAGE: cannot read the evidence file/);
+    assert.equal(missing.status, 64);
+    assert.match(missing.stderr, /USAGE: cannot read the evidence file/);
     const dir = await mkdtemp(join(tmpdir(), 'veritee-cli-'));
     try {
       await writeFile(join(dir, 'policy.json'), JSON.stringify({ snp: { vmpls: [7] } }));

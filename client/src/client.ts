@@ -89,6 +89,16 @@ export function createClient(options: ClientOptions) {
     enclave,
 
     /**
+     * Attests the enclave without sending it anything: its evidence, the
+     * policy, and what vouches for its code (the verifier's log, the
+     * client's list, or nothing, said so). @throws Refused, UpstreamError
+     */
+    async attest(): Promise<{ enclave: AttestedEnclave; approval: string }> {
+      const checked = await enclave();
+      return { enclave: checked, approval };
+    },
+
+    /**
      * Sends a private prompt and returns the checked answer.
      * @throws Refused when the enclave, answer or receipt fails the client's checks
      * @throws ChainError OHTTP_OPEN_FAILED for a tampered response; UpstreamError when a service fails

@@ -1,45 +1,39 @@
 /**
- * `veritee infer "prompt"`: sends a private prompt through a host as a client
+ * `veritee infer --prompt-file F`: sends a private prompt through a host as a client
  * would. The prompt is sealed to the enclave's attested key only after its
  * evidence passed; the answer is printed only after its binding and receipt
  * were checked.
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '@veritee/attestations';
-import { type TrustStore } from '@veritee/attestations/evidence';
-import { parsePolicy } from '@veritee/attestations/policy';
-import { createClient, Refused } from '@veritee/client';
+import { Refused } from '@veritee/client';
 import { UsageError } from '../usage-error.js';
+import { readPromptFile } from '../input-file.js';
+import {
+  CLIENT_FLAGS,
+  CLIENT_FLAGS_USAGE,
+  clientFromFlags,
+  formatRefusal,
+  type ClientFlagDeps,
+} from '../client-flags.js';
 
-export const INFER_USAGE = `Usage: veritee infer [options] [prompt]
+export const INFER_USAGE = `Usage: veritee infer --prompt-file <file> [options]
+       veritee infer [options] < prompt.txt
 
-Sends a private prompt (the argument, or standard input when absent or "-") to
-the enclave behind a host, and prints the model's output, the receipt id, and
-what was verified. The host sees only ciphertext.
+Sends a private prompt to the enclave behind a host, and prints the model's
+output, the receipt id, and what was verified. The host sees only ciphertext.
+The prompt comes from --prompt-file or standard input ("-" or nothing); a
+prompt given as an argument works but is visible to other local users in the
+process list, and a warning says so.
 
 Options:
-  --host <url>          the host (default $VERITEE_HOST_URL or http://127.0.0.1:7000)
-  --verifier <url>      the verifier whose receipt is required and checked
-                        (default $VERITEE_VERIFIER_URL or http://127.0.0.1:7003;
-                        "none" to accept answers without checking a receipt)
-  --model <hex>         an allowed model hash; repeat for several
-                        (default the bundled model's hash)
-  --policy <file>       the evidence policy JSON (default: debug refused)
-  --measurement <hex>   send prompts only to this measurement (SEV-SNP) or PCR0
-                        (Nitro); repeat for several (default: what the
-                        verifier's log approves, each approval proven in it)
-  --any-measurement     send prompts whatever code the enclave runs (said so)
-  --allow-simulated     trust this machine's simulator dev roots
-  --max-age <seconds>   oldest enclave evidence accepted (default 600)
-  --json                print one JSON object
+  --prompt-file <file>  the prompt, read as UTF-8
+${CLIENT_FLAGS_USAGE}
 `;
 
-export interface InferDeps {
-  readonly env: NodeJS.ProcessEnv;
-  readonly bundledModelHash: () => Promise<string>;
-  readonly simulatedTrust: () => Promise<TrustStore | undefined>;
+export interface InferDeps extends ClientFlagDeps {
   readonly stdin: () => Promise<string>;
+  /** Where warnings for people go (stderr). */
+  readonly warn: (line: string) => void;
 }
 
 export async function runInfer(
@@ -50,66 +44,25 @@ export async function runInfer(
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      host: { type: 'string' },
-      verifier: { type: 'string' },
-      model: { type: 'string', multiple: true },
-      policy: { type: 'string' },
-      'allow-simulated': { type: 'boolean', default: false },
-      measurement: { type: 'string', multiple: true },
-      'any-measurement': { type: 'boolean', default: false },
-      'max-age': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
+    options: { ...CLIENT_FLAGS, 'prompt-file': { type: 'string' } },
   });
-  if (values.help) {
-    write(INFER_USAGE);
-    return 0;
-  }
   if (positionals.length > 1)
-    throw new UsageError('give the prompt as one argument (quote it) or on standard input');
+    throw new UsageError('give the prompt in a file (--prompt-file) or on standard input');
+  if (values['prompt-file'] !== undefined && positionals.length > 0)
+    throw new UsageError('give the prompt once: --prompt-file or an argument, not both');
+  const argument = positionals[0];
+  if (argument !== undefined && argument !== '-')
+    deps.warn(
+      'warning: a prompt given as an argument is visible to other users of this machine (ps); use --prompt-file or standard input',
+    );
   const prompt =
-    positionals[0] === undefined || positionals[0] === '-' ? await deps.stdin() : positionals[0];
+    values['prompt-file'] !== undefined
+      ? await readPromptFile(values['prompt-file'])
+      : argument === undefined || argument === '-'
+        ? await deps.stdin()
+        : argument;
   if (prompt.length === 0) throw new UsageError('the prompt is empty');
-  const verifierRaw =
-    values.verifier ?? deps.env['VERITEE_VERIFIER_URL'] ?? 'http://127.0.0.1:7003';
-  let trust: TrustStore | undefined;
-  if (values['allow-simulated']) {
-    trust = await deps.simulatedTrust();
-    if (trust === undefined)
-      throw new ConfigError(
-        'CONFIG_INVALID',
-        '--allow-simulated needs the dev PKI of $VERITEE_HOME (npm start creates it)',
-      );
-  }
-  let evidencePolicy;
-  if (values.policy !== undefined) {
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(values.policy, 'utf8'));
-    } catch {
-      throw new UsageError(`cannot read the policy file ${JSON.stringify(values.policy)}`);
-    }
-    evidencePolicy = parsePolicy(json);
-  }
-  if (values['any-measurement'] && values.measurement !== undefined)
-    throw new UsageError('--measurement and --any-measurement contradict each other');
-  const maxAge = values['max-age'] === undefined ? undefined : Number(values['max-age']);
-  const client = createClient({
-    host: values.host ?? deps.env['VERITEE_HOST_URL'] ?? 'http://127.0.0.1:7000',
-    verifier: verifierRaw === 'none' ? undefined : verifierRaw,
-    trust,
-    policy: {
-      models: values.model ?? [await deps.bundledModelHash()],
-      evidence: evidencePolicy,
-      allowSimulated: values['allow-simulated'],
-      maxEvidenceAgeSeconds: maxAge,
-      measurements: values['any-measurement']
-        ? 'any'
-        : (values.measurement?.map((hex) => hex.toLowerCase()) ?? 'approved'),
-    },
-  });
+  const { client, verifier: verifierRaw } = await clientFromFlags(values, deps);
   try {
     const result = await client.infer(prompt);
     const { verified, receipt } = result;
@@ -145,11 +98,7 @@ export async function runInfer(
     return 0;
   } catch (error) {
     if (!(error instanceof Refused)) throw error;
-    write(
-      values.json
-        ? `${JSON.stringify({ refused: true, codes: error.codes, detail: error.message })}\n`
-        : `REFUSED           ${error.codes.join(' ')}\n  ${error.message}\n`,
-    );
+    write(formatRefusal(error, values.json, { refused: true }));
     return 1;
   }
 }

@@ -20,6 +20,7 @@ import {
 } from '@veritee/attestations/receipt';
 import { modelHash, parseEnclaveEvidence, sha256 } from '@veritee/attestations/wire';
 import { UsageError } from '../usage-error.js';
+import { serviceUrl } from '../service-url.js';
 import { runMeasureSnp } from './measure-snp.js';
 import { runLogKey } from './log-key.js';
 import { runSnpGuest } from './snp-guest.js';
@@ -172,17 +173,16 @@ export async function runOperator(
       'CONFIG_INVALID',
       'the admin token is missing: set VERITEE_ADMIN_TOKEN or --token-file',
     );
-  const verifier = (
-    values.verifier ??
-    deps.env['VERITEE_VERIFIER_URL'] ??
-    'http://127.0.0.1:7003'
-  ).replace(/\/+$/, '');
+  const verifier = serviceUrl(
+    values.verifier ?? deps.env['VERITEE_VERIFIER_URL'] ?? 'http://127.0.0.1:7003',
+    '--verifier',
+  );
   const send = deps.fetch ?? fetch;
 
   if (action === 'register' && !values.yes) {
-    const host = (values.host ?? deps.env['VERITEE_HOST_URL'] ?? 'http://127.0.0.1:7000').replace(
-      /\/+$/,
-      '',
+    const host = serviceUrl(
+      values.host ?? deps.env['VERITEE_HOST_URL'] ?? 'http://127.0.0.1:7000',
+      '--host',
     );
     const lockedOut = await locksOutRunningEnclave(verifier, host, references, send);
     if (lockedOut !== undefined) {
@@ -356,11 +356,10 @@ async function runList(
     args: argv,
     options: { verifier: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
-  const verifier = (
-    values.verifier ??
-    deps.env['VERITEE_VERIFIER_URL'] ??
-    'http://127.0.0.1:7003'
-  ).replace(/\/+$/, '');
+  const verifier = serviceUrl(
+    values.verifier ?? deps.env['VERITEE_VERIFIER_URL'] ?? 'http://127.0.0.1:7003',
+    '--verifier',
+  );
   const listing = await policyListing(verifier, deps.fetch ?? fetch);
   let approvals: Approvals = {};
   for (const change of listing.changes)

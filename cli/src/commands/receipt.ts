@@ -34,7 +34,8 @@ import {
   saveTrustedVerifiers,
 } from '../trusted-verifiers.js';
 import { UsageError } from '../usage-error.js';
-import { readInput, readInputText } from '../input-file.js';
+import { readInput, readInputText, readPromptFile } from '../input-file.js';
+import { serviceUrl } from '../service-url.js';
 
 export const RECEIPT_USAGE = `Usage: veritee receipt verify <receipt-file> [options]
        veritee receipt verify --bundle <file> [options]
@@ -83,7 +84,8 @@ Offline, in one file (a Sigstore-style bundle; see docs/formats.md):
                          the receipt commits to (its SHA-256 is output_hash)
   --prompt-file <file> --salt <hex>
                          also check that the receipt commits to this prompt
-                         (input_commitment = SHA-256(salt || prompt))
+                         (input_commitment = SHA-256(salt || prompt), the file
+                         read as infer reads it: one trailing newline dropped)
 
 Offline inputs, file by file:
   --checkpoint <file>    a checkpoint: a C2SP signed note (the verifier's
@@ -109,7 +111,9 @@ async function bundleIdentity(
   home: string,
   logKeyFlag: { readonly logKey?: string },
 ): Promise<VerifierIdentity | { refused: string; detail: string }> {
-  const issuer = normalizeIssuer(values.issuer ?? bundle.issuer);
+  const issuer = normalizeIssuer(
+    values.issuer === undefined ? bundle.issuer : serviceUrl(values.issuer, '--issuer'),
+  );
   const thumbprint = values['key-thumbprint'];
   if (thumbprint !== undefined) {
     if ((await calculateJwkThumbprint(bundle.key, 'sha256')) !== thumbprint)
@@ -400,7 +404,7 @@ export async function runReceipt(
           ? typeof peeked.iss === 'string'
             ? peeked.iss
             : ''
-          : normalizeIssuer(values.issuer),
+          : normalizeIssuer(serviceUrl(values.issuer, '--issuer')),
       jwks,
       ...logKeyFlag,
     };
@@ -428,7 +432,11 @@ export async function runReceipt(
     try {
       verifier = await pinnedIdentity(
         home,
-        normalizeIssuer(values.issuer ?? pinned?.issuer ?? ''),
+        normalizeIssuer(
+          values.issuer === undefined
+            ? (pinned?.issuer ?? '')
+            : serviceUrl(values.issuer, '--issuer'),
+        ),
         kid,
         values['accept-new-keys'],
         say,
@@ -487,7 +495,7 @@ export async function runReceipt(
         );
     }
     if (values['prompt-file'] !== undefined && salt !== undefined) {
-      const prompt = await readInput(values['prompt-file'], 'prompt');
+      const prompt = new TextEncoder().encode(await readPromptFile(values['prompt-file']));
       if (toHex(commitInput(salt, prompt)) !== claims.input_commitment)
         throw new ChainError(
           'RECEIPT_INPUT_MISMATCH',

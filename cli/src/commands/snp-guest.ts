@@ -6,13 +6,12 @@
  * infra/images/snp/build.sh, which fetches and checks them first.
  */
 import { mkdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildGuestImage, VCPU_TYPES } from '@veritee/infra';
 import { parseSealedModel } from '@veritee/attestations/seal';
 import { UsageError } from '../usage-error.js';
 import { readInput } from '../input-file.js';
+import { repositoryRoot } from '../package-info.js';
 
 export const SNP_GUEST_USAGE = `Usage: veritee operator snp-guest --kernel <bzImage> --ovmf <OVMF.fd> --out <dir> [options]
 
@@ -76,7 +75,7 @@ export async function runSnpGuest(
     throw new UsageError('--sealed-model, --model-config and --key-broker go together');
   await mkdir(out, { recursive: true });
   const image = await buildGuestImage({
-    root: resolve(fileURLToPath(import.meta.url), '../../../..'),
+    root: repositoryRoot(),
     outDir: out,
     kernel,
     ovmf,
