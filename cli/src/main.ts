@@ -46,6 +46,23 @@ async function simulatedTrust(home: string) {
   return pki === undefined ? undefined : mergeTrustStores(defaultTrustStore(), devTrustStore(pki));
 }
 
+/** What the commands that act as a client (infer, attest, proxy) need. */
+function clientDeps(env: NodeJS.ProcessEnv, home: string) {
+  return {
+    env,
+    bundledModelHash: async () =>
+      (await import('@veritee/enclave/bundled-model')).bundledModelHash(),
+    simulatedTrust: () => simulatedTrust(home),
+  };
+}
+
+/** Resolves on SIGINT or SIGTERM: long-running commands stop then. */
+const stopSignal = () =>
+  new Promise<void>((done) => {
+    process.once('SIGINT', () => done());
+    process.once('SIGTERM', () => done());
+  });
+
 const COMMANDS: Record<string, Command> = {
   verify: {
     summary: 'verify <evidence-file>   verify SEV-SNP or Nitro evidence and print the verdict',
@@ -61,17 +78,8 @@ const COMMANDS: Record<string, Command> = {
     summary:
       'attest --host <url>      verify a live enclave (evidence, policy, approval) without sending data',
     usage: async () => (await import('./commands/attest.js')).ATTEST_USAGE,
-    run: async (argv, { env, home }, write) => {
-      const [{ runAttest }, { bundledModelHash }] = await Promise.all([
-        import('./commands/attest.js'),
-        import('@veritee/enclave/bundled-model'),
-      ]);
-      return runAttest(
-        argv,
-        { env, bundledModelHash, simulatedTrust: () => simulatedTrust(home) },
-        write,
-      );
-    },
+    run: async (argv, { env, home }, write) =>
+      (await import('./commands/attest.js')).runAttest(argv, clientDeps(env, home), write),
   },
   receipt: {
     summary: 'receipt verify|bundle    check a receipt, online or from a one-file bundle',
@@ -83,17 +91,11 @@ const COMMANDS: Record<string, Command> = {
     summary:
       'infer --prompt-file F    send a private prompt through a host; print the checked answer',
     usage: async () => (await import('./commands/infer.js')).INFER_USAGE,
-    run: async (argv, { env, home }, write) => {
-      const [{ runInfer }, { bundledModelHash }] = await Promise.all([
-        import('./commands/infer.js'),
-        import('@veritee/enclave/bundled-model'),
-      ]);
-      return runInfer(
+    run: async (argv, { env, home }, write) =>
+      (await import('./commands/infer.js')).runInfer(
         argv,
         {
-          env,
-          bundledModelHash,
-          simulatedTrust: () => simulatedTrust(home),
+          ...clientDeps(env, home),
           stdin: async () => {
             const chunks: Buffer[] = [];
             for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -102,8 +104,7 @@ const COMMANDS: Record<string, Command> = {
           warn: (line) => process.stderr.write(`${line}\n`),
         },
         write,
-      );
-    },
+      ),
   },
   sim: {
     summary: 'sim snp|nitro --out F    write simulated evidence signed by this machine’s dev PKI',
@@ -134,6 +135,18 @@ const COMMANDS: Record<string, Command> = {
     run: async (argv, { env }, write) =>
       (await import('./commands/operator.js')).runOperator(argv, { env }, write),
   },
+  proxy: {
+    summary:
+      'proxy                    the OpenAI API on 127.0.0.1, every answer verified before it is returned',
+    usage: async () => (await import('./commands/proxy.js')).PROXY_USAGE,
+    long: true,
+    run: async (argv, { env, home }, write) =>
+      (await import('./commands/proxy.js')).runProxy(
+        argv,
+        { ...clientDeps(env, home), stopped: stopSignal() },
+        write,
+      ),
+  },
   witness: {
     summary: 'witness --name N --log K run a witness that cosigns a log’s consistent checkpoints',
     usage: async () => (await import('./commands/witness.js')).WITNESS_USAGE,
@@ -144,10 +157,7 @@ const COMMANDS: Record<string, Command> = {
         {
           env,
           now,
-          stopped: new Promise((done) => {
-            process.once('SIGINT', () => done());
-            process.once('SIGTERM', () => done());
-          }),
+          stopped: stopSignal(),
         },
         write,
       ),

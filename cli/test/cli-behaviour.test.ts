@@ -52,6 +52,7 @@ const COMMANDS = [
   ['operator', 'log-key'],
   ['operator', 'snp-guest'],
   ['witness'],
+  ['proxy'],
 ];
 
 describe('the veritee command', () => {

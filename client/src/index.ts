@@ -4,3 +4,4 @@ export { checkAnswer, type CheckedAnswer } from './check-answer.js';
 export { checkReceipt } from './check-receipt.js';
 export { Refused } from './refused.js';
 export type { ClientOptions, ClientPolicy } from './options.js';
+export { openAiHandler, veriteeFetch, RECEIPT_HEADER, type OpenAiOptions } from './openai.js';
