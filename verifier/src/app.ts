@@ -23,6 +23,7 @@ import type { KdsSource } from '@veritee/kds';
 import { collateralRoutes } from './routes/collateral.js';
 import { tileRoutes } from './routes/tiles.js';
 import { proofRoutes } from './routes/proofs.js';
+import { logBrowseRoutes } from './routes/log-browse.js';
 import type { Checkpoints } from './log/checkpoints.js';
 import type { AttestationResults } from './service/attestation-results.js';
 import type { PolicyRegistry } from './service/policy-registry.js';
@@ -174,6 +175,8 @@ export function createApp(deps: AppDeps) {
       response.json({ size: note.size, checkpoint, note: note.note });
     },
   );
+
+  logBrowseRoutes(app, deps.log);
 
   // The same handlers the verifier's server answers without express.
   for (const [path, handle] of proofRoutes(deps.log))

@@ -25,6 +25,7 @@ import {
   type NodeKey,
   type NodeRow,
 } from './tree-nodes.js';
+import { indexedFields, type FoundStatement } from './statement-index.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS veritee_schema (
@@ -48,7 +49,52 @@ const SCHEMA = `
     hash BYTEA NOT NULL,
     PRIMARY KEY (level, idx)
   );
+  CREATE TABLE IF NOT EXISTS veritee_statement_index (
+    idx BIGINT PRIMARY KEY REFERENCES veritee_leaves (idx),
+    typ TEXT NOT NULL,
+    iat BIGINT,
+    model_hash TEXT,
+    measurement TEXT
+  );
+  CREATE INDEX IF NOT EXISTS veritee_statement_index_model ON veritee_statement_index (model_hash, idx);
+  CREATE INDEX IF NOT EXISTS veritee_statement_index_measurement ON veritee_statement_index (measurement, idx);
+  CREATE INDEX IF NOT EXISTS veritee_statement_index_iat ON veritee_statement_index (iat, idx);
 `;
+
+/** Indexes the statements of `rows` (idx, entry) in one statement. */
+async function insertIndex(
+  client: pg.ClientBase,
+  rows: ReadonlyArray<readonly [number, Uint8Array]>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const fields = rows.map(([, entry]) => indexedFields(entry));
+  await client.query(
+    'INSERT INTO veritee_statement_index (idx, typ, iat, model_hash, measurement) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[]) ON CONFLICT (idx) DO NOTHING',
+    [
+      rows.map(([idx]) => idx),
+      fields.map((field) => field.typ),
+      fields.map((field) => field.iat),
+      fields.map((field) => field.modelHash),
+      fields.map((field) => field.measurement),
+    ],
+  );
+}
+
+interface FoundRow {
+  idx: string;
+  id: string;
+  jws: string;
+  typ: string;
+  iat: string | null;
+}
+
+const foundStatement = (row: FoundRow): FoundStatement => ({
+  index: Number(row.idx),
+  id: row.id,
+  typ: row.typ,
+  iat: row.iat === null ? null : Number(row.iat),
+  receipt: row.jws,
+});
 
 // Replicas starting together must not race to create the schema.
 const SCHEMA_LOCK = 0x7665726974; // "verit"
@@ -104,6 +150,19 @@ export async function openPostgresLog(
           rows[0]?.version ?? LOG_SCHEMA_VERSION,
           `PostgreSQL ${target.pathname}`,
         );
+        // Entries appended before the index existed are indexed now, a batch at a time.
+        for (;;) {
+          const { rows: unindexed } = await client.query<{ idx: string; data: Buffer }>(
+            `SELECT l.idx, l.data FROM veritee_leaves l
+             WHERE l.idx > (SELECT COALESCE(MAX(idx), -1) FROM veritee_statement_index)
+             ORDER BY l.idx LIMIT 1000`,
+          );
+          if (unindexed.length === 0) break;
+          await insertIndex(
+            client,
+            unindexed.map((row) => [Number(row.idx), new Uint8Array(row.data)] as const),
+          );
+        }
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
       }
@@ -172,6 +231,10 @@ export async function openPostgresLog(
             rows.map(([, , hash]) => Buffer.from(hash)),
           ],
         );
+        await insertIndex(
+          client,
+          records.map((record, offset) => [first + offset, record.entry] as const),
+        );
         await client.query('UPDATE veritee_log_head SET size = $1 WHERE id = 1', [first + count]);
         await client.query('COMMIT');
         return rows
@@ -216,6 +279,39 @@ export async function openPostgresLog(
         .query<{ jws: string }>('SELECT jws FROM veritee_receipts WHERE id = $1', [id])
         .catch(unavailable);
       return result.rows[0]?.jws;
+    },
+    async statements(start, count) {
+      const result = await pool
+        .query<FoundRow>(
+          `SELECT r.idx, r.id, r.jws, s.typ, s.iat FROM veritee_receipts r
+           JOIN veritee_statement_index s ON s.idx = r.idx
+           WHERE r.idx >= $1 AND r.idx < $2 ORDER BY r.idx`,
+          [start, start + count],
+        )
+        .catch(unavailable);
+      return result.rows.map(foundStatement);
+    },
+    async searchStatements(query) {
+      const result = await pool
+        .query<FoundRow>(
+          `SELECT r.idx, r.id, r.jws, s.typ, s.iat FROM veritee_statement_index s
+           JOIN veritee_receipts r ON r.idx = s.idx
+           WHERE ($1::text IS NULL OR s.model_hash = $1) AND ($2::text IS NULL OR s.measurement = $2)
+             AND ($3::text IS NULL OR s.typ = $3) AND ($4::bigint IS NULL OR s.iat >= $4)
+             AND ($5::bigint IS NULL OR s.iat < $5) AND ($6::bigint IS NULL OR s.idx < $6)
+           ORDER BY s.idx DESC LIMIT $7`,
+          [
+            query.modelHash ?? null,
+            query.measurement ?? null,
+            query.typ ?? null,
+            query.since ?? null,
+            query.until ?? null,
+            query.before ?? null,
+            query.limit,
+          ],
+        )
+        .catch(unavailable);
+      return result.rows.map(foundStatement);
     },
     async findReceipts(prefix) {
       const result = await pool

@@ -4,6 +4,7 @@
  * is stored beside them, so roots and proofs cost O(log² n) lookups at any size.
  */
 import { ConfigError } from '@veritee/attestations';
+import type { FoundStatement, StatementQuery } from './statement-index.js';
 
 /**
  * The version of the stored log's schema. Each store records it when it creates
@@ -57,6 +58,10 @@ export interface ReceiptLog {
   hashes(level: number, start: number, count: number): Promise<Uint8Array[]>;
   /** The signed receipt (compact JWS) with this id. */
   receipt(id: string): Promise<string | undefined>;
+  /** The statements at `start` .. `start + count - 1` that the log holds, in order. */
+  statements(start: number, count: number): Promise<FoundStatement[]>;
+  /** Statements matching every filter of `query`, newest first, at most `query.limit`. */
+  searchStatements(query: StatementQuery): Promise<FoundStatement[]>;
   /** Every stored statement whose id starts with `prefix`, in log order (policy changes use this). */
   findReceipts(prefix: string): Promise<Array<{ id: string; index: number; receipt: string }>>;
   /** MTH of the first `size` leaves. */

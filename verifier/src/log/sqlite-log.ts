@@ -20,6 +20,7 @@ import {
   type ReceiptRecord,
 } from './receipt-log.js';
 import { nodesCompletedByAppend } from './tree-nodes.js';
+import { indexedFields, type FoundStatement } from './statement-index.js';
 
 /**
  * Runs one append transaction (which SQLite rolls back whole when it fails),
@@ -53,6 +54,32 @@ function writeOrRefuse<T>(write: () => T): T {
   }
 }
 
+interface SearchParameters {
+  model: string | null;
+  measurement: string | null;
+  typ: string | null;
+  since: number | null;
+  until: number | null;
+  before: number | null;
+  limit: number;
+}
+
+interface FoundRow {
+  idx: number;
+  id: string;
+  jws: string;
+  typ: string;
+  iat: number | null;
+}
+
+const foundStatement = (row: FoundRow): FoundStatement => ({
+  index: row.idx,
+  id: row.id,
+  typ: row.typ,
+  iat: row.iat,
+  receipt: row.jws,
+});
+
 /** A synchronous computation as a promise that rejects with what it throws. */
 function settle<T>(compute: () => T): Promise<T> {
   return new Promise<T>((resolve) => resolve(compute()));
@@ -73,6 +100,10 @@ export function openSqliteLog(path: string): ReceiptLog {
     CREATE TABLE IF NOT EXISTS leaves (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
     CREATE TABLE IF NOT EXISTS receipts (id TEXT PRIMARY KEY, idx INTEGER NOT NULL UNIQUE REFERENCES leaves (idx), jws TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS statement_index (idx INTEGER PRIMARY KEY REFERENCES leaves (idx), typ TEXT NOT NULL, iat INTEGER, model_hash TEXT, measurement TEXT);
+    CREATE INDEX IF NOT EXISTS statement_index_model ON statement_index (model_hash, idx);
+    CREATE INDEX IF NOT EXISTS statement_index_measurement ON statement_index (measurement, idx);
+    CREATE INDEX IF NOT EXISTS statement_index_iat ON statement_index (iat, idx);
     PRAGMA user_version = ${LOG_SCHEMA_VERSION};
   `);
   const countLeaves = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM leaves');
@@ -105,6 +136,36 @@ export function openSqliteLog(path: string): ReceiptLog {
     'SELECT hash FROM nodes WHERE level = ? AND idx = ?',
   );
 
+  const insertIndex = db.prepare<[number, string, number | null, string | null, string | null]>(
+    'INSERT INTO statement_index (idx, typ, iat, model_hash, measurement) VALUES (?, ?, ?, ?, ?)',
+  );
+  const index = (idx: number, entry: Uint8Array) => {
+    const { typ, iat, modelHash, measurement } = indexedFields(entry);
+    insertIndex.run(idx, typ, iat, modelHash, measurement);
+  };
+  // Logs written before the index existed (or by a verifier without it) are indexed on open.
+  const unindexed = db.prepare<[], { idx: number; data: Uint8Array }>(
+    `SELECT idx, data FROM leaves WHERE idx > (SELECT COALESCE(MAX(idx), -1) FROM statement_index)
+     ORDER BY idx LIMIT 1000`,
+  );
+  const indexBatch = db.transaction(() => {
+    const rows = unindexed.all();
+    for (const row of rows) index(row.idx, new Uint8Array(row.data));
+    return rows.length;
+  });
+  while (indexBatch() > 0);
+  const selectStatements = db.prepare<[number, number], FoundRow>(
+    `SELECT r.idx, r.id, r.jws, s.typ, s.iat FROM receipts r JOIN statement_index s ON s.idx = r.idx
+     WHERE r.idx >= ? AND r.idx < ? ORDER BY r.idx`,
+  );
+  const searchStatementsQuery = db.prepare<[SearchParameters], FoundRow>(
+    `SELECT r.idx, r.id, r.jws, s.typ, s.iat FROM statement_index s JOIN receipts r ON r.idx = s.idx
+     WHERE (@model IS NULL OR s.model_hash = @model) AND (@measurement IS NULL OR s.measurement = @measurement)
+       AND (@typ IS NULL OR s.typ = @typ) AND (@since IS NULL OR s.iat >= @since)
+       AND (@until IS NULL OR s.iat < @until) AND (@before IS NULL OR s.idx < @before)
+     ORDER BY s.idx DESC LIMIT @limit`,
+  );
+
   let size = countLeaves.get()?.n ?? 0;
   // Appends wait for the one before: the position handed to `seal` must stay free.
   let tail: Promise<unknown> = Promise.resolve();
@@ -121,6 +182,7 @@ export function openSqliteLog(path: string): ReceiptLog {
     records.forEach((record, offset) => {
       insertLeaf.run(first + offset, record.entry);
       insertReceipt.run(record.id, first + offset, record.receipt);
+      index(first + offset, record.entry);
     });
     const rows = nodesCompletedByAppend(
       first,
@@ -158,6 +220,22 @@ export function openSqliteLog(path: string): ReceiptLog {
         selectNodes.all(level, start, start + count).map((row) => new Uint8Array(row.hash)),
       ),
     receipt: (id) => Promise.resolve(selectReceipt.get(id)?.jws),
+    statements: (start, count) =>
+      settle(() => selectStatements.all(start, start + count).map(foundStatement)),
+    searchStatements: (query) =>
+      settle(() =>
+        searchStatementsQuery
+          .all({
+            model: query.modelHash ?? null,
+            measurement: query.measurement ?? null,
+            typ: query.typ ?? null,
+            since: query.since ?? null,
+            until: query.until ?? null,
+            before: query.before ?? null,
+            limit: query.limit,
+          })
+          .map(foundStatement),
+      ),
     // Ids are ASCII: every id with the prefix sorts between it and the prefix followed by U+FFFF.
     findReceipts: (prefix) =>
       Promise.resolve(

@@ -24,7 +24,8 @@ function hexHashes(hashes: readonly Uint8Array[]): string[] {
   return hashes.map(({ byteLength }) => hex.slice(offset, (offset += byteLength * 2)));
 }
 
-function integerParam(query: URLSearchParams, name: string, min: number): number {
+/** An integer query parameter of at least `min`. @throws RequestError 400 REQUEST_FIELD_INVALID */
+export function integerParam(query: URLSearchParams, name: string, min: number): number {
   const value = query.get(name);
   const number = value !== null && /^\d{1,15}$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(number) || number < min)

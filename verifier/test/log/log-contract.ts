@@ -149,6 +149,71 @@ export function describeLogContract(name: string, store: LogStore, skip?: string
       }
     });
 
+    it('lists statements by position and finds them by model, measurement, type and time, newest first', async () => {
+      const { log, reopen, drop } = await store.create();
+      try {
+        const statement = (i: number, model: string, measurement: string, iat: number) => ({
+          entry: new TextEncoder().encode(
+            JSON.stringify({
+              typ: 'veritee.receipt/v2',
+              iat,
+              jti: `s${i}`,
+              tee: { format: 'sev-snp', measurement, simulated: true },
+              model_hash: model,
+            }),
+          ),
+          id: `s${i}`,
+          receipt: `jws.s${i}`,
+        });
+        const change = {
+          entry: new TextEncoder().encode(
+            JSON.stringify({
+              typ: 'veritee.policy-change/v1',
+              iat: 1500,
+              reference: {
+                tee: 'nitro',
+                pcrs: { pcr0: 'cc'.repeat(48) },
+                modelHash: 'aa'.repeat(32),
+              },
+            }),
+          ),
+          id: 'policy-p-2',
+          receipt: 'jws.policy',
+        };
+        await appendRecords(log, [
+          record('not json'),
+          statement(1, 'aa'.repeat(32), 'bb'.repeat(48), 1000),
+          statement(2, 'dd'.repeat(32), 'bb'.repeat(48), 2000),
+          change,
+          statement(4, 'aa'.repeat(32), 'ee'.repeat(48), 3000),
+        ]);
+        const ids = (found: Array<{ id: string }>) => found.map((entry) => entry.id);
+        assert.deepEqual(ids(await log.statements(1, 3)), ['s1', 's2', 'policy-p-2']);
+        assert.deepEqual(
+          (await log.statements(0, 2)).map(({ index, typ, iat }) => [index, typ, iat]),
+          [
+            [0, 'unknown', null],
+            [1, 'veritee.receipt/v2', 1000],
+          ],
+        );
+        const search = (query: Partial<Parameters<typeof log.searchStatements>[0]>) =>
+          log.searchStatements({ limit: 10, ...query }).then(ids);
+        assert.deepEqual(await search({ modelHash: 'aa'.repeat(32) }), ['s4', 'policy-p-2', 's1']);
+        assert.deepEqual(await search({ measurement: 'bb'.repeat(48) }), ['s2', 's1']);
+        assert.deepEqual(await search({ measurement: 'cc'.repeat(48) }), ['policy-p-2']);
+        assert.deepEqual(await search({ typ: 'veritee.policy-change/v1' }), ['policy-p-2']);
+        assert.deepEqual(await search({ since: 1500, until: 3000 }), ['policy-p-2', 's2']);
+        assert.deepEqual(await search({ modelHash: 'aa'.repeat(32), before: 3, limit: 1 }), ['s1']);
+        assert.deepEqual(await search({ modelHash: 'ff'.repeat(32) }), []);
+        await log.close();
+        const again = await reopen();
+        assert.deepEqual(ids(await again.searchStatements({ limit: 2 })), ['s4', 'policy-p-2']);
+        await again.close();
+      } finally {
+        await drop();
+      }
+    });
+
     it('hands every append its own positions, even from concurrent writers', async () => {
       const { log, reopen, drop } = await store.create();
       const other = store.sharedWriters ? await reopen() : log;
