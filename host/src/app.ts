@@ -15,6 +15,7 @@ import {
   type SkeletonDeps,
 } from '@veritee/service/express';
 import type { Relay } from './service/relay.js';
+import { hostOpenApi } from './openapi.js';
 import {
   OHTTP_KEYS_TYPE,
   OHTTP_REQUEST_TYPE,
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     metrics: deps.metrics,
     maxBodyBytes: deps.maxBodyBytes,
+    openapi: hostOpenApi(),
     readiness: async () => {
       const ready = await deps.relay.readiness();
       return { ready: ready.enclave && ready.verifier !== false, details: ready };

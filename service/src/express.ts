@@ -25,6 +25,8 @@ export interface SkeletonDeps {
   readonly readiness: () => Promise<Readiness>;
   /** The largest body any route reads, for the 413 message. */
   readonly maxBodyBytes: number;
+  /** The service's OpenAPI 3.1 description, served at GET /openapi.json. */
+  readonly openapi?: Record<string, unknown> | undefined;
 }
 
 /** The request id of a request the skeleton is handling. */
@@ -38,6 +40,25 @@ export const route =
     response.locals['route'] = name;
     next();
   };
+
+/** Every route an app registers, as `METHOD path` (`:id` kept; a RegExp route as its source). */
+export function registeredRoutes(app: Express): string[] {
+  const stack = (
+    app as unknown as {
+      router: {
+        stack: Array<{ route?: { path: string | RegExp; methods: Record<string, boolean> } }>;
+      };
+    }
+  ).router.stack;
+  return stack.flatMap(({ route: registered }) =>
+    registered === undefined
+      ? []
+      : Object.keys(registered.methods).map(
+          (method) =>
+            `${method.toUpperCase()} ${registered.path instanceof RegExp ? registered.path.source : registered.path}`,
+        ),
+  );
+}
 
 /** An express app with the skeleton's first middleware and its health and metrics routes. */
 export function createServiceApp(deps: SkeletonDeps): Express {
@@ -75,6 +96,11 @@ export function createServiceApp(deps: SkeletonDeps): Express {
   app.get('/metrics', route('/metrics'), async (_request: Request, response: Response) => {
     response.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  const { openapi } = deps;
+  if (openapi !== undefined)
+    app.get('/openapi.json', route('/openapi.json'), (_request: Request, response: Response) => {
+      response.json(openapi);
+    });
   return app;
 }
 

@@ -34,3 +34,10 @@ export {
   type ServerLimits,
 } from './admission.js';
 export { sendPlain, servePlain } from './plain.js';
+export {
+  openApiDocument,
+  openApiPath,
+  SKELETON_PATHS,
+  type Operation,
+  type Parameter,
+} from './openapi.js';

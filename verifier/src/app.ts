@@ -24,6 +24,7 @@ import { collateralRoutes } from './routes/collateral.js';
 import { tileRoutes } from './routes/tiles.js';
 import { proofRoutes } from './routes/proofs.js';
 import { logBrowseRoutes } from './routes/log-browse.js';
+import { verifierOpenApi } from './openapi.js';
 import type { Checkpoints } from './log/checkpoints.js';
 import type { AttestationResults } from './service/attestation-results.js';
 import type { PolicyRegistry } from './service/policy-registry.js';
@@ -87,6 +88,7 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     metrics: deps.metrics,
     maxBodyBytes: MAX_BODY_BYTES,
+    openapi: verifierOpenApi(),
     readiness: async () => {
       // Ready when the log answers (every route but the JWKS needs it) and a key
       // can sign. The policy is loaded before the app exists (main.ts answers
