@@ -24,6 +24,7 @@ import { collateralRoutes } from './routes/collateral.js';
 import { tileRoutes } from './routes/tiles.js';
 import { proofRoutes } from './routes/proofs.js';
 import { logBrowseRoutes } from './routes/log-browse.js';
+import { webRoutes } from './routes/web.js';
 import { verifierOpenApi } from './openapi.js';
 import type { Checkpoints } from './log/checkpoints.js';
 import type { AttestationResults } from './service/attestation-results.js';
@@ -179,6 +180,7 @@ export function createApp(deps: AppDeps) {
   );
 
   logBrowseRoutes(app, deps.log);
+  webRoutes(app);
 
   // The same handlers the verifier's server answers without express.
   for (const [path, handle] of proofRoutes(deps.log))

@@ -14,6 +14,14 @@ const json = (schema: Record<string, unknown>) => ({ type: 'application/json', s
 
 const PATHS: Record<string, Record<string, Operation>> = {
   ...SKELETON_PATHS,
+  '/': {
+    get: {
+      summary:
+        'The log’s web page: check a receipt in the browser, browse entries and approved images',
+      ok: { type: 'text/html' },
+    },
+  },
+  '/web/app.js': { get: { summary: 'The web page’s script', ok: { type: 'text/javascript' } } },
   '/v1/verify': {
     post: {
       summary: 'Appraise evidence; answers an EAR attestation result (eat+jwt)',
