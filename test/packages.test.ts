@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { VECTORS_DIR } from '@veritee/mock/vectors';
 import { ROOT } from './source-files.js';
 
-const PUBLISHED = ['@veritee/attestations', '@veritee/http', '@veritee/client'];
+const PUBLISHED = ['@veritee/attestations', '@veritee/http', '@veritee/client', '@veritee/cli'];
 const NITRO = 'nitro-evervault-2023-09-18-ga';
 
 const npm = (args: readonly string[], cwd: string) =>
@@ -69,8 +69,19 @@ describe('the published packages', () => {
     for (const tarball of tarballs) {
       const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
       assert.ok(files.includes('package/LICENSE'), `${tarball}: LICENSE`);
-      assert.ok(files.includes('package/dist/index.js'), `${tarball}: dist`);
-      assert.ok(files.includes('package/dist/index.d.ts'), `${tarball}: types`);
+      if (tarball.includes('veritee-cli-')) {
+        // The command: its bin and bundle, nothing of the workspace it was built from.
+        assert.ok(files.includes('package/bin/veritee.js'), `${tarball}: bin`);
+        assert.ok(files.includes('package/bundle/main.js'), `${tarball}: bundle`);
+        assert.deepEqual(
+          files.filter((file) => file.startsWith('package/dist/')),
+          [],
+          tarball,
+        );
+      } else {
+        assert.ok(files.includes('package/dist/index.js'), `${tarball}: dist`);
+        assert.ok(files.includes('package/dist/index.d.ts'), `${tarball}: types`);
+      }
       assert.deepEqual(
         files.filter((file) => /^package\/(src|test)\/|\.test\.|\.tsbuildinfo$/.test(file)),
         [],
@@ -83,7 +94,18 @@ describe('the published packages', () => {
       assert.doesNotMatch(content, /-----BEGIN [A-Z ]*PRIVATE KEY-----|"d":\s*"[\w-]{40,}"/);
       const manifest = JSON.parse(
         execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
-      ) as { private?: boolean; license?: string; engines?: { node?: string } };
+      ) as {
+        private?: boolean;
+        license?: string;
+        engines?: { node?: string };
+        dependencies?: Record<string, string>;
+      };
+      // Whatever it depends on must be installable: published packages, never the workspace's private ones.
+      for (const name of Object.keys(manifest.dependencies ?? {}))
+        assert.ok(
+          !name.startsWith('@veritee/') || PUBLISHED.includes(name),
+          `${tarball} depends on the unpublished ${name}`,
+        );
       assert.equal(manifest.private, undefined);
       assert.equal(manifest.license, 'Apache-2.0');
       assert.equal(manifest.engines?.node, '>=20.19');
@@ -98,7 +120,11 @@ describe('the published packages', () => {
       JSON.stringify({ name: 'smoke', private: true, type: 'module' }),
     );
     // Third-party dependencies from the registry (the npm cache first); ours from the tarballs only.
-    npm(['install', '--prefer-offline', '--no-package-lock', ...tarballs], project);
+    // Optional native parts (better-sqlite3, for `veritee witness`) are left out, as a user may.
+    npm(
+      ['install', '--prefer-offline', '--no-package-lock', '--omit=optional', ...tarballs],
+      project,
+    );
     copyFileSync(join(VECTORS_DIR, NITRO, 'document.cbor'), join(project, 'document.cbor'));
     writeFileSync(join(project, 'verify-at.txt'), '2023-09-18T15:03:30Z');
     writeFileSync(join(project, 'smoke.mjs'), SMOKE);
@@ -118,5 +144,26 @@ describe('the published packages', () => {
       refused: 'function',
       receipts: 'function',
     });
+    // The command, installed: its version, and a real Nitro document verified offline.
+    const veritee = join(project, 'node_modules', '.bin', 'veritee');
+    const version = execFileSync(veritee, ['--version'], { cwd: project, encoding: 'utf8' });
+    assert.match(version, /^veritee \d+\.\d+\.\d+\n$/);
+    let verdict: string;
+    try {
+      verdict = execFileSync(
+        veritee,
+        ['verify', 'document.cbor', '--at', '2023-09-18T15:03:30Z', '--offline', '--json'],
+        {
+          cwd: project,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { PATH: process.env['PATH'] ?? '', HOME: project },
+        },
+      );
+    } catch (error) {
+      // Refused (exit 1): the debug enclave, as above; its JSON is still on stdout.
+      verdict = (error as { stdout: string }).stdout;
+    }
+    assert.deepEqual((JSON.parse(verdict) as { codes: string[] }).codes, ['POLICY_DEBUG_ENABLED']);
   });
 });
