@@ -2,12 +2,19 @@
  * The verifier's local signing keys (ES256, P-256): generated on first start,
  * each stored as a private JWK readable by the owner only, rotatable, with
  * retired keys kept in the JWKS so receipts they signed still verify.
+ * Signing is node:crypto's (three times jose's WebCrypto path on the receipt
+ * hot path); every test verifies what it signs with jose.
  */
+import {
+  createPrivateKey,
+  generateKeyPairSync,
+  sign,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
-
-type KeyLike = CryptoKey | Uint8Array;
+import type { JWK } from 'jose';
 import { ConfigError } from '@veritee/attestations';
 import type { Signer } from './signer.js';
 import { withLowS } from './low-s.js';
@@ -16,7 +23,7 @@ const ALG = 'ES256';
 
 interface StoredKey {
   readonly kid: string;
-  readonly privateKey: KeyLike;
+  readonly privateKey: KeyObject;
   readonly publicJwk: JWK;
   readonly created: string;
 }
@@ -26,7 +33,10 @@ async function load(file: string): Promise<StoredKey> {
   const { d: _d, created, ...publicJwk } = jwk;
   return {
     kid: jwk.kid ?? '',
-    privateKey: await importJWK(jwk, ALG),
+    privateKey: createPrivateKey({
+      key: jwk as JsonWebKey,
+      format: 'jwk',
+    }),
     publicJwk,
     created,
   };
@@ -46,32 +56,45 @@ export async function openLocalSigner(dir: string, clock: () => Date): Promise<S
   keys.sort((a, b) => b.created.localeCompare(a.created));
 
   const create = async (): Promise<StoredKey> => {
-    const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const created = clock().toISOString();
-    const publicJwk = { ...(await exportJWK(publicKey)), alg: ALG, use: 'sig' };
+    const publicJwk: JWK = {
+      ...(publicKey.export({ format: 'jwk' }) as JWK),
+      alg: ALG,
+      use: 'sig',
+    };
     const kid = `${created.slice(0, 10)}-${Buffer.from(publicJwk.x ?? '', 'base64url')
       .subarray(0, 6)
       .toString('hex')}`;
     const file = join(dir, `${kid}.jwk.json`);
     await writeFile(
       file,
-      JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: ALG, use: 'sig', created }),
+      JSON.stringify({
+        ...privateKey.export({ format: 'jwk' }),
+        kid,
+        alg: ALG,
+        use: 'sig',
+        created,
+      }),
       { mode: 0o600 },
     );
     await chmod(file, 0o600);
-    return { kid, privateKey: privateKey as KeyLike, publicJwk: { ...publicJwk, kid }, created };
+    return { kid, privateKey, publicJwk: { ...publicJwk, kid }, created };
   };
   if (keys.length === 0) keys = [await create()];
 
   return {
     description: `local key in ${dir}`,
-    sign: async (claims, typ) => {
+    sign: (claims, typ) => {
       const current = keys[0] as StoredKey;
-      return withLowS(
-        await new SignJWT(claims)
-          .setProtectedHeader({ alg: ALG, kid: current.kid, typ })
-          .sign(current.privateKey),
-      );
+      const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const input = `${encode({ alg: ALG, kid: current.kid, typ })}.${encode(claims)}`;
+      // JWS ES256 signatures are r || s (IEEE P1363), not DER.
+      const signature = sign('sha256', Buffer.from(input), {
+        key: current.privateKey,
+        dsaEncoding: 'ieee-p1363',
+      });
+      return Promise.resolve(withLowS(`${input}.${signature.toString('base64url')}`));
     },
     // Each key was retired when the next one was made.
     jwks: () => ({
