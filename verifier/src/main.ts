@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import { join } from 'node:path';
-import { ConfigError, isVeriteeError } from '@veritee/attestations';
+import { ConfigError, isVeriteeError, RequestError } from '@veritee/attestations';
 import { loadSettings } from '@veritee/attestations/config';
 import { parseDevPki } from '@veritee/attestations/sim';
 import { VERIFIER_SETTINGS, parseConfig } from './config.js';
@@ -25,6 +25,8 @@ import {
   createLogger,
   DEFAULT_SERVER_LIMITS,
   PROBLEM_CONTENT_TYPE,
+  problemBody,
+  problemOf,
   sendPlain,
 } from '@veritee/service';
 import { createKdsSource, directoryStore } from '@veritee/kds';
@@ -94,21 +96,17 @@ async function main(): Promise<void> {
   // Listen first: unless configured, the issuer is where the verifier answers (a port of 0 picks one).
   const server = createBoundedServer({ ...DEFAULT_SERVER_LIMITS, ...config.limits });
   // Until the log, keys and policy are loaded: alive, but not ready, and nothing else answered.
+  const notYet = problemOf(
+    new RequestError(503, 'VERIFIER_STARTING', 'the verifier is loading its log, keys and policy', {
+      retryAfterSeconds: 1,
+    }),
+    'verifier',
+  );
   const starting: RequestListener = (request, response) => {
     if (request.url === '/livez' || request.url === '/healthz')
       return sendPlain(response, 200, JSON.stringify({ status: 'ok' }));
-    response.setHeader('retry-after', '1');
-    sendPlain(
-      response,
-      503,
-      JSON.stringify({
-        title: 'Service Unavailable',
-        status: 503,
-        code: 'VERIFIER_STARTING',
-        detail: 'the verifier is loading its log, keys and policy',
-      }),
-      PROBLEM_CONTENT_TYPE,
-    );
+    response.setHeader('retry-after', String(notYet.retryAfter));
+    sendPlain(response, notYet.status, JSON.stringify(problemBody(notYet)), PROBLEM_CONTENT_TYPE);
   };
   server.on('request', starting);
   await new Promise<void>((resolve, reject) => {

@@ -34,15 +34,19 @@ export interface GuestImage {
   readonly measurement: string;
 }
 
-const sha256 = async (path: string) =>
-  createHash('sha256')
-    .update(await readFile(path))
-    .digest('hex');
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 export async function buildGuestImage(options: GuestImageOptions): Promise<GuestImage> {
   const initrdPath = resolve(options.outDir, 'initrd.img');
   const initrd = await buildGuestInitrd({ ...options, out: initrdPath });
   const [ovmf, kernel] = [resolve(options.ovmf), resolve(options.kernel)];
+  // Each input read once: what is pinned is what is measured.
+  const read = async (path: string) => new Uint8Array(await readFile(path));
+  const [firmware, kernelBytes, initrdBytes] = await Promise.all([
+    read(ovmf),
+    read(kernel),
+    read(initrdPath),
+  ]);
   const bootConfig = join(options.outDir, 'boot.json');
   await writeFile(
     bootConfig,
@@ -53,8 +57,8 @@ export async function buildGuestImage(options: GuestImageOptions): Promise<Guest
         vcpus: options.vcpus,
         vcpuType: options.vcpuType,
         guestFeatures: '0x1',
-        ovmf: { path: ovmf, sha256: await sha256(ovmf) },
-        kernel: { path: kernel, sha256: await sha256(kernel) },
+        ovmf: { path: ovmf, sha256: sha256(firmware) },
+        kernel: { path: kernel, sha256: sha256(kernelBytes) },
         initrd: { path: initrdPath, sha256: initrd.sha256 },
         append: GUEST_APPEND,
       },
@@ -62,13 +66,13 @@ export async function buildGuestImage(options: GuestImageOptions): Promise<Guest
       2,
     )}\n`,
   );
-  const digest = snpLaunchDigest(new Uint8Array(await readFile(ovmf)), {
+  const digest = snpLaunchDigest(firmware, {
     vcpus: options.vcpus,
     cpuSignature: vcpuTypeSignature(options.vcpuType),
     guestFeatures: 1n,
     boot: {
-      kernel: new Uint8Array(await readFile(kernel)),
-      initrd: new Uint8Array(await readFile(initrdPath)),
+      kernel: kernelBytes,
+      initrd: initrdBytes,
       append: GUEST_APPEND,
     },
   });
