@@ -50,7 +50,7 @@ export async function benchEnclave(): Promise<void> {
     );
   }
   await inference.infer(sealed[0] as Uint8Array);
-  await model.run([PROMPTS[0] ?? '']);
+  await model.infer({ text: PROMPTS[0] ?? '' });
   const requests = PROMPTS.map((prompt) => ({
     prompt,
     salt: randomBytes(32),
@@ -66,7 +66,7 @@ export async function benchEnclave(): Promise<void> {
     );
   for (const concurrency of [1, 8]) {
     const plain = await load(concurrency, (index) =>
-      model.run([PROMPTS[index % PROMPTS.length] ?? '']),
+      model.infer({ text: PROMPTS[index % PROMPTS.length] ?? '' }),
     );
     const attested = await load(concurrency, (index) =>
       inference.attest(requests[index % requests.length] as (typeof requests)[number]),

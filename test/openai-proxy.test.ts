@@ -55,7 +55,7 @@ describe('the OpenAI API through veritee proxy', () => {
 
   /** The bundled model's own scores for a prompt, run here. */
   async function expectedScores(prompt: string): Promise<Record<string, number>> {
-    const [output] = await model.run([prompt]);
+    const output = await model.infer({ text: prompt });
     return Object.fromEntries(
       Object.entries(JSON.parse(new TextDecoder().decode(output)) as Record<string, number[]>).map(
         ([head, [score]]) => [head, score!],

@@ -8,7 +8,11 @@
  */
 import { bytesEqual } from '@veritee/attestations';
 import { type Accepted } from '@veritee/attestations/evidence';
-import { type InferenceRequest, type InferenceResult } from '@veritee/attestations/seal';
+import {
+  committedInput,
+  type InferenceRequest,
+  type InferenceResult,
+} from '@veritee/attestations/seal';
 import {
   bindingDigest,
   commitInput,
@@ -70,12 +74,7 @@ export async function checkAnswer(input: {
   if (!bytesEqual(binding.modelHash, enclave.modelHash)) mismatch('model hash');
   if (!bytesEqual(binding.enclaveKey, enclave.enclaveKey)) mismatch('enclave key');
   if (!bytesEqual(binding.nonce, request.nonce)) mismatch('nonce');
-  if (
-    !bytesEqual(
-      binding.inputCommitment,
-      commitInput(request.salt, new TextEncoder().encode(request.prompt)),
-    )
-  )
+  if (!bytesEqual(binding.inputCommitment, commitInput(request.salt, committedInput(request))))
     mismatch('input commitment');
   if (!bytesEqual(binding.outputHash, hashOutput(output))) mismatch('output hash');
   const verdict = await appraiseForClient(answer.evidence, input.options, input.at);

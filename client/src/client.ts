@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { toHex } from '@veritee/attestations';
 import { parseJwks, type ReceiptCheck, type VerifierIdentity } from '@veritee/attestations/receipt';
 import { sealInferenceRequest } from '@veritee/attestations/seal';
-import { parseHostAnswer } from '@veritee/attestations/wire';
+import { parseHostAnswer, type InferenceInput } from '@veritee/attestations/wire';
 import { checkAnswer } from './check-answer.js';
 import { checkEnclave, type AttestedEnclave } from './check-enclave.js';
 import { checkReceipt, fetchLogKey } from './check-receipt.js';
@@ -99,17 +99,21 @@ export function createClient(options: ClientOptions) {
     },
 
     /**
-     * Sends a private prompt and returns the checked answer.
+     * Sends a private prompt (or any input the model's config accepts: text
+     * with generation limits, chat messages, an image, raw tensors) and
+     * returns the checked answer.
      * @throws Refused when the enclave, answer or receipt fails the client's checks
      * @throws ChainError OHTTP_OPEN_FAILED for a tampered response; UpstreamError when a service fails
      */
-    async infer(prompt: string): Promise<InferenceResult> {
+    async infer(input: string | InferenceInput): Promise<InferenceResult> {
       // Re-attest when the evidence in hand has aged past what the policy accepts.
       let target = attested;
       const maxAgeMs = (options.policy.maxEvidenceAgeSeconds ?? 600) * 1000;
       if (target === undefined || clock().getTime() - target.issuedAt.getTime() > maxAgeMs / 2)
         target = await enclave();
-      const request = { prompt, salt: randomBytes(32), nonce: randomBytes(32) };
+      const nonces = { salt: randomBytes(32), nonce: randomBytes(32) };
+      const request =
+        typeof input === 'string' ? { prompt: input, ...nonces } : { input, ...nonces };
       const { encapsulated, openResult } = sealInferenceRequest(target.enclaveKey, request);
       const hostAnswer = parseHostAnswer(await http.postBytes(`${host}/v1/infer`, encapsulated));
       const checked = await checkAnswer({

@@ -6,7 +6,7 @@ import { limitSettings, parseLimits, parseListen, type Listen } from '@veritee/s
 import { ConfigError } from '@veritee/attestations';
 import { httpUrlSetting, integerSetting } from '@veritee/attestations/config';
 import { isSnpProduct, type SnpProduct } from '@veritee/attestations/snp';
-import { BUNDLED_MODEL } from './model/bundled.js';
+import { BUNDLED_MODEL, GENERIC_MODELS } from './model/bundled.js';
 import type { BatchingMode } from './service/attested-inference.js';
 
 export type TeeChoice = 'sim' | 'sim-nitro' | 'snp' | 'nitro';
@@ -28,7 +28,11 @@ export interface EnclaveConfig {
   readonly simProduct: SnpProduct;
   /** VERITEE_ENCLAVE_LISTEN: `host:port` or `unix:/path`. Default 127.0.0.1:7001. */
   readonly listen: Listen;
-  /** VERITEE_MODEL, VERITEE_MODEL_CONFIG, VERITEE_MODEL_SHA256: default the bundled model and its pinned hash. */
+  /**
+   * VERITEE_MODEL, VERITEE_MODEL_CONFIG, VERITEE_MODEL_SHA256: default a
+   * bundled model and its pinned hash, chosen by VERITEE_BUNDLED_MODEL:
+   * guardrail (the default), ocr, embedding or decoder.
+   */
   readonly model: { readonly path: string; readonly configPath: string; readonly sha256: string };
   /**
    * VERITEE_MODEL_KEY_RELEASE: none (default), kms or broker; with kms,
@@ -58,12 +62,31 @@ export interface EnclaveConfig {
   readonly limits: ReturnType<typeof parseLimits>;
 }
 
+const BUNDLED_NAMES = ['guardrail', ...Object.keys(GENERIC_MODELS)];
+
+/** A bundled model's files and pin, by name. */
+function bundledModel(name: string): EnclaveConfig['model'] {
+  const model =
+    name === 'guardrail'
+      ? BUNDLED_MODEL
+      : Object.hasOwn(GENERIC_MODELS, name)
+        ? GENERIC_MODELS[name as keyof typeof GENERIC_MODELS]
+        : undefined;
+  if (model === undefined)
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `VERITEE_BUNDLED_MODEL must be one of ${BUNDLED_NAMES.join(', ')}`,
+    );
+  return { path: model.path, configPath: model.configPath, sha256: model.sha256 };
+}
+
 /** The settings this service reads; VERITEE_CONFIG may set any of them. */
 export const ENCLAVE_SETTINGS = [
   'VERITEE_TEE',
   'VERITEE_SIM_PRODUCT',
   'VERITEE_ENCLAVE_LISTEN',
   'VERITEE_MODEL',
+  'VERITEE_BUNDLED_MODEL',
   'VERITEE_MODEL_CONFIG',
   'VERITEE_MODEL_SHA256',
   'VERITEE_MODEL_KEY_RELEASE',
@@ -152,11 +175,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     ),
     model:
       modelPath === undefined
-        ? {
-            path: BUNDLED_MODEL.path,
-            configPath: BUNDLED_MODEL.configPath,
-            sha256: BUNDLED_MODEL.sha256,
-          }
+        ? bundledModel(env['VERITEE_BUNDLED_MODEL'] ?? 'guardrail')
         : {
             path: modelPath,
             configPath: env['VERITEE_MODEL_CONFIG'] ?? '',

@@ -2,7 +2,7 @@
  * `@veritee/enclave`: attested inference as a library, for tests and
  * benchmarks; `src/main.ts` wires the same parts into the enclave service.
  */
-export { BUNDLED_MODEL, bundledModelHash } from './model/bundled.js';
+export { BUNDLED_MODEL, GENERIC_MODELS, bundledModelHash } from './model/bundled.js';
 export { loadModel, type LoadedModel, type ModelIdentity } from './model/model.js';
 export {
   createAttestedInference,

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     clock,
     batching: config.batching,
     onBatch: (batch) => metrics.batch(batch),
+    onModel: (run) => metrics.model(run),
   });
   const evidence = createEvidenceCache({
     inference,

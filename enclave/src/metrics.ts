@@ -1,6 +1,7 @@
 /**
- * The enclave's metrics on the skeleton's registry: requests by route, and per
- * batch its size and the seconds spent in the model and in the hardware quote.
+ * The enclave's metrics on the skeleton's registry: requests by route, the
+ * seconds each request spent in the model, and per quote how many requests it
+ * covers and the seconds the hardware took.
  * Nothing about a prompt or output is ever a label.
  */
 import { Histogram } from 'prom-client';
@@ -17,7 +18,7 @@ export function createEnclaveMetrics() {
   });
   const inference = new Histogram({
     name: `${prefix}inference_duration_seconds`,
-    help: 'Time the model took for one batch',
+    help: 'Time the model took for one request',
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
@@ -29,10 +30,12 @@ export function createEnclaveMetrics() {
   });
   return {
     ...metrics,
-    batch(observed: { size: number; modelSeconds: number; quoteSeconds: number }): void {
+    batch(observed: { size: number; quoteSeconds: number }): void {
       batchSize.observe(observed.size);
-      inference.observe(observed.modelSeconds);
       quote.observe(observed.quoteSeconds);
+    },
+    model(observed: { seconds: number }): void {
+      inference.observe(observed.seconds);
     },
   };
 }

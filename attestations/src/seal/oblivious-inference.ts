@@ -1,7 +1,7 @@
 /**
  * Private inference over Oblivious HTTP (RFC 9458): the client seals a Binary
- * HTTP request `POST /v1/infer` (JSON `{ prompt, salt, nonce }`, salt and
- * nonce hex) to the enclave's key configuration; the enclave, the Oblivious
+ * HTTP request `POST /v1/infer` (JSON `{ prompt, salt, nonce }` or
+ * `{ input, salt, nonce }`, salt and nonce hex) to the enclave's key configuration; the enclave, the Oblivious
  * Gateway, answers a Binary HTTP response whose JSON content
  * (`veritee.inference-result/v1`) holds the output with the evidence and
  * binding that vouch for it, so the attestation travels end to end and the
@@ -13,6 +13,11 @@ import { EvidenceError } from '../errors.js';
 import { fromHex, toHex } from '../bytes.js';
 import { bindingToJson, inclusionToJson, parseBinding, parseInclusion } from '../wire/answer.js';
 import type { BatchInclusion, Binding } from '../wire/binding.js';
+import {
+  inputCommitmentBytes,
+  parseInferenceInput,
+  type InferenceInput,
+} from '../wire/inference-input.js';
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './bhttp.js';
 import {
   generateHpkeKeyPair,
@@ -27,12 +32,23 @@ export const INFERENCE_RESULT_FORMAT = 'veritee.inference-result/v1';
 /** Where the sealed request goes, inside the Binary HTTP message. */
 export const INFERENCE_PATH = '/v1/infer';
 
-export interface InferenceRequest {
-  readonly prompt: string;
+interface RequestNonces {
   /** 32 random bytes: the input commitment's salt. */
   readonly salt: Uint8Array;
   /** The request nonce the quote binds (16 to 64 bytes). */
   readonly nonce: Uint8Array;
+}
+
+/** A plain prompt, or any other input the model's config accepts. */
+export type InferenceRequest =
+  | (RequestNonces & { readonly prompt: string })
+  | (RequestNonces & { readonly input: InferenceInput });
+
+/** The bytes the request's input commitment covers: the UTF-8 prompt, or the input's canonical JSON. */
+export function committedInput(request: InferenceRequest): Uint8Array {
+  return 'prompt' in request
+    ? new TextEncoder().encode(request.prompt)
+    : inputCommitmentBytes(request.input);
 }
 
 /** The enclave's key pair (raw 32-byte X25519 public key: what quotes bind and clients seal to); the private half never leaves the process. */
@@ -90,7 +106,7 @@ export function sealInferenceRequest(
   checkRequest(request);
   const content = new TextEncoder().encode(
     JSON.stringify({
-      prompt: request.prompt,
+      ...('prompt' in request ? { prompt: request.prompt } : { input: request.input }),
       salt: toHex(request.salt),
       nonce: toHex(request.nonce),
     }),
@@ -138,12 +154,18 @@ export function openInferenceRequest(
   } catch {
     return invalid('the sealed request is not JSON');
   }
-  const { prompt, salt, nonce } = json;
-  if (typeof prompt !== 'string') invalid('prompt is not text');
+  const { prompt, input, salt, nonce } = json;
+  if ((prompt === undefined) === (input === undefined))
+    invalid('the request holds neither or both of prompt and input');
+  if (prompt !== undefined && typeof prompt !== 'string') invalid('prompt is not text');
   const saltBytes = typeof salt === 'string' ? fromHex(salt) : undefined;
   const nonceBytes = typeof nonce === 'string' ? fromHex(nonce) : undefined;
   if (saltBytes === undefined || nonceBytes === undefined) invalid('salt and nonce are hex');
-  const request = { prompt, salt: saltBytes, nonce: nonceBytes };
+  const nonces = { salt: saltBytes, nonce: nonceBytes };
+  const request: InferenceRequest =
+    typeof prompt === 'string'
+      ? { prompt, ...nonces }
+      : { input: parseInferenceInput(input), ...nonces };
   checkRequest(request);
   return {
     request,

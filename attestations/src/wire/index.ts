@@ -6,3 +6,4 @@ export * from './binding.js';
 export * from './model.js';
 export * from './answer.js';
 export * from './media-types.js';
+export * from './inference-input.js';

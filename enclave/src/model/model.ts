@@ -1,20 +1,28 @@
 /**
- * Loads an ONNX model with onnxruntime-node on CPU, checks its bytes against
- * the SHA-256 the operator configured (refusing to start otherwise), and runs
- * batches of texts through it. Outputs are encoded canonically (JSON with the
- * configured outputs in order), so their hash is reproducible.
+ * Loads an ONNX model with onnxruntime-node on CPU, checks its bytes and every
+ * file its config names against their pinned SHA-256 (refusing to start
+ * otherwise), checks the config's interface against the graph's, and runs one
+ * request at a time through it: text through a tokenizer, an image through the
+ * declared preprocessing, or raw tensors. Answers are encoded canonically (JSON
+ * in a fixed order), so their hash is reproducible.
  */
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { bytesEqual, ConfigError, fromHex, toHex } from '@veritee/attestations';
+import { bytesEqual, ConfigError, fromHex, RequestError, toHex } from '@veritee/attestations';
 import { isSealedModel } from '@veritee/attestations/seal';
-import { modelHash, sha256 } from '@veritee/attestations/wire';
-import { parseModelConfig, type ModelConfig } from './config.js';
+import { modelHash, sha256, type InferenceInput } from '@veritee/attestations/wire';
+import { parseModelConfig, type InputSpec, type ModelConfig, type TensorSpec } from './config.js';
+import { generate } from './generate.js';
+import { imageTensor } from './image.js';
+import { checkShape, requestTensor, tensorJson, type SizeBindings } from './tensors.js';
+import { createTokenizer, type Encoded, type TextTokenizer } from './tokenizer.js';
 
 export interface ModelIdentity {
   /** SHA-256 of the ONNX file, hex. */
   readonly fileSha256: string;
-  /** SHA-256 of the config file, hex. */
+  /** SHA-256 of the config file, hex (it pins every other file the model uses). */
   readonly configSha256: string;
   /** The model hash bindings carry (veritee.model/v1). */
   readonly modelHash: Uint8Array;
@@ -23,13 +31,17 @@ export interface ModelIdentity {
 export interface LoadedModel {
   readonly identity: ModelIdentity;
   readonly config: ModelConfig;
-  /** Runs every text in one batch; one canonical output encoding per text, in order. */
-  run(texts: readonly string[]): Promise<Uint8Array[]>;
+  /**
+   * Runs one input; the answer's canonical encoding.
+   * @throws RequestError MODEL_INPUT_INVALID for an input the model's interface does not take
+   */
+  infer(input: InferenceInput): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
 export interface LoadModelOptions {
   readonly modelPath: string;
+  /** The config; the files it names are read beside it. */
   readonly configPath: string;
   /** Expected SHA-256 of the model file, hex. Required: an unpinned model is refused. */
   readonly expectedSha256: string;
@@ -39,6 +51,141 @@ export interface LoadModelOptions {
   readonly modelBytes?: Uint8Array;
 }
 
+const unreadable = (error: unknown, what: string) =>
+  new ConfigError(
+    'MODEL_UNREADABLE',
+    `${what} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+  );
+
+function invalidInput(message: string): never {
+  throw new RequestError(400, 'MODEL_INPUT_INVALID', message);
+}
+
+/**
+ * The model's SHA-256 and what onnxruntime loads. A file is hashed as a stream
+ * and loaded through the same open descriptor, so a model of hundreds of
+ * megabytes is never held twice and a file renamed over it meanwhile is not
+ * what loads.
+ */
+async function openModel(
+  options: LoadModelOptions,
+): Promise<{ hash: Uint8Array; source: Uint8Array | string; close: () => Promise<void> }> {
+  if (options.modelBytes !== undefined)
+    return { hash: sha256(options.modelBytes), source: options.modelBytes, close: async () => {} };
+  let handle;
+  try {
+    handle = await open(options.modelPath, 'r');
+    const head = new Uint8Array(64);
+    const { bytesRead } = await handle.read(head, 0, head.byteLength, 0);
+    if (isSealedModel(head.subarray(0, bytesRead)))
+      throw new ConfigError(
+        'MODEL_SEALED',
+        'the model file is sealed (veritee.sealed-model/v1): its key must be released first (VERITEE_MODEL_KEY_RELEASE)',
+      );
+    const hash = createHash('sha256');
+    for await (const chunk of handle.createReadStream({ start: 0, autoClose: false }))
+      hash.update(chunk as Buffer);
+    const opened = handle;
+    return {
+      hash: new Uint8Array(hash.digest()),
+      source: `/proc/self/fd/${opened.fd}`,
+      close: () => opened.close(),
+    };
+  } catch (error) {
+    await handle?.close();
+    if (error instanceof ConfigError) throw error;
+    throw unreadable(error, 'model file');
+  }
+}
+
+/** Each file the config names, read beside it and checked against its pin. */
+async function readPinnedFiles(
+  config: ModelConfig,
+  configPath: string,
+): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
+  for (const [file, pinned] of Object.entries(config.files)) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(join(dirname(configPath), file));
+    } catch (error) {
+      throw unreadable(error, `model file ${file}`);
+    }
+    const actual = toHex(sha256(bytes));
+    if (actual !== pinned)
+      throw new ConfigError(
+        'MODEL_HASH_MISMATCH',
+        `model file ${file} has SHA-256 ${actual}; the config pins ${pinned}`,
+      );
+    files.set(file, bytes);
+  }
+  return files;
+}
+
+/** The graph must have what the config declares, with the declared element types. */
+function checkInterface(session: ort.InferenceSession, config: ModelConfig): void {
+  const check = (
+    specs: readonly TensorSpec[],
+    names: readonly string[],
+    metadata: readonly ort.InferenceSession.ValueMetadata[],
+    kind: 'input' | 'output',
+  ) => {
+    for (const spec of specs) {
+      const index = names.indexOf(spec.name);
+      if (index < 0)
+        throw new ConfigError(
+          'MODEL_CONFIG_INVALID',
+          `model config field ${kind}s names ${JSON.stringify(spec.name)}, which the model lacks`,
+        );
+      const meta = metadata[index];
+      if (meta?.isTensor === true && meta.type !== spec.dtype)
+        throw new ConfigError(
+          'MODEL_CONFIG_INVALID',
+          `model config says ${kind} ${spec.name} is ${spec.dtype}; the model has ${meta.type}`,
+        );
+    }
+  };
+  check(config.inputs, session.inputNames, session.inputMetadata, 'input');
+  check(config.outputs, session.outputNames, session.outputMetadata, 'output');
+  const generation = config.generation;
+  if (generation === undefined) return;
+  for (let layer = 0; layer < generation.layers; layer++)
+    for (const kind of ['key', 'value']) {
+      const fill = (template: string) =>
+        template.replaceAll('{layer}', String(layer)).replaceAll('{kind}', kind);
+      if (!session.inputNames.includes(fill(generation.past)))
+        throw new ConfigError(
+          'MODEL_CONFIG_INVALID',
+          `the model lacks input ${fill(generation.past)}`,
+        );
+      if (!session.outputNames.includes(fill(generation.present)))
+        throw new ConfigError(
+          'MODEL_CONFIG_INVALID',
+          `the model lacks output ${fill(generation.present)}`,
+        );
+    }
+}
+
+/** A token-derived input tensor, in the declared integer type. */
+function tokenTensor(spec: InputSpec, values: readonly number[]): ort.Tensor {
+  const dims = [1, values.length];
+  if (spec.dtype === 'int32') return new ort.Tensor('int32', Int32Array.from(values), dims);
+  if (spec.dtype === 'int64')
+    return new ort.Tensor(
+      'int64',
+      BigInt64Array.from(values, (value) => BigInt(value)),
+      dims,
+    );
+  throw new ConfigError(
+    'MODEL_CONFIG_INVALID',
+    `input ${spec.name} fed from text must be int64 or int32`,
+  );
+}
+
+function encodeJson(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}
+
 /**
  * @throws ConfigError MODEL_UNREADABLE, MODEL_SEALED, MODEL_HASH_MISMATCH, MODEL_CONFIG_INVALID, MODEL_INVALID
  */
@@ -46,30 +193,11 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   const expected = fromHex(options.expectedSha256);
   if (expected === undefined || expected.byteLength !== 32)
     throw new ConfigError('MODEL_HASH_MISMATCH', 'expected model SHA-256 must be 64 hex digits');
-  let bytes: Uint8Array;
   let configBytes: Uint8Array;
   try {
-    [bytes, configBytes] = await Promise.all([
-      options.modelBytes ?? readFile(options.modelPath),
-      readFile(options.configPath),
-    ]);
+    configBytes = await readFile(options.configPath);
   } catch (error) {
-    throw new ConfigError(
-      'MODEL_UNREADABLE',
-      `model or config file cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
-  }
-  if (isSealedModel(bytes))
-    throw new ConfigError(
-      'MODEL_SEALED',
-      'the model file is sealed (veritee.sealed-model/v1): its key must be released first (VERITEE_MODEL_KEY_RELEASE)',
-    );
-  const fileHash = sha256(bytes);
-  if (!bytesEqual(fileHash, expected)) {
-    throw new ConfigError(
-      'MODEL_HASH_MISMATCH',
-      `model file SHA-256 is ${toHex(fileHash)}; expected ${options.expectedSha256.toLowerCase()}`,
-    );
+    throw unreadable(error, 'model config file');
   }
   let configJson: unknown;
   try {
@@ -78,70 +206,261 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
     throw new ConfigError('MODEL_CONFIG_INVALID', 'model config is not JSON');
   }
   const config = parseModelConfig(configJson);
-  const configHash = sha256(configBytes);
+  const files = await readPinnedFiles(config, options.configPath);
+
+  const model = await openModel(options);
   let session: ort.InferenceSession;
   try {
-    const threads = options.threads ?? 1;
-    session = await ort.InferenceSession.create(bytes, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-    });
-  } catch (error) {
-    throw new ConfigError('MODEL_INVALID', 'onnxruntime cannot load the model', { cause: error });
-  }
-  for (const name of config.outputs) {
-    if (!session.outputNames.includes(name))
+    if (!bytesEqual(model.hash, expected))
       throw new ConfigError(
-        'MODEL_CONFIG_INVALID',
-        `model config field outputs names ${JSON.stringify(name)}, which the model lacks`,
+        'MODEL_HASH_MISMATCH',
+        `model file SHA-256 is ${toHex(model.hash)}; expected ${options.expectedSha256.toLowerCase()}`,
       );
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: options.threads ?? 1,
+      interOpNumThreads: 1,
+    };
+    try {
+      session =
+        typeof model.source === 'string'
+          ? await ort.InferenceSession.create(model.source, sessionOptions)
+          : await ort.InferenceSession.create(model.source, sessionOptions);
+    } catch (error) {
+      throw new ConfigError('MODEL_INVALID', 'onnxruntime cannot load the model', { cause: error });
+    }
+  } finally {
+    await model.close();
   }
-  if (!session.inputNames.includes(config.input))
-    throw new ConfigError(
-      'MODEL_CONFIG_INVALID',
-      `model config field input names ${JSON.stringify(config.input)}, which the model lacks`,
-    );
+  checkInterface(session, config);
 
-  const pattern = new RegExp(config.tokenizer.pattern, 'g');
-  const tokenize = (text: string) =>
-    (config.tokenizer.lowercase ? text.toLowerCase() : text)
-      .match(pattern)
-      ?.slice(0, config.tokenizer.maxTokens) ?? [];
+  const tokenizer: TextTokenizer | undefined =
+    config.tokenizer === undefined ? undefined : createTokenizer(config.tokenizer, files);
+  const charset =
+    config.ctc === undefined
+      ? []
+      : [
+          '',
+          ...Buffer.from(files.get(config.ctc.dictionary) ?? new Uint8Array())
+            .toString('utf8')
+            .split('\n')
+            .filter((line, index, lines) => index < lines.length - 1 || line !== '')
+            .map((line) => line.replace(/\r$/, '')),
+          ...(config.ctc.space ? [' '] : []),
+        ];
+  const sources = new Set(config.inputs.map((input) => input.source));
+  const takesText = config.inputs.some(
+    (input) => input.source !== 'request' && input.source !== 'image',
+  );
+
+  /** The feeds for one input, from whichever part of it the model's inputs take. */
+  function feedsFor(input: InferenceInput): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = {};
+    const sizes: SizeBindings = new Map();
+    let encoded: Encoded | undefined;
+    if (takesText) {
+      if (!('text' in input)) invalidInput('this model takes text');
+      if (input.maxTokens !== undefined || input.stop !== undefined)
+        invalidInput('maxTokens and stop apply to text generation only');
+      encoded = (tokenizer as TextTokenizer).encode(input.text);
+    } else if (sources.has('image') && !('image' in input))
+      invalidInput('this model takes an image');
+    else if (sources.has('request') && !('tensors' in input))
+      invalidInput(
+        `this model takes tensors: ${config.inputs.map((spec) => spec.name).join(', ')}`,
+      );
+    if ('tensors' in input)
+      for (const name of Object.keys(input.tensors))
+        if (!config.inputs.some((spec) => spec.name === name && spec.source === 'request'))
+          invalidInput(`the model takes no tensor named ${JSON.stringify(name)}`);
+    for (const spec of config.inputs) {
+      switch (spec.source) {
+        case 'request':
+          feeds[spec.name] = requestTensor(
+            spec,
+            'tensors' in input ? input.tensors[spec.name] : undefined,
+            sizes,
+          );
+          break;
+        case 'tokens': {
+          const tokens = encoded?.tokens ?? [];
+          feeds[spec.name] = new ort.Tensor('string', tokens.length === 0 ? [''] : [...tokens], [
+            1,
+            Math.max(1, tokens.length),
+          ]);
+          break;
+        }
+        case 'input_ids':
+          feeds[spec.name] = tokenTensor(spec, encoded?.ids ?? []);
+          break;
+        case 'attention_mask':
+          feeds[spec.name] = tokenTensor(spec, encoded?.attentionMask ?? []);
+          break;
+        case 'token_type_ids':
+          feeds[spec.name] = tokenTensor(
+            spec,
+            encoded?.tokenTypeIds.length ? encoded.tokenTypeIds : (encoded?.ids ?? []).map(() => 0),
+          );
+          break;
+        case 'position_ids':
+          feeds[spec.name] = tokenTensor(
+            spec,
+            (encoded?.ids ?? []).map((_, index) => index),
+          );
+          break;
+        case 'image': {
+          if (!('image' in input)) return invalidInput('this model takes an image');
+          const image = imageTensor(Buffer.from(input.image, 'base64'), config.image!);
+          checkShape(spec, image.dims, sizes);
+          feeds[spec.name] = new ort.Tensor('float32', image.data, [...image.dims]);
+          break;
+        }
+      }
+    }
+    return feeds;
+  }
+
+  async function run(feeds: Record<string, ort.Tensor>) {
+    try {
+      return await session.run(feeds);
+    } catch (error) {
+      // onnxruntime's message may quote values; the answer names the failure only.
+      void error;
+      throw new RequestError(400, 'MODEL_INPUT_INVALID', 'the model cannot run on this input');
+    }
+  }
+
+  const output = (results: ort.InferenceSession.ReturnType, name: string): ort.Tensor => {
+    const tensor = results[name];
+    if (tensor === undefined) throw new ConfigError('MODEL_INVALID', `model produced no ${name}`);
+    return tensor;
+  };
+
+  async function infer(input: InferenceInput): Promise<Uint8Array> {
+    switch (config.task) {
+      case 'generate': {
+        if (!('text' in input) && !('messages' in input))
+          invalidInput('this model generates text from text or chat messages');
+        const text = tokenizer as TextTokenizer;
+        const promptIds =
+          'messages' in input
+            ? text.encode(text.chat(input.messages), { addSpecialTokens: false }).ids
+            : text.encode(input.text).ids;
+        const spec = config.generation!;
+        const generated = await generate({
+          session,
+          spec,
+          inputs: config.inputs,
+          promptIds,
+          maxNewTokens: Math.min(input.maxTokens ?? spec.maxNewTokens, spec.maxNewTokens),
+          stop: input.stop ?? [],
+          decode: (ids) => text.decode(ids),
+        });
+        return encodeJson({
+          text: generated.text,
+          finishReason: generated.finishReason,
+          tokens: generated.tokens,
+        });
+      }
+      case 'ocr': {
+        const results = await run(feedsFor(input));
+        return encodeJson(ctcDecode(output(results, config.ctc!.output), charset));
+      }
+      case 'embedding': {
+        const feeds = feedsFor(input);
+        const results = await run(feeds);
+        const mask = config.inputs.find((spec) => spec.source === 'attention_mask');
+        return encodeJson({
+          embedding: pool(
+            output(results, config.embedding!.output),
+            config.embedding!,
+            mask === undefined ? undefined : feeds[mask.name],
+          ),
+        });
+      }
+      case 'tensors': {
+        const results = await run(feedsFor(input));
+        const answer: Record<string, unknown> = {};
+        for (const spec of config.outputs)
+          answer[spec.name] = tensorJson(output(results, spec.name));
+        return encodeJson(answer);
+      }
+      case 'scores': {
+        const results = await run(feedsFor(input));
+        const answer: Record<string, number[]> = {};
+        for (const spec of config.outputs)
+          answer[spec.name] = Array.from(output(results, spec.name).data as Float32Array);
+        return encodeJson(answer);
+      }
+    }
+  }
 
   return {
     identity: {
-      fileSha256: toHex(fileHash),
-      configSha256: toHex(configHash),
-      modelHash: modelHash(fileHash, configHash),
+      fileSha256: toHex(model.hash),
+      configSha256: toHex(sha256(configBytes)),
+      modelHash: modelHash(model.hash, sha256(configBytes)),
     },
     config,
-    async run(texts) {
-      if (texts.length === 0) return [];
-      const tokens = texts.map(tokenize);
-      const width = Math.max(1, ...tokens.map((row) => row.length));
-      const data = tokens.flatMap((row) => [
-        ...row,
-        ...new Array<string>(width - row.length).fill(''),
-      ]);
-      const results = await session.run({
-        [config.input]: new ort.Tensor('string', data, [texts.length, width]),
-      });
-      return texts.map((_, row) => {
-        const output: Record<string, number[]> = {};
-        for (const name of config.outputs) {
-          const tensor = results[name];
-          if (tensor === undefined)
-            throw new ConfigError('MODEL_INVALID', `model produced no ${name}`);
-          const perRow = tensor.data.length / texts.length;
-          output[name] = Array.from(tensor.data as Float32Array).slice(
-            row * perRow,
-            (row + 1) * perRow,
-          );
-        }
-        return new TextEncoder().encode(JSON.stringify(output));
-      });
-    },
+    infer,
     close: () => session.release(),
   };
+}
+
+/**
+ * Greedy CTC decoding: the best class per step, repeats collapsed, blanks
+ * (class 0) dropped; confidence is the mean probability of the kept steps.
+ */
+export function ctcDecode(
+  probabilities: ort.Tensor,
+  charset: readonly string[],
+): { text: string; confidence: number } {
+  const [, steps, classes] = probabilities.dims.map(Number) as [number, number, number];
+  const data = probabilities.data as Float32Array;
+  let text = '';
+  let sum = 0;
+  let kept = 0;
+  let previous = -1;
+  for (let step = 0; step < steps; step++) {
+    let best = 0;
+    const offset = step * classes;
+    for (let index = 1; index < classes; index++)
+      if ((data[offset + index] as number) > (data[offset + best] as number)) best = index;
+    if (best !== 0 && best !== previous) {
+      text += charset[best] ?? '';
+      sum += data[offset + best] as number;
+      kept++;
+    }
+    previous = best;
+  }
+  return { text, confidence: kept === 0 ? 0 : sum / kept };
+}
+
+/** Pools token vectors [1, sequence, size] into one (mean over the mask, or the first), optionally unit length. */
+function pool(
+  tensor: ort.Tensor,
+  spec: NonNullable<ModelConfig['embedding']>,
+  mask: ort.Tensor | undefined,
+): number[] {
+  const data = tensor.data as Float32Array;
+  const size = Number(tensor.dims[tensor.dims.length - 1]);
+  let vector: number[];
+  if (spec.pooling === 'none') vector = Array.from(data.subarray(0, size));
+  else if (spec.pooling === 'cls') vector = Array.from(data.subarray(0, size));
+  else {
+    const steps = data.length / size;
+    const weights = mask === undefined ? undefined : Array.from(mask.data as BigInt64Array, Number);
+    vector = new Array<number>(size).fill(0);
+    let total = 0;
+    for (let step = 0; step < steps; step++) {
+      const weight = weights?.[step] ?? 1;
+      total += weight;
+      for (let index = 0; index < size; index++)
+        vector[index] = (vector[index] as number) + weight * (data[step * size + index] as number);
+    }
+    vector = vector.map((value) => value / Math.max(total, 1e-9));
+  }
+  if (!spec.normalize) return vector;
+  const norm = Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
+  return vector.map((value) => value / Math.max(norm, 1e-12));
 }

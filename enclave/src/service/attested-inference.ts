@@ -1,12 +1,13 @@
 /**
- * Attested inference: opens sealed requests, runs the model, and obtains one
- * hardware quote per request or per batch. A quote can take milliseconds, so by
- * default requests arriving within a short window share one quote over the
+ * Attested inference: opens sealed requests, runs each at once through the
+ * model, and obtains one hardware quote per request or per batch. A quote can
+ * take milliseconds, so by default answers ready within a short window share one quote over the
  * Merkle root of their bindings; each answer then carries its inclusion path.
  * Standing evidence (model hash + enclave key) is refreshed periodically.
  */
 import { inclusionProof } from '@veritee/attestations/merkle';
 import {
+  committedInput,
   openInferenceRequest,
   type EnclaveKeyPair,
   type InferenceRequest,
@@ -63,16 +64,17 @@ export interface AttestedInferenceOptions {
   readonly clock: () => Date;
   /** Default {@link DEFAULT_BATCHING}. */
   readonly batching?: BatchingMode;
-  /** Told of each batch settled: its size and seconds spent in the model and in the quote. */
-  readonly onBatch?: (batch: { size: number; modelSeconds: number; quoteSeconds: number }) => void;
+  /** Told of each quote: how many requests it covers and the seconds it took. */
+  readonly onBatch?: (batch: { size: number; quoteSeconds: number }) => void;
+  /** Told of each request's model run and the seconds it took. */
+  readonly onModel?: (run: { seconds: number }) => void;
 }
 
 const secondsSince = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e9;
 
 interface Pending {
-  readonly prompt: string;
-  readonly inputCommitment: Uint8Array;
-  readonly nonce: Uint8Array;
+  readonly output: Uint8Array;
+  readonly binding: Binding;
   readonly resolve: (result: AttestedResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -85,38 +87,29 @@ export function createAttestedInference(options: AttestedInferenceOptions) {
   let scheduled: { cancel: () => void } | undefined;
   let inFlight = 0;
 
+  /** Quotes a batch of answered requests: one quote over the Merkle root of their bindings. */
   async function settle(batch: Pending[]): Promise<void> {
     try {
-      const started = process.hrtime.bigint();
-      const outputs = await model.run(batch.map((pending) => pending.prompt));
-      const modelSeconds = secondsSince(started);
       const quoted = process.hrtime.bigint();
-      const bindings = batch.map((pending, index): Binding => ({
-        modelHash,
-        inputCommitment: pending.inputCommitment,
-        outputHash: hashOutput(outputs[index] as Uint8Array),
-        nonce: pending.nonce,
-        enclaveKey: keyPair.publicKey,
-      }));
       if (batching.kind === 'single') {
-        const [binding] = bindings as [Binding];
+        const [{ binding, output, resolve }] = batch as [Pending];
         const evidence = await tee.quote({
           reportData: bindingDigest(binding),
           nonce: binding.nonce,
           publicKey: keyPair.publicKey,
         });
-        options.onBatch?.({ size: 1, modelSeconds, quoteSeconds: secondsSince(quoted) });
-        batch[0]?.resolve({ output: outputs[0] as Uint8Array, evidence, binding });
+        options.onBatch?.({ size: 1, quoteSeconds: secondsSince(quoted) });
+        resolve({ output, evidence, binding });
         return;
       }
-      const { reportData, leaves } = batchReportData(bindings);
+      const { reportData, leaves } = batchReportData(batch.map((pending) => pending.binding));
       const evidence = await tee.quote({ reportData, publicKey: keyPair.publicKey });
-      options.onBatch?.({ size: batch.length, modelSeconds, quoteSeconds: secondsSince(quoted) });
+      options.onBatch?.({ size: batch.length, quoteSeconds: secondsSince(quoted) });
       batch.forEach((pending, index) => {
         pending.resolve({
-          output: outputs[index] as Uint8Array,
+          output: pending.output,
           evidence,
-          binding: bindings[index] as Binding,
+          binding: pending.binding,
           inclusion: { index, size: batch.length, path: inclusionProof(leaves, index) },
         });
       });
@@ -139,30 +132,41 @@ export function createAttestedInference(options: AttestedInferenceOptions) {
     });
   }
 
+  /** Queues an answered request for the next quote. */
+  function quote(output: Uint8Array, binding: Binding): Promise<AttestedResult> {
+    return new Promise<AttestedResult>((resolve, reject) => {
+      queue.push({ output, binding, resolve, reject });
+      if (batching.kind === 'single' || queue.length >= batching.maxSize) flush();
+      else if (scheduled === undefined && inFlight === 0) {
+        // Idle: start after the requests already arriving in this turn of the event loop.
+        const handle = setImmediate(flush);
+        scheduled = { cancel: () => clearImmediate(handle) };
+      } else if (scheduled === undefined) {
+        const handle = setTimeout(flush, batching.windowMs);
+        scheduled = { cancel: () => clearTimeout(handle) };
+      }
+    });
+  }
+
   return {
     /**
      * Runs one (already opened) request and quotes it, alone or in a batch.
-     * @throws UpstreamError TEE_QUOTE_FAILED, ConfigError MODEL_INVALID
+     * @throws UpstreamError TEE_QUOTE_FAILED, ConfigError MODEL_INVALID,
+     *   RequestError MODEL_INPUT_INVALID
      */
-    attest(request: InferenceRequest): Promise<AttestedResult> {
-      const inputCommitment = commitInput(request.salt, new TextEncoder().encode(request.prompt));
-      return new Promise<AttestedResult>((resolve, reject) => {
-        queue.push({
-          prompt: request.prompt,
-          inputCommitment,
-          nonce: request.nonce,
-          resolve,
-          reject,
-        });
-        if (batching.kind === 'single' || queue.length >= batching.maxSize) flush();
-        else if (scheduled === undefined && inFlight === 0) {
-          // Idle: start after the requests already arriving in this turn of the event loop.
-          const handle = setImmediate(flush);
-          scheduled = { cancel: () => clearImmediate(handle) };
-        } else if (scheduled === undefined) {
-          const handle = setTimeout(flush, batching.windowMs);
-          scheduled = { cancel: () => clearTimeout(handle) };
-        }
+    async attest(request: InferenceRequest): Promise<AttestedResult> {
+      const started = process.hrtime.bigint();
+      // The model runs at once; only the quote waits for a batch.
+      const output = await model.infer(
+        'prompt' in request ? { text: request.prompt } : request.input,
+      );
+      options.onModel?.({ seconds: secondsSince(started) });
+      return quote(output, {
+        modelHash,
+        inputCommitment: commitInput(request.salt, committedInput(request)),
+        outputHash: hashOutput(output),
+        nonce: request.nonce,
+        enclaveKey: keyPair.publicKey,
       });
     },
 

@@ -4,7 +4,11 @@
  * simulator under the committed test dev PKI, and can misbehave on demand.
  */
 import { createServer, type Server } from 'node:http';
-import { generateEnclaveKeyPair, openInferenceRequest } from '@veritee/attestations/seal';
+import {
+  committedInput,
+  generateEnclaveKeyPair,
+  openInferenceRequest,
+} from '@veritee/attestations/seal';
 import {
   bindingDigest,
   enclaveAnswerToJson,
@@ -87,10 +91,12 @@ export async function startFakeHost(misbehaviour: Misbehaviour = {}) {
             keyPair,
             new Uint8Array(Buffer.concat(chunks)),
           );
-          const output = standInModel(opened.prompt);
+          const output = standInModel(
+            'prompt' in opened ? opened.prompt : JSON.stringify(opened.input),
+          );
           const binding: Binding = {
             modelHash,
-            inputCommitment: commitInput(opened.salt, new TextEncoder().encode(opened.prompt)),
+            inputCommitment: commitInput(opened.salt, committedInput(opened)),
             outputHash: hashOutput(output),
             nonce: opened.nonce,
             enclaveKey: keyPair.publicKey,
