@@ -14,6 +14,7 @@ import { createClient, type Client } from '@veritee/client';
 import { bundledModelHash, GENERIC_MODELS } from '@veritee/enclave';
 import { startSystem, type System, createHome, EPHEMERAL_PORTS } from '@veritee/mock/system';
 import { trustWithDev } from '@veritee/mock';
+import { runCli } from '@veritee/mock/cli';
 
 const IMAGE = join(import.meta.dirname, '..', 'enclave', 'test', 'fixtures', 'ocr-line.png');
 
@@ -54,6 +55,32 @@ describe('OCR of a private image, attested and receipted', () => {
     );
     assert.ok(result.receipt?.checked, 'the receipt was checked against the verifier');
     assert.equal(result.receipt.checked.claims.input_commitment, result.verified.inputCommitment);
+  });
+
+  it('veritee infer --image reads the same image and prints the checked answer', async () => {
+    const { status, stdout, stderr } = await runCli(
+      [
+        'infer',
+        '--host',
+        system.host.url,
+        '--verifier',
+        system.verifier.url,
+        '--allow-simulated',
+        '--model',
+        await bundledModelHash(GENERIC_MODELS.ocr),
+        '--image',
+        IMAGE,
+        '--json',
+      ],
+      { VERITEE_HOME: home },
+    );
+    assert.equal(status, 0, stderr);
+    const printed = JSON.parse(stdout) as { output: string; receiptChecked: boolean };
+    assert.equal(
+      (JSON.parse(printed.output) as { text: string }).text.trim(),
+      'Invoice 4711 paid in full',
+    );
+    assert.equal(printed.receiptChecked, true);
   });
 
   it('answers a request this model cannot take with MODEL_INPUT_INVALID, passed on by the host', async () => {

@@ -4,9 +4,13 @@
  * checked (quote, binding, receipt, inclusion) by the client before it is
  * returned, so existing OpenAI code runs unchanged and gets verified results.
  *
- *   GET  /v1/models        the attested model
- *   POST /v1/moderations   the bundled classifier: its three heads as
- *                          categories, each flagged past its threshold
+ *   GET  /v1/models             the attested model
+ *   POST /v1/moderations        the bundled classifier: its three heads as
+ *                               categories, each flagged past its threshold
+ *   POST /v1/embeddings         an embedding model (`task: embedding`)
+ *   POST /v1/chat/completions   a generative model (`task: generate`), its
+ *                               chat template applied in the enclave; greedy,
+ *                               so no sampling parameters are taken
  *
  * As a WHATWG fetch handler: `veriteeFetch` for `new OpenAI({ fetch })`, and
  * the `veritee proxy` command serves the same handler on 127.0.0.1. Each answer
@@ -15,6 +19,7 @@
  * error whose `code` is Veritee's.
  */
 import { isVeriteeError, toHex, UpstreamError } from '@veritee/attestations';
+import type { ChatMessage, InferenceInput } from '@veritee/attestations/wire';
 import type { Client, InferenceResult } from './client.js';
 import { Refused } from './refused.js';
 
@@ -73,29 +78,27 @@ function verification(result: InferenceResult) {
   };
 }
 
-/** The classifier's output (`{ head: [score] }`) as scores by category. */
-function scores(output: string): Record<string, number> {
+const unexpectedOutput = (what: string) =>
+  new OpenAiError(502, 'MODEL_OUTPUT_UNEXPECTED', 'upstream_error', `the model output ${what}`);
+
+function parseOutput(output: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(output);
   } catch {
-    throw new OpenAiError(
-      502,
-      'MODEL_OUTPUT_UNEXPECTED',
-      'upstream_error',
-      'the model output is not JSON',
-    );
+    throw unexpectedOutput('is not JSON');
   }
+  if (typeof parsed !== 'object' || parsed === null) throw unexpectedOutput('is not an object');
+  return parsed as Record<string, unknown>;
+}
+
+/** The classifier's output (`{ head: [score] }`) as scores by category. */
+function scores(output: string): Record<string, number> {
   const found: Record<string, number> = {};
-  for (const [head, value] of Object.entries(parsed as Record<string, unknown>)) {
+  for (const [head, value] of Object.entries(parseOutput(output))) {
     const score = Array.isArray(value) ? (value[0] as unknown) : value;
     if (typeof score !== 'number' || !Number.isFinite(score))
-      throw new OpenAiError(
-        502,
-        'MODEL_OUTPUT_UNEXPECTED',
-        'upstream_error',
-        `the model output's ${head.slice(0, 64)} is not a score`,
-      );
+      throw unexpectedOutput(`'s ${head.slice(0, 64)} is not a score`);
     found[head] = score;
   }
   return found;
@@ -130,6 +133,52 @@ async function readBody(request: Request, limit: number): Promise<unknown> {
   }
 }
 
+const fieldInvalid = (message: string) =>
+  new OpenAiError(400, 'REQUEST_FIELD_INVALID', 'invalid_request_error', message);
+
+/** `input` as a non-empty list of non-empty strings, at most `max`. */
+function textInputs(input: unknown, max: number): string[] {
+  const inputs = typeof input === 'string' ? [input] : input;
+  if (
+    !Array.isArray(inputs) ||
+    inputs.length === 0 ||
+    !inputs.every((item) => typeof item === 'string' && item.length > 0)
+  )
+    throw fieldInvalid('input must be a non-empty string or an array of them');
+  if (inputs.length > max) throw fieldInvalid(`at most ${max} inputs a request`);
+  return inputs as string[];
+}
+
+/** A chat request's messages, limits and stop strings, as the enclave takes them. */
+function chatInput(body: Record<string, unknown>): InferenceInput {
+  if (body['stream'] === true)
+    throw fieldInvalid('stream is not served: answers come whole, with their receipt');
+  if (body['n'] !== undefined && body['n'] !== 1) throw fieldInvalid('n must be 1');
+  const messages = body['messages'];
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw fieldInvalid('messages must be a non-empty array');
+  const parsed = messages.map((message: unknown): ChatMessage => {
+    const { role, content } = (message ?? {}) as { role?: unknown; content?: unknown };
+    if (
+      (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'developer') ||
+      typeof content !== 'string'
+    )
+      throw fieldInvalid('each message needs a role and text content');
+    return { role: role === 'developer' ? 'system' : role, content };
+  });
+  const maxTokens = body['max_completion_tokens'] ?? body['max_tokens'];
+  if (maxTokens !== undefined && maxTokens !== null && !Number.isInteger(maxTokens))
+    throw fieldInvalid('max_tokens must be an integer');
+  const stop = typeof body['stop'] === 'string' ? [body['stop']] : body['stop'];
+  if (stop !== undefined && stop !== null && !Array.isArray(stop))
+    throw fieldInvalid('stop must be a string or an array of them');
+  return {
+    messages: parsed,
+    ...(typeof maxTokens === 'number' ? { maxTokens } : {}),
+    ...(Array.isArray(stop) ? { stop: stop as string[] } : {}),
+  };
+}
+
 /** A fetch-shaped handler of the OpenAI routes above. */
 export function openAiHandler(options: OpenAiOptions): (request: Request) => Promise<Response> {
   const modelId = options.modelId ?? 'veritee-guardrail';
@@ -159,37 +208,35 @@ export function openAiHandler(options: OpenAiOptions): (request: Request) => Pro
     });
   };
 
-  const moderations = async (request: Request) => {
-    const body = (await readBody(request, maxBodyBytes)) as { input?: unknown; model?: unknown };
-    const inputs = typeof body.input === 'string' ? [body.input] : body.input;
-    if (
-      !Array.isArray(inputs) ||
-      inputs.length === 0 ||
-      !inputs.every((input) => typeof input === 'string' && input.length > 0)
-    )
-      throw new OpenAiError(
-        400,
-        'REQUEST_FIELD_INVALID',
-        'invalid_request_error',
-        'input must be a non-empty string or an array of them',
-      );
-    if (inputs.length > maxInputs)
-      throw new OpenAiError(
-        400,
-        'REQUEST_FIELD_INVALID',
-        'invalid_request_error',
-        `at most ${maxInputs} inputs a request`,
-      );
-    if (body.model !== undefined && body.model !== modelId)
+  /** The body, its model checked against the one served. */
+  const bodyOf = async (request: Request) => {
+    const body = await readBody(request, maxBodyBytes);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw fieldInvalid('the body must be a JSON object');
+    const model = (body as { model?: unknown }).model;
+    if (model !== undefined && model !== modelId)
       throw new OpenAiError(
         404,
         'MODEL_NOT_FOUND',
         'invalid_request_error',
         `this deployment serves ${modelId}`,
       );
-    // One after another: each input is its own sealed request, attested answer and receipt.
+    return body as Record<string, unknown>;
+  };
+
+  /** One after another: each input is its own sealed request, attested answer and receipt. */
+  const inferEach = async (inputs: readonly (string | InferenceInput)[]) => {
     const answers: InferenceResult[] = [];
-    for (const input of inputs as string[]) answers.push(await options.client.infer(input));
+    for (const input of inputs) answers.push(await options.client.infer(input));
+    return answers;
+  };
+  const receiptHeader = (answers: readonly InferenceResult[]) => ({
+    [RECEIPT_HEADER]: answers.map((answer) => answer.receipt?.id ?? '').join(','),
+  });
+
+  const moderations = async (request: Request) => {
+    const body = await bodyOf(request);
+    const answers = await inferEach(textInputs(body['input'], maxInputs));
     const results = answers.map((answer) => {
       const categoryScores = scores(answer.output);
       const categories = Object.fromEntries(
@@ -205,16 +252,78 @@ export function openAiHandler(options: OpenAiOptions): (request: Request) => Pro
         veritee: verification(answer),
       };
     });
-    const receipts = answers.map((answer) => answer.receipt?.id ?? '');
     return json(
       200,
       {
-        id: `modr-${receipts[0] || crypto.randomUUID()}`,
+        id: `modr-${answers[0]?.receipt?.id ?? crypto.randomUUID()}`,
         model: modelId,
         results,
         veritee: results[0]?.veritee,
       },
-      { [RECEIPT_HEADER]: receipts.join(',') },
+      receiptHeader(answers),
+    );
+  };
+
+  const embeddings = async (request: Request) => {
+    const body = await bodyOf(request);
+    const format = body['encoding_format'] ?? 'float';
+    if (format !== 'float' && format !== 'base64')
+      throw fieldInvalid('encoding_format must be float or base64');
+    const answers = await inferEach(textInputs(body['input'], maxInputs).map((text) => ({ text })));
+    const data = answers.map((answer, index) => {
+      const embedding = parseOutput(answer.output)['embedding'];
+      if (
+        !Array.isArray(embedding) ||
+        !embedding.every((value) => typeof value === 'number' && Number.isFinite(value))
+      )
+        throw unexpectedOutput('is not an embedding');
+      return {
+        object: 'embedding',
+        index,
+        // base64: little-endian float32, as OpenAI sends it (and its SDK asks for by default).
+        embedding:
+          format === 'float'
+            ? embedding
+            : Buffer.from(Float32Array.from(embedding as number[]).buffer).toString('base64'),
+        veritee: verification(answer),
+      };
+    });
+    return json(
+      200,
+      { object: 'list', model: modelId, data, veritee: data[0]?.veritee },
+      receiptHeader(answers),
+    );
+  };
+
+  const chatCompletions = async (request: Request) => {
+    const [answer] = await inferEach([chatInput(await bodyOf(request))]);
+    const output = parseOutput(answer!.output);
+    const { text, finishReason, tokens } = output;
+    if (
+      typeof text !== 'string' ||
+      (finishReason !== 'stop' && finishReason !== 'length') ||
+      !Array.isArray(tokens)
+    )
+      throw unexpectedOutput('is not generated text');
+    return json(
+      200,
+      {
+        id: `chatcmpl-${answer!.receipt?.id ?? crypto.randomUUID()}`,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model: modelId,
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: text, refusal: null },
+            finish_reason: finishReason,
+            logprobs: null,
+          },
+        ],
+        usage: { completion_tokens: tokens.length },
+        veritee: verification(answer!),
+      },
+      receiptHeader([answer!]),
     );
   };
 
@@ -224,11 +333,14 @@ export function openAiHandler(options: OpenAiOptions): (request: Request) => Pro
       if (request.method === 'GET' && path === '/v1/models') return await models();
       if (request.method === 'POST' && path === '/v1/moderations')
         return await moderations(request);
+      if (request.method === 'POST' && path === '/v1/embeddings') return await embeddings(request);
+      if (request.method === 'POST' && path === '/v1/chat/completions')
+        return await chatCompletions(request);
       throw new OpenAiError(
         404,
         'REQUEST_NOT_FOUND',
         'invalid_request_error',
-        `${request.method} ${path.slice(0, 100)} is not served: this deployment answers /v1/models and /v1/moderations`,
+        `${request.method} ${path.slice(0, 100)} is not served: this deployment answers /v1/models, /v1/moderations, /v1/embeddings and /v1/chat/completions`,
       );
     } catch (error) {
       const failure =

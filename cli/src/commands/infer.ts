@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { Refused } from '@veritee/client';
 import { UsageError } from '../usage-error.js';
-import { readPromptFile } from '../input-file.js';
+import type { InferenceInput } from '@veritee/attestations/wire';
+import { readInput, readPromptFile } from '../input-file.js';
 import {
   CLIENT_FLAGS,
   CLIENT_FLAGS_USAGE,
@@ -18,6 +19,7 @@ import {
 
 export const INFER_USAGE = `Usage: veritee infer --prompt-file <file> [options]
        veritee infer [options] < prompt.txt
+       veritee infer --image <file.png> [options]
 
 Sends a private prompt to the enclave behind a host, and prints the model's
 output, the receipt id, and what was verified. The host sees only ciphertext.
@@ -25,8 +27,15 @@ The prompt comes from --prompt-file or standard input ("-" or nothing); a
 prompt given as an argument works but is visible to other local users in the
 process list, and a warning says so.
 
+For a model that reads images (VERITEE_BUNDLED_MODEL=ocr, say), --image sends
+a PNG instead, sealed the same way. For a generative model, --max-tokens and
+--stop bound the answer.
+
 Options:
   --prompt-file <file>  the prompt, read as UTF-8
+  --image <file>        a PNG image instead of a prompt
+  --max-tokens <n>      at most this many generated tokens
+  --stop <text>         stop generating at this text; repeat for several
 ${CLIENT_FLAGS_USAGE}
 `;
 
@@ -36,16 +45,24 @@ export interface InferDeps extends ClientFlagDeps {
   readonly warn: (line: string) => void;
 }
 
-export async function runInfer(
-  argv: readonly string[],
+/** The prompt or image the flags name, with generation limits. */
+async function inputFromFlags(
+  values: {
+    'prompt-file'?: string | undefined;
+    image?: string | undefined;
+    'max-tokens'?: string | undefined;
+    stop?: string[] | undefined;
+  },
+  positionals: readonly string[],
   deps: InferDeps,
-  write: (text: string) => void,
-): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { ...CLIENT_FLAGS, 'prompt-file': { type: 'string' } },
-  });
+): Promise<string | InferenceInput> {
+  if (values.image !== undefined) {
+    if (values['prompt-file'] !== undefined || positionals.length > 0)
+      throw new UsageError('send a prompt or an image, not both');
+    if (values['max-tokens'] !== undefined || values.stop !== undefined)
+      throw new UsageError('--max-tokens and --stop apply to prompts');
+    return { image: Buffer.from(await readInput(values.image, 'image')).toString('base64') };
+  }
   if (positionals.length > 1)
     throw new UsageError('give the prompt in a file (--prompt-file) or on standard input');
   if (values['prompt-file'] !== undefined && positionals.length > 0)
@@ -62,9 +79,40 @@ export async function runInfer(
         ? await deps.stdin()
         : argument;
   if (prompt.length === 0) throw new UsageError('the prompt is empty');
+  if (values['max-tokens'] === undefined && values.stop === undefined) return prompt;
+  const maxTokens = values['max-tokens'] === undefined ? undefined : Number(values['max-tokens']);
+  if (
+    maxTokens !== undefined &&
+    !(Number.isInteger(maxTokens) && maxTokens >= 1 && maxTokens <= 4096)
+  )
+    throw new UsageError('--max-tokens takes a whole number from 1 to 4096');
+  return {
+    text: prompt,
+    ...(maxTokens === undefined ? {} : { maxTokens }),
+    ...(values.stop === undefined ? {} : { stop: values.stop }),
+  };
+}
+
+export async function runInfer(
+  argv: readonly string[],
+  deps: InferDeps,
+  write: (text: string) => void,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...CLIENT_FLAGS,
+      'prompt-file': { type: 'string' },
+      image: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      stop: { type: 'string', multiple: true },
+    },
+  });
+  const input = await inputFromFlags(values, positionals, deps);
   const { client, verifier: verifierRaw } = await clientFromFlags(values, deps);
   try {
-    const result = await client.infer(prompt);
+    const result = await client.infer(input);
     const { verified, receipt } = result;
     if (values.json) {
       write(

@@ -19,8 +19,10 @@ import {
 export const PROXY_USAGE = `Usage: veritee proxy [options]
 
 Serves the OpenAI API on this machine's loopback for what the deployment runs:
-GET /v1/models, and POST /v1/moderations for the bundled classifier (its
-injection, jailbreak and malicious heads as categories). Every request is
+GET /v1/models; POST /v1/moderations for the bundled classifier (its
+injection, jailbreak and malicious heads as categories); POST /v1/embeddings
+for an embedding model; POST /v1/chat/completions for a generative model
+(greedy, whole answers, no streaming). Every request is
 sealed to the attested enclave; every answer's quote, binding, receipt and log
 inclusion are checked before it is returned, with a "veritee" object and an
 x-veritee-receipt header. A refusal is an OpenAI-shaped error whose code is
@@ -28,6 +30,8 @@ Veritee's. Point existing code at it: new OpenAI({ baseURL: '<url>/v1' }).
 
 Options:
   --listen <host:port>  default 127.0.0.1:7080 (loopback addresses only)
+  --model-id <id>       the model name answers carry and requests may give
+                        (default veritee-guardrail)
   --threshold <category=score>
                         flag a category at or above this score (default 0.5);
                         repeat for several
@@ -83,6 +87,7 @@ export async function runProxy(
       ...CLIENT_FLAGS,
       listen: { type: 'string', default: '127.0.0.1:7080' },
       threshold: { type: 'string', multiple: true },
+      'model-id': { type: 'string', default: 'veritee-guardrail' },
     },
   });
   if (positionals.length > 0) throw new UsageError('proxy takes no arguments');
@@ -98,7 +103,9 @@ export async function runProxy(
     thresholds[category] = score;
   }
   const { client, host } = await clientFromFlags(values, deps);
-  const handle = openAiHandler({ client, thresholds });
+  if (!/^[\w.:-]{1,128}$/.test(values['model-id']))
+    throw new UsageError('--model-id takes a name of letters, digits, ".", ":", "_" and "-"');
+  const handle = openAiHandler({ client, thresholds, modelId: values['model-id'] });
   const server = createServer((incoming, response) => {
     toRequest(incoming, 'http://127.0.0.1')
       .then(handle)

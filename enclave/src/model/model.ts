@@ -460,7 +460,8 @@ function pool(
     }
     vector = vector.map((value) => value / Math.max(total, 1e-9));
   }
-  if (!spec.normalize) return vector;
+  // Rounded to float32, the model's own precision: sent packed as float32, nothing is lost.
+  if (!spec.normalize) return vector.map(Math.fround);
   const norm = Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
-  return vector.map((value) => value / Math.max(norm, 1e-12));
+  return vector.map((value) => Math.fround(value / Math.max(norm, 1e-12)));
 }
