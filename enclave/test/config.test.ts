@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '@veritee/attestations';
 import { parseConfig } from '../src/config.js';
+import { BUNDLED_MODEL, GENERIC_MODELS } from '../src/model/bundled.js';
 
 const sealed = {
   VERITEE_MODEL: '/models/model.sealed',
@@ -74,5 +75,29 @@ describe('parseConfig: model key release', () => {
         }),
       invalid(/VERITEE_KEY_BROKER_URL must be an http\(s\) URL/),
     );
+  });
+});
+
+describe('parseConfig: bundled models', () => {
+  it('defaults to the classifier and picks another bundled model by name', () => {
+    assert.equal(parseConfig({}).model.sha256, BUNDLED_MODEL.sha256);
+    assert.deepEqual(parseConfig({ VERITEE_BUNDLED_MODEL: 'ocr' }).model, {
+      path: GENERIC_MODELS.ocr.path,
+      configPath: GENERIC_MODELS.ocr.configPath,
+      sha256: GENERIC_MODELS.ocr.sha256,
+    });
+    // An operator's model wins over the bundled choice.
+    assert.equal(
+      parseConfig({ ...sealed, VERITEE_BUNDLED_MODEL: 'ocr' }).model.path,
+      sealed.VERITEE_MODEL,
+    );
+  });
+
+  it('refuses a name it does not bundle, inherited object keys included', () => {
+    for (const name of ['gpt-4', 'toString', '__proto__'])
+      assert.throws(
+        () => parseConfig({ VERITEE_BUNDLED_MODEL: name }),
+        invalid(/VERITEE_BUNDLED_MODEL must be one of guardrail, ocr, embedding, decoder/),
+      );
   });
 });

@@ -36,6 +36,11 @@ if [ -n "$sealed" ]; then
   [[ "$sha" =~ ^[0-9a-f]{64}$ ]] || { echo "build.sh: $sealed has no weights hash" >&2; exit 2; }
   cp "$sealed" "$stage/model.sealed"
   cp "$config" "$stage/model.json"
+  # A v2 config pins files beside it (tokenizer, dictionary): they go beside it in the image.
+  node -e 'const f=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).files??{};for(const n of Object.keys(f)){if(!/^[A-Za-z0-9._-]{1,128}$/.test(n)||n.startsWith("."))process.exit(1);console.log(n)}' "$config" > "$stage/.files" \
+    || { echo "build.sh: $config names a file that is not a plain name" >&2; exit 2; }
+  while read -r file; do cp "$(dirname "$config")/$file" "$stage/$file"; done < "$stage/.files"
+  rm "$stage/.files"
   cat > "$stage/model.env" <<ENV
 VERITEE_MODEL=/opt/veritee/model/model.sealed
 VERITEE_MODEL_CONFIG=/opt/veritee/model/model.json

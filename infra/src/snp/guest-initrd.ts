@@ -59,6 +59,22 @@ export interface GuestInitrd {
 }
 
 /** onnxruntime's binaries for other systems: megabytes the guest never loads. */
+/** The files a model config names beside it (`files` of a v2 config; none in v1). */
+async function configFiles(config: string): Promise<string[]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(config, 'utf8'));
+  } catch {
+    throw new ConfigError('CONFIG_INVALID', 'the model config is not JSON');
+  }
+  const files = (parsed as { files?: unknown }).files ?? {};
+  const names = typeof files === 'object' && files !== null ? Object.keys(files) : [];
+  // The enclave takes plain names only; so does the image.
+  if (names.some((name) => !/^[A-Za-z0-9._-]{1,128}$/.test(name) || name.startsWith('.')))
+    throw new ConfigError('CONFIG_INVALID', 'the model config names a file that is not a plain name');
+  return names;
+}
+
 const FOREIGN_BINARIES = /\/bin\/napi-v\d+\/(?:darwin|win32|linux\/arm64)(?:\/|$)/;
 
 const exists = (path: string) =>
@@ -224,6 +240,9 @@ export async function buildGuestInitrd(options: GuestInitrdOptions): Promise<Gue
         throw new ConfigError('CONFIG_INVALID', 'the sealed model pin is not a SHA-256');
       await put(file, 'opt/veritee/model/model.sealed');
       await put(config, 'opt/veritee/model/model.json');
+      // A v2 config pins files beside it (tokenizer, dictionary); they go beside it too.
+      for (const file of await configFiles(config))
+        await put(join(dirname(config), file), `opt/veritee/model/${file}`);
       await writeFile(
         join(stage, 'opt/veritee/model/model.env'),
         [
