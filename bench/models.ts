@@ -187,4 +187,3 @@ export async function benchModels(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-

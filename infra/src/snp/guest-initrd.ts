@@ -71,7 +71,10 @@ async function configFiles(config: string): Promise<string[]> {
   const names = typeof files === 'object' && files !== null ? Object.keys(files) : [];
   // The enclave takes plain names only; so does the image.
   if (names.some((name) => !/^[A-Za-z0-9._-]{1,128}$/.test(name) || name.startsWith('.')))
-    throw new ConfigError('CONFIG_INVALID', 'the model config names a file that is not a plain name');
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'the model config names a file that is not a plain name',
+    );
   return names;
 }
 
