@@ -5,23 +5,16 @@
  * public-key operation; validity is checked anew every time.
  */
 import { ChainError } from './errors.js';
+import { chainSignatures } from './signature-memo.js';
 import { isSignedBy, validityAt, type Certificate } from './x509.js';
 
 /** Prefix of the error codes a chain check raises, e.g. `SNP_CERT_EXPIRED`. */
 export type ChainDomain = 'SNP' | 'NITRO';
 
-const MAX_CACHED_LINKS = 10_000;
-const signatureCache = new Map<string, boolean>();
-
 function signedBy(child: Certificate, issuer: Certificate): boolean {
-  const key = `${child.fingerprint}:${issuer.fingerprint}`;
-  let signed = signatureCache.get(key);
-  if (signed === undefined) {
-    signed = isSignedBy(child, issuer.publicKey);
-    if (signatureCache.size >= MAX_CACHED_LINKS) signatureCache.clear();
-    signatureCache.set(key, signed);
-  }
-  return signed;
+  return chainSignatures.remember(`cert:${child.fingerprint}:${issuer.fingerprint}`, () =>
+    isSignedBy(child, issuer.publicKey),
+  );
 }
 
 /** Whether `issuer` issued `child` (name, CA flag, signature), ignoring time; never throws. */

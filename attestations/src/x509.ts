@@ -15,6 +15,7 @@ import {
 } from 'node:crypto';
 import * as peculiar from '@peculiar/x509';
 import { ChainError, EvidenceError } from './errors.js';
+import { chainSignatures } from './signature-memo.js';
 
 /** A parsed certificate; immutable. */
 export interface Certificate {
@@ -192,18 +193,38 @@ export interface Crl {
   /** Revoked serial numbers, normalized as by {@link normalizeSerial}. */
   readonly revokedSerials: ReadonlySet<string>;
   readonly parsed: peculiar.X509Crl;
+  /** SHA-256 of `der`, hex: what a CRL's verified signature is remembered by. */
+  readonly fingerprint: string;
 }
 
+// A CRL repeats in every report of its product until it is reissued (AMD: weekly): parse
+// and verify it once. Time is checked at every use; only what does not change is kept.
+const MAX_CACHED_CRLS = 256;
+const crlCache = new Map<string, Crl>();
+
 /**
- * Parses a DER or PEM CRL.
+ * Parses a DER or PEM CRL; the same bytes again get the same parsed CRL, from
+ * a bounded cache keyed by their SHA-256.
  * @throws EvidenceError CRL_MALFORMED
  */
 export function parseCrl(input: Uint8Array | string): Crl {
+  const key = createHash('sha256').update(input).digest('base64');
+  let crl = crlCache.get(key);
+  if (crl === undefined) {
+    crl = parseCrlUncached(input);
+    if (crlCache.size >= MAX_CACHED_CRLS) crlCache.clear();
+    crlCache.set(key, crl);
+  }
+  return crl;
+}
+
+function parseCrlUncached(input: Uint8Array | string): Crl {
   if (typeof input !== 'string' && !looksLikePem(input))
     refuseTrailingBytes(input, 'CRL_MALFORMED', 'CRL');
   try {
     const parsed = new peculiar.X509Crl(typeof input === 'string' ? input : Buffer.from(input));
     return {
+      fingerprint: createHash('sha256').update(new Uint8Array(parsed.rawData)).digest('hex'),
       der: new Uint8Array(parsed.rawData),
       issuer: parsed.issuer,
       thisUpdate: parsed.thisUpdate,
@@ -225,10 +246,17 @@ export type CrlProblem = 'ISSUER_MISMATCH' | 'BAD_SIGNATURE' | 'NOT_YET_VALID' |
  */
 export function checkCrl(crl: Crl, issuer: Certificate, at: Date): CrlProblem | undefined {
   if (normalizeName(crl.issuer) !== normalizeName(issuer.subject)) return 'ISSUER_MISMATCH';
-  if (!verifyWithAlgorithm(crl.parsed, issuer.publicKey)) return 'BAD_SIGNATURE';
+  if (!crlSignedBy(crl, issuer)) return 'BAD_SIGNATURE';
   if (at.getTime() < crl.thisUpdate.getTime()) return 'NOT_YET_VALID';
   if (crl.nextUpdate !== undefined && at.getTime() > crl.nextUpdate.getTime()) return 'EXPIRED';
   return undefined;
+}
+
+/** Whether `issuer`'s key signed the CRL, remembered by both fingerprints (a fact of the bytes alone). */
+function crlSignedBy(crl: Crl, issuer: Certificate): boolean {
+  return chainSignatures.remember(`crl:${crl.fingerprint}:${issuer.fingerprint}`, () =>
+    verifyWithAlgorithm(crl.parsed, issuer.publicKey),
+  );
 }
 
 // node prints names one attribute per line; @peculiar joins them with ", ".

@@ -9,6 +9,7 @@ import { bytesEqual } from '../bytes.js';
 import { assertLink } from '../chain.js';
 import { parseCertificateCached, type Certificate } from '../x509.js';
 import { isP384Key, verifyEs384 } from '../signature.js';
+import { evidenceSignatures, signatureKey } from '../signature-memo.js';
 import { markVerified, type Verified } from '../evidence/verified.js';
 import type { NitroAnchor, TrustStore } from '../evidence/trust.js';
 import { coseSign1ToBeSigned, type NitroDocument } from './document.js';
@@ -64,7 +65,12 @@ export function verifyNitro(
     throw new ChainError('NITRO_LEAF_KEY_INVALID', 'leaf key is not ECDSA P-384');
   }
   const toBeSigned = coseSign1ToBeSigned(document.protectedHeader, document.payloadBytes);
-  if (!verifyEs384(toBeSigned, leaf.publicKey, document.signature))
+  if (
+    !evidenceSignatures.remember(
+      signatureKey('cose', toBeSigned, document.signature, leaf.fingerprint),
+      () => verifyEs384(toBeSigned, leaf.publicKey, document.signature),
+    )
+  )
     throw new ChainError(
       'NITRO_COSE_BAD_SIGNATURE',
       'COSE_Sign1 signature does not verify with the leaf key',

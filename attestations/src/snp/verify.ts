@@ -11,6 +11,7 @@ import { bytesEqual, isAllZero, reversed } from '../bytes.js';
 import { assertLink, commonName, isIssuedBy } from '../chain.js';
 import { checkCrl, type Certificate, type Crl } from '../x509.js';
 import { isP384Key, verifyEs384 } from '../signature.js';
+import { evidenceSignatures, signatureKey } from '../signature-memo.js';
 import { markVerified, type Verified } from '../evidence/verified.js';
 import type { SnpAnchor, TrustStore } from '../evidence/trust.js';
 import { parseEndorsementClaims, type EndorsementClaims } from './endorsement.js';
@@ -244,7 +245,13 @@ function assertReportSignature(report: SnpReport, endorsement: Certificate): voi
   }
   const signature = p1363Signature(report);
   const signed = serializeSnpReport(report).subarray(0, SNP_SIGNED_SIZE);
-  if (signature === undefined || !verifyEs384(signed, endorsement.publicKey, signature))
+  if (
+    signature === undefined ||
+    !evidenceSignatures.remember(
+      signatureKey('snp', signed, signature, endorsement.fingerprint),
+      () => verifyEs384(signed, endorsement.publicKey, signature),
+    )
+  )
     throw new ChainError(
       'SNP_REPORT_BAD_SIGNATURE',
       'report signature does not verify with the endorsement key',
