@@ -3,14 +3,20 @@
  * measures keeps its core: `concurrency` keep-alive connections, each asking
  * for a path in a loop for `millis` ms. Prints one JSON line: a Run.
  *
- *   node --import tsx bench/http-load.ts <base URL> <concurrency> <millis> <path template>
+ *   node --import tsx bench/http-load.ts <base URL> <concurrency> <millis> <path template> [bodies.json]
  *
  * In the template, `{random:N}` becomes a random integer below N, per request.
+ * With a bodies file (a JSON array of strings), each request is a POST of the
+ * next body in turn, as JSON.
  */
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
-const [base = '', concurrencyText = '8', millisText = '3000', template = '/'] =
+const [base = '', concurrencyText = '8', millisText = '3000', template = '/', bodiesFile] =
   process.argv.slice(2);
+const bodies =
+  bodiesFile === undefined ? undefined : (JSON.parse(readFileSync(bodiesFile, 'utf8')) as string[]);
+let next = 0;
 
 const pathOf = () =>
   template.replace(/\{random:(\d+)\}/g, (_, bound: string) =>
@@ -21,7 +27,19 @@ const result = await autocannon({
   url: base,
   connections: Number(concurrencyText),
   duration: Number(millisText) / 1000,
-  requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: pathOf() }) }],
+  requests: [
+    bodies === undefined
+      ? { method: 'GET', setupRequest: (request) => ({ ...request, path: pathOf() }) }
+      : {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (request) => ({
+            ...request,
+            path: pathOf(),
+            body: bodies[next++ % bodies.length],
+          }),
+        },
+  ],
 });
 const failures = result.non2xx + result.errors + result.timeouts;
 process.stdout.write(

@@ -78,6 +78,8 @@ export async function loadFromProcess(
   concurrency: number,
   template: string,
   millis = 3000,
+  /** A JSON file of request bodies: each request POSTs the next. */
+  bodiesFile?: string,
 ): Promise<Run & { readonly failures: number }> {
   const script = new URL('./http-load.ts', import.meta.url).pathname;
   const { stdout } = await promisify(execFile)(process.execPath, [
@@ -88,6 +90,7 @@ export async function loadFromProcess(
     String(concurrency),
     String(millis),
     template,
+    ...(bodiesFile === undefined ? [] : [bodiesFile]),
   ]);
   return JSON.parse(stdout) as Run & { failures: number };
 }

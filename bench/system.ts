@@ -73,9 +73,16 @@ export async function benchSystem(): Promise<void> {
       const sdk = await load(concurrency, (index) =>
         client.infer(PROMPTS[index % PROMPTS.length]!),
       );
+      const aims = concurrency === 16;
       printRow(`enclave API alone (attested, sealed), c=${concurrency}`, formatRun(enclave));
-      printRow(`through the host (+ receipt per request), c=${concurrency}`, formatRun(host));
-      printRow(`client SDK, every check, c=${concurrency}`, formatRun(sdk));
+      printRow(
+        `through the host (+ receipt per request), c=${concurrency}`,
+        `${formatRun(host)}  ÷ enclave ${(host.perSecond / enclave.perSecond).toFixed(2)}${aims ? ' (aim >= 0.6)' : ''}`,
+      );
+      printRow(
+        `client SDK, every check, c=${concurrency}`,
+        `${formatRun(sdk)}  ÷ host ${(sdk.perSecond / host.perSecond).toFixed(2)}${aims ? ' (aim >= 0.8)' : ''}`,
+      );
     }
     printRow('receipts attached by the host during the run', String(receipts));
   } finally {

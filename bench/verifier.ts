@@ -1,23 +1,27 @@
 /**
- * The verifier: receipts issued per second (appraisal of a simulated SNP
- * quote, ES256 signing and a durable append together, group commit on) with
- * SQLite and with PostgreSQL; and inclusion proofs served per second over HTTP
+ * The verifier: receipts issued per second over HTTP (appraisal of a
+ * simulated SNP quote, ES256 signing and a durable append together, group
+ * commit on), one quote per receipt and 32 receipts to a quote, with SQLite
+ * and with PostgreSQL; and inclusion proofs served per second over HTTP
  * from a log of one million entries, with the time it took to build.
  * Appraisal runs in a worker pool of 1 thread, then of one per core.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bindingDigest, type Binding } from '@veritee/attestations/wire';
-import { AT, DEV_PKI_PATH, simulator, trustWithDev } from '@veritee/mock';
+import { inclusionProof } from '@veritee/attestations/merkle';
+import {
+  batchReportData,
+  bindingDigest,
+  bindingToJson,
+  inclusionToJson,
+} from '@veritee/attestations/wire';
+import { AT, DEV_PKI_PATH, randomBinding, simulator, trustWithDev } from '@veritee/mock';
 import {
   type ReceiptLog,
   openSqliteLog,
   openPostgresLog,
-  createReceiptService,
-  createStatementLog,
   createInlineAppraiser,
   createPooledAppraiser,
   type Appraiser,
@@ -25,53 +29,76 @@ import {
   createVerifier,
 } from '@veritee/verifier';
 import { createTestDatabase } from '@veritee/mock/postgres';
-import { formatLoad, formatRun, load, loadFromProcess, printRow } from './measure.js';
+import { formatLoad, loadFromProcess, printRow } from './measure.js';
 import { createBoundedServer, DEFAULT_SERVER_LIMITS } from '@veritee/service';
 
 const POLICY = { id: 'bench', version: 1, policy: {} };
 const PROOF_LOG_SIZE = 1_000_000;
 
-async function quotes(count: number): Promise<Array<{ evidence: Uint8Array; binding: Binding }>> {
-  return Promise.all(
-    Array.from({ length: count }, async () => {
-      const binding: Binding = {
-        modelHash: randomBytes(32),
-        inputCommitment: randomBytes(32),
-        outputHash: randomBytes(32),
-        nonce: randomBytes(32),
-        enclaveKey: randomBytes(32),
-      };
-      const { evidence } = await simulator.snp({ at: AT, reportData: bindingDigest(binding) });
-      return { evidence, binding };
-    }),
-  );
+/**
+ * Bodies of `POST /v1/receipts`, each for a binding of its own: with `batch`
+ * 1, one fresh quote per receipt; with more, one quote per `batch` bindings
+ * (over their Merkle root, as the enclave batches), each body with its path.
+ */
+async function receiptBodies(count: number, batch: number): Promise<string[]> {
+  const bodies: string[] = [];
+  while (bodies.length < count) {
+    const bindings = Array.from({ length: batch }, randomBinding);
+    const { reportData, leaves } = batchReportData(bindings);
+    const single = batch === 1;
+    const { evidence } = await simulator.snp({
+      at: AT,
+      reportData: single ? bindingDigest(bindings[0]!) : reportData,
+    });
+    bindings.forEach((binding, index) =>
+      bodies.push(
+        JSON.stringify({
+          evidence: Buffer.from(evidence).toString('base64'),
+          binding: bindingToJson(binding),
+          ...(single
+            ? {}
+            : {
+                inclusion: inclusionToJson({
+                  index,
+                  size: batch,
+                  path: inclusionProof(leaves, index),
+                }),
+              }),
+        }),
+      ),
+    );
+  }
+  return bodies;
 }
 
+/** Receipts issued over HTTP by the verifier's own server, loaded from another process. */
 async function receiptsPerSecond(
   log: ReceiptLog,
   dir: string,
   label: string,
   appraiser: Appraiser,
+  bodies: { single: string; batched: string },
 ): Promise<void> {
-  const receipts = createReceiptService({
-    receiptById: (id) => log.receipt(id),
-    statements: createStatementLog({
-      log,
-      signer: await openLocalSigner(join(dir, 'keys'), () => AT),
-    }),
-    issuer: 'https://verifier.bench',
-    policy: () => POLICY,
+  const { listener } = await createVerifier({
+    log,
+    signer: await openLocalSigner(join(dir, 'keys'), () => AT),
     appraiser,
+    issuer: 'https://verifier.bench',
+    basePolicy: POLICY,
     clock: () => AT,
   });
-  const inputs = await quotes(64);
-  for (const concurrency of [1, 32]) {
-    const run = await load(concurrency, (index) => {
-      const { evidence, binding } = inputs[index % inputs.length]!;
-      return receipts.issue(evidence, binding, undefined);
-    });
-    printRow(`receipts issued, ${label}, c=${concurrency}`, formatRun(run));
+  const server = createBoundedServer(DEFAULT_SERVER_LIMITS, listener);
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  for (const [kind, file, aim] of [
+    ['one quote each', bodies.single, '>= 1,000/s'],
+    ['32 to a quote', bodies.batched, '>= 3,000/s'],
+  ] as const) {
+    const run = await loadFromProcess(base, 32, '/v1/receipts', 3000, file);
+    printRow(`receipts over HTTP, ${label}, ${kind}, c=32`, `${formatLoad(run)}  (aim ${aim})`);
   }
+  await new Promise((resolve) => server.close(resolve));
 }
 
 /** Fills a log with `size` synthetic entries in large groups; returns the seconds it took. */
@@ -144,9 +171,25 @@ export async function benchVerifier(): Promise<void> {
         }),
       ],
     ];
+    // Distinct receipts for every run (a repeated request finds its receipt, which is cheaper).
+    const bodyFile = async (name: string, count: number, batch: number) => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify(await receiptBodies(count, batch)));
+      return file;
+    };
+    const bodiesFor = async (run: string) => ({
+      single: await bodyFile(`${run}-single.json`, 5000, 1),
+      batched: await bodyFile(`${run}-batched.json`, 16_384, 32),
+    });
     for (const [workers, appraiser] of pools) {
       const sqlite = openSqliteLog(join(dir, `receipts-${workers.replace(' ', '-')}.db`));
-      await receiptsPerSecond(sqlite, dir, `SQLite, ${workers}`, appraiser);
+      await receiptsPerSecond(
+        sqlite,
+        dir,
+        `SQLite, ${workers}`,
+        appraiser,
+        await bodiesFor(`sqlite-${workers.replace(' ', '-')}`),
+      );
       await sqlite.close();
     }
 
@@ -156,7 +199,13 @@ export async function benchVerifier(): Promise<void> {
       for (const [workers, appraiser] of pools) {
         const database = await createTestDatabase();
         const log = await openPostgresLog(database.url);
-        await receiptsPerSecond(log, dir, `PostgreSQL, ${workers}`, appraiser);
+        await receiptsPerSecond(
+          log,
+          dir,
+          `PostgreSQL, ${workers}`,
+          appraiser,
+          await bodiesFor(`postgres-${workers.replace(' ', '-')}`),
+        );
         await log.close();
         await database.drop();
       }

@@ -64,6 +64,25 @@ describe('the system end to end', () => {
     assert.equal(served.receipt, first.jws);
   });
 
+  it('after the first answer, asks the verifier only for the checkpoint and proof of each receipt', async () => {
+    const asked: string[] = [];
+    const counting = createClient({
+      host: system.host.url,
+      verifier: system.verifier.url,
+      trust: trustWithDev,
+      policy: { models: [await bundledModelHash()], allowSimulated: true },
+      fetch: (input, init) => {
+        asked.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
+        return fetch(input, init);
+      },
+    });
+    await counting.infer('first: attests the enclave and pins the verifier');
+    asked.length = 0;
+    const result = await counting.infer('second');
+    assert.ok(result.receipt?.checked);
+    assert.deepEqual(asked, ['/v1/infer', '/v1/log/checkpoint', '/v1/log/proofs/inclusion']);
+  });
+
   it('veritee infer prints the checked answer as one JSON object', async () => {
     const { status, stdout, stderr } = await runCli(
       [

@@ -5,14 +5,14 @@
  * public-key operation; validity is checked anew every time.
  */
 import { ChainError } from './errors.js';
-import { chainSignatures } from './signature-memo.js';
+import { chainSignatures, linkKeyPrefix } from './signature-memo.js';
 import { isSignedBy, validityAt, type Certificate } from './x509.js';
 
 /** Prefix of the error codes a chain check raises, e.g. `SNP_CERT_EXPIRED`. */
 export type ChainDomain = 'SNP' | 'NITRO';
 
 function signedBy(child: Certificate, issuer: Certificate): boolean {
-  return chainSignatures.remember(`cert:${child.fingerprint}:${issuer.fingerprint}`, () =>
+  return chainSignatures.remember(`${linkKeyPrefix(child.fingerprint)}${issuer.fingerprint}`, () =>
     isSignedBy(child, issuer.publicKey),
   );
 }

@@ -16,6 +16,8 @@ export interface SignatureMemo {
   remember(key: string, verify: () => boolean): boolean;
   /** Forgets every result (benchmarks measure a first sight this way). */
   clear(): void;
+  /** Forgets the results whose keys start with `prefix` (one certificate's links, say). */
+  forget(prefix: string): void;
   readonly size: number;
 }
 
@@ -32,6 +34,9 @@ export function createSignatureMemo(max: number): SignatureMemo {
       return verified;
     },
     clear: () => results.clear(),
+    forget(prefix) {
+      for (const key of results.keys()) if (key.startsWith(prefix)) results.delete(key);
+    },
     get size() {
       return results.size;
     },
@@ -42,6 +47,11 @@ export function createSignatureMemo(max: number): SignatureMemo {
 export const chainSignatures = createSignatureMemo(10_000);
 /** SNP reports and Nitro documents: one per quote, repeated across a batch's receipts. */
 export const evidenceSignatures = createSignatureMemo(10_000);
+
+/** The key prefix of every link from the certificate with this fingerprint up to its issuers. */
+export function linkKeyPrefix(childFingerprint: string): string {
+  return `cert:${childFingerprint}:`;
+}
 
 /** A memo key for a signature over `signed` by the certificate with `keyFingerprint`. */
 export function signatureKey(

@@ -80,4 +80,22 @@ describe('remembered signatures', () => {
     assert.equal(memo.remember('k0', verify(true)), true, 'an evicted entry is verified again');
     assert.equal(calls, 11);
   });
+
+  it('forgets the links of one certificate and keeps the others', () => {
+    const memo = createSignatureMemo(10);
+    let calls = 0;
+    const verify = () => {
+      calls++;
+      return true;
+    };
+    for (const key of ['cert:leaf:ica', 'cert:ica:root', 'cert:leafx:ica'])
+      memo.remember(key, verify);
+    memo.forget('cert:leaf:');
+    assert.equal(memo.size, 2);
+    memo.remember('cert:ica:root', verify);
+    memo.remember('cert:leafx:ica', verify);
+    assert.equal(calls, 3, 'the other links are still remembered');
+    memo.remember('cert:leaf:ica', verify);
+    assert.equal(calls, 4, "the forgotten certificate's link is verified again");
+  });
 });

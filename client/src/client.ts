@@ -59,6 +59,8 @@ export function createClient(options: ClientOptions) {
           required: options.witnesses.required ?? options.witnesses.keys.length,
         };
   async function verifierIdentity(base: string): Promise<VerifierIdentity> {
+    // Fetched once: the keys then stay pinned for this client's life.
+    if (pinned !== undefined) return pinned;
     const logKey = options.verifierLogKey ?? (await fetchLogKey(http, base));
     pinned ??= {
       issuer: base,

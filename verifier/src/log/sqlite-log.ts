@@ -3,8 +3,11 @@
  * verifier process. Appends run in one transaction with synchronous=FULL under
  * WAL: once `append` resolves, the entries survive a crash, and only then are
  * receipts acknowledged. One process owns the file: appends are serialized in
- * that process.
+ * that process, and committed by a writer thread (sqlite-writer.ts) so that
+ * the event loop runs on while each group is made durable.
  */
+import { resolve as resolvePath } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { RequestError, UpstreamError } from '@veritee/attestations';
 import {
@@ -17,10 +20,60 @@ import {
   LOG_SCHEMA_VERSION,
   type LogEntry,
   type ReceiptLog,
-  type ReceiptRecord,
 } from './receipt-log.js';
-import { nodesCompletedByAppend } from './tree-nodes.js';
 import { indexedFields, type FoundStatement } from './statement-index.js';
+import type { WriterReply, WriterRequest } from './sqlite-writer.js';
+
+type WriterCall =
+  | Omit<Extract<WriterRequest, { kind: 'append' }>, 'id'>
+  | Omit<Extract<WriterRequest, { kind: 'close' }>, 'id'>;
+
+/**
+ * The process's one writer thread, started on first use. It keeps the process
+ * alive only while a write is in flight; a thread that dies fails what it held
+ * (nothing of that was acknowledged) and the next write starts another.
+ */
+const writerThread = (() => {
+  let worker: Worker | undefined;
+  const waiting = new Map<number, (reply: WriterReply) => void>();
+  let nextId = 0;
+  const start = () => {
+    // Sources (tests, benchmarks) run the .ts module through a bootstrap that registers tsx.
+    const fromSources = import.meta.url.endsWith('.ts');
+    const module = new URL(`./sqlite-writer${fromSources ? '.ts' : '.js'}`, import.meta.url);
+    const started = fromSources
+      ? new Worker(new URL('../service/tsx-worker.mjs', import.meta.url), {
+          workerData: { module: module.href },
+          execArgv: process.execArgv,
+        })
+      : new Worker(module);
+    started.on('message', (reply: WriterReply) => {
+      const settle = waiting.get(reply.id);
+      waiting.delete(reply.id);
+      if (waiting.size === 0) started.unref();
+      settle?.(reply);
+    });
+    const fail = (message: string) => {
+      worker = undefined;
+      for (const [id, settle] of waiting) settle({ id, error: { code: 'SQLITE_IOERR', message } });
+      waiting.clear();
+    };
+    started.on('error', (error) => fail(`the log's writer thread failed: ${error.message}`));
+    started.on('exit', () => fail("the log's writer thread stopped"));
+    started.unref();
+    return started;
+  };
+  return (call: WriterCall): Promise<WriterReply> => {
+    worker ??= start();
+    const id = nextId++;
+    const thread = worker;
+    return new Promise((resolve) => {
+      waiting.set(id, resolve);
+      thread.ref();
+      thread.postMessage({ ...call, id });
+    });
+  };
+})();
 
 /**
  * Runs one append transaction (which SQLite rolls back whole when it fails),
@@ -86,7 +139,8 @@ function settle<T>(compute: () => T): Promise<T> {
 }
 
 export function openSqliteLog(path: string): ReceiptLog {
-  const db = new Database(path);
+  const file = resolvePath(path);
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   // user_version 0 is a new file or one from before versioning, whose schema is version 1.
@@ -107,9 +161,6 @@ export function openSqliteLog(path: string): ReceiptLog {
     PRAGMA user_version = ${LOG_SCHEMA_VERSION};
   `);
   const countLeaves = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM leaves');
-  const insertLeaf = db.prepare<[number, Uint8Array]>(
-    'INSERT INTO leaves (idx, data) VALUES (?, ?)',
-  );
   const selectLeaf = db.prepare<[number], { data: Uint8Array }>(
     'SELECT data FROM leaves WHERE idx = ?',
   );
@@ -119,9 +170,6 @@ export function openSqliteLog(path: string): ReceiptLog {
   const selectNodes = db.prepare<[number, number, number], { hash: Uint8Array }>(
     'SELECT hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx',
   );
-  const insertReceipt = db.prepare<[string, number, string]>(
-    'INSERT INTO receipts (id, idx, jws) VALUES (?, ?, ?)',
-  );
   const selectReceipt = db.prepare<[string], { jws: string }>(
     'SELECT jws FROM receipts WHERE id = ?',
   );
@@ -129,9 +177,6 @@ export function openSqliteLog(path: string): ReceiptLog {
     [string, string],
     { id: string; idx: number; jws: string }
   >('SELECT id, idx, jws FROM receipts WHERE id >= ? AND id < ? ORDER BY idx');
-  const insertNode = db.prepare<[number, number, Uint8Array]>(
-    'INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)',
-  );
   const selectNode = db.prepare<[number, number], { hash: Uint8Array }>(
     'SELECT hash FROM nodes WHERE level = ? AND idx = ?',
   );
@@ -178,21 +223,6 @@ export function openSqliteLog(path: string): ReceiptLog {
   };
   const subtree = (start: number, end: number) => subtreeHashFrom(perfect, start, end);
 
-  const write = db.transaction((first: number, records: readonly ReceiptRecord[]) => {
-    records.forEach((record, offset) => {
-      insertLeaf.run(first + offset, record.entry);
-      insertReceipt.run(record.id, first + offset, record.receipt);
-      index(first + offset, record.entry);
-    });
-    const rows = nodesCompletedByAppend(
-      first,
-      records.map((record) => record.entry),
-      perfect,
-    );
-    for (const [level, index, hash] of rows) insertNode.run(level, index, hash);
-    return rows.filter(([level]) => level === 0);
-  });
-
   return {
     description: `SQLite ${path}`,
     size: () => Promise.resolve(size),
@@ -202,7 +232,12 @@ export function openSqliteLog(path: string): ReceiptLog {
         const records = await seal(first);
         if (records.length !== count)
           throw new RangeError(`sealed ${records.length} records; expected ${count}`);
-        const leaves = writeOrRefuse(() => write(first, records));
+        const reply = await writerThread({ kind: 'append', path: file, first, records });
+        const leaves = writeOrRefuse(() => {
+          if ('error' in reply)
+            throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+          return reply.leaves;
+        });
         size = first + count;
         return leaves.map(([, index, hash]) => ({ index, leafHash: hash }));
       });
@@ -249,6 +284,7 @@ export function openSqliteLog(path: string): ReceiptLog {
     consistencyProof: (first, second) => settle(() => consistencyProofFrom(subtree, first, second)),
     close: async () => {
       await tail;
+      await writerThread({ kind: 'close', path: file });
       db.close();
     },
   };

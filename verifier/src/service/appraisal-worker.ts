@@ -3,23 +3,13 @@
  * workerData, then appraises each task it is given. Verdicts are plain data,
  * so they cross back to the main thread as they are.
  */
-import { readFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
-import {
-  appraise,
-  defaultTrustStore,
-  mergeTrustStores,
-  type Appraisal,
-} from '@veritee/attestations/evidence';
+import { appraise, type Appraisal } from '@veritee/attestations/evidence';
 import { type Policy } from '@veritee/attestations/policy';
-import { devTrustStore, parseDevPki } from '@veritee/attestations/sim';
 import type { Collateral } from './collateral.js';
+import { trustStoreOf, type WorkerTrust } from './worker-trust.js';
 
-export interface WorkerTrust {
-  /** Accept simulated evidence chaining to the dev PKI at `devPkiPath`. */
-  readonly allowSimulated: boolean;
-  readonly devPkiPath?: string | undefined;
-}
+export type { WorkerTrust };
 
 export interface AppraisalTask {
   readonly evidence: Uint8Array;
@@ -30,13 +20,7 @@ export interface AppraisalTask {
 }
 
 const settings = workerData as WorkerTrust;
-const trust =
-  settings.allowSimulated && settings.devPkiPath !== undefined
-    ? mergeTrustStores(
-        defaultTrustStore(),
-        devTrustStore(await parseDevPki(readFileSync(settings.devPkiPath, 'utf8'))),
-      )
-    : defaultTrustStore();
+const trust = await trustStoreOf(settings);
 
 export default function appraiseTask(task: AppraisalTask): Promise<Appraisal> {
   return appraise(

@@ -4,10 +4,12 @@
  * sized to the machine, so one verifier uses every core and its event loop
  * stays free to answer while quotes are being checked.
  */
+import { createHash } from 'node:crypto';
 import { Piscina } from 'piscina';
 import { appraise, type TrustStore, type Appraisal } from '@veritee/attestations/evidence';
 import { type Policy } from '@veritee/attestations/policy';
-import type { AppraisalTask, WorkerTrust } from './appraisal-worker.js';
+import type { AppraisalTask } from './appraisal-worker.js';
+import { trustStoreOf, type WorkerTrust } from './worker-trust.js';
 import type { Collateral } from './collateral.js';
 
 export interface Appraiser {
@@ -37,9 +39,16 @@ export function createInlineAppraiser(options: {
   };
 }
 
+/** Evidence digests the pooled appraiser has sent to a worker, to know a repeat. */
+const MAX_SEEN = 4096;
+
 /**
  * Appraises in `workers` worker threads; each builds its trust store once
  * (the real roots, plus the dev PKI's roots when simulation is allowed).
+ * Evidence seen before (every receipt of one batched quote carries the same)
+ * is appraised on the calling thread instead, the same way against the same
+ * roots: its signatures are remembered there after the first time, so that
+ * costs less than handing the evidence to a worker and back.
  */
 export function createPooledAppraiser(options: {
   readonly workers: number;
@@ -56,16 +65,31 @@ export function createPooledAppraiser(options: {
     workerData: { ...options.trust, module: worker.href },
     execArgv: process.execArgv,
   });
+  let inline: Appraiser | undefined;
+  void trustStoreOf(options.trust).then(
+    (trust) => {
+      inline = createInlineAppraiser({ trust, allowSimulated: options.trust.allowSimulated });
+    },
+    // Then every appraisal goes to the workers, which report the same failure.
+    () => undefined,
+  );
+  const seen = new Set<string>();
   return {
-    // The worker is our own code calling appraise(); structured cloning keeps
-    // its Appraisal as it was made, so the cast only restores the type.
-    appraise: (evidence, at, policy, collateral) =>
-      pool.run({
+    appraise(evidence, at, policy, collateral) {
+      const digest = createHash('sha256').update(evidence).digest('base64');
+      if (inline !== undefined && seen.has(digest))
+        return inline.appraise(evidence, at, policy, collateral);
+      if (seen.size >= MAX_SEEN) seen.clear();
+      seen.add(digest);
+      // The worker is our own code calling appraise(); structured cloning keeps
+      // its Appraisal as it was made, so the cast only restores the type.
+      return pool.run({
         evidence,
         at: at.getTime(),
         policy,
         ...(collateral === undefined ? {} : { collateral }),
-      } satisfies AppraisalTask) as Promise<Appraisal>,
+      } satisfies AppraisalTask) as Promise<Appraisal>;
+    },
     close: () => pool.destroy(),
   };
 }

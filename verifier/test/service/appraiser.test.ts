@@ -33,6 +33,34 @@ describe('createPooledAppraiser', () => {
     );
   });
 
+  it('appraises evidence seen before on the calling thread to the same verdicts, never reusing one', async () => {
+    const accepted = (await simulator.snp({ at: AT, reportData: new Uint8Array(64).fill(5) }))
+      .evidence;
+    const debug = (await simulator.snp({ at: AT, debug: true })).evidence;
+    // Let the calling thread's trust store be built, then show each evidence once to the pool.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const first = await Promise.all(
+      [accepted, debug].map((evidence) => pooled.appraise(evidence, AT, DEFAULT_POLICY)),
+    );
+    const again = await Promise.all(
+      [accepted, debug].map((evidence) => pooled.appraise(evidence, AT, DEFAULT_POLICY)),
+    );
+    assert.deepEqual(again, first);
+    assert.deepEqual(
+      first.map((verdict) => verdict.verdict),
+      ['accept', 'reject'],
+    );
+    // Each appraisal is made anew: another policy or another time gives another verdict.
+    const debugAllowed = await pooled.appraise(debug, AT, { ...DEFAULT_POLICY, allowDebug: true });
+    assert.equal(debugAllowed.verdict, 'accept');
+    const muchLater = await pooled.appraise(
+      accepted,
+      new Date('2099-01-01T00:00:00Z'),
+      DEFAULT_POLICY,
+    );
+    assert.equal(muchLater.verdict, 'reject');
+  });
+
   it('refuses simulated evidence in workers not told to allow it: they hold no dev roots', async () => {
     const verdict = await strict.appraise(
       (await simulator.snp({ at: AT })).evidence,
