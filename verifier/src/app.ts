@@ -3,7 +3,6 @@
  * attestation results, the log's checkpoint and proofs, the JWKS, and the
  * skeleton's health, readiness and metrics. Errors are RFC 9457 problem+json.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { fromHex, RequestError, toHex } from '@veritee/attestations';
 import type { Admission, Logger } from '@veritee/service';
@@ -14,7 +13,6 @@ import {
   earAppraisal,
   parseReferenceValue,
 } from '@veritee/attestations/receipt';
-import { parseBinding, parseInclusion } from '@veritee/attestations/wire';
 import type { ReceiptLog } from './log/receipt-log.js';
 import type { Signer } from './signing/signer.js';
 import type { ReceiptService } from './service/receipts.js';
@@ -23,6 +21,7 @@ import type { KdsSource } from '@veritee/kds';
 import { collateralRoutes } from './routes/collateral.js';
 import { tileRoutes } from './routes/tiles.js';
 import { proofRoutes } from './routes/proofs.js';
+import { base64Field, isOneOf, receiptRoute, sha256 } from './routes/receipts.js';
 import { logBrowseRoutes } from './routes/log-browse.js';
 import { webRoutes } from './routes/web.js';
 import { verifierOpenApi } from './openapi.js';
@@ -59,28 +58,12 @@ export interface AppDeps {
 }
 
 /** Largest JSON body a route reads: evidence with its certificates is 5-20 KiB. */
-const MAX_BODY_BYTES = 256 * 1024;
-
-function base64Field(value: unknown, name: string): Uint8Array {
-  if (typeof value !== 'string' || value.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
-    throw new RequestError(400, 'REQUEST_FIELD_INVALID', `${name} must be base64`);
-  return new Uint8Array(Buffer.from(value, 'base64'));
-}
-
-const sha256 = (value: string) => createHash('sha256').update(value).digest();
+/** Largest request body the verifier reads. */
+export const MAX_BODY_BYTES = 256 * 1024;
 
 /** Compares bearer tokens in constant time (through their digests, so lengths leak nothing). */
 function isAuthorized(header: string | undefined, token: string): boolean {
   return isOneOf(header, [sha256(token)]);
-}
-
-/** Whether the bearer token's SHA-256 is one of `digests`, each compared in constant time. */
-function isOneOf(header: string | undefined, digests: readonly Buffer[]): boolean {
-  const given = header?.startsWith('Bearer ') === true ? header.slice(7) : '';
-  if (given === '') return false;
-  const digest = sha256(given);
-  // Every digest is compared, so timing does not tell which token, if any, matched.
-  return digests.reduce((found, candidate) => timingSafeEqual(digest, candidate) || found, false);
 }
 
 export function createApp(deps: AppDeps) {
@@ -103,6 +86,11 @@ export function createApp(deps: AppDeps) {
     },
   } as const;
   const app = createServiceApp(skeleton);
+  // Before the JSON parser: the handler reads its own body, as on the verifier's plain path.
+  const receipts = receiptRoute({ ...deps, maxBodyBytes: MAX_BODY_BYTES });
+  app.post('/v1/receipts', route('/v1/receipts'), (request: Request, response: Response) =>
+    receipts(request, response),
+  );
   app.use(express.json({ limit: MAX_BODY_BYTES }));
 
   app.post('/v1/verify', route('/v1/verify'), async (request: Request, response: Response) => {
@@ -121,31 +109,6 @@ export function createApp(deps: AppDeps) {
     const { claims, jwt } = await deps.admission.run(() => deps.results.issue(evidence, nonce));
     const appraisal = earAppraisal(claims);
     response.json({ status: appraisal['ear.status'], codes: appraisal.veritee.codes, result: jwt });
-  });
-
-  // Only hosts the operator gave a token may grow the log; reads stay public.
-  const hostDigests =
-    deps.receiptTokens === 'open'
-      ? undefined
-      : deps.receiptTokens.map((hex) => Buffer.from(hex, 'hex'));
-  app.post('/v1/receipts', route('/v1/receipts'), async (request: Request, response: Response) => {
-    if (hostDigests !== undefined && !isOneOf(request.headers.authorization, hostDigests))
-      throw new RequestError(
-        401,
-        'RECEIPT_UNAUTHORIZED',
-        'receipts are issued to hosts with a token the operator gave them',
-      );
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const evidence = base64Field(body['evidence'], 'evidence');
-    const binding = parseBinding(body['binding']);
-    const inclusion =
-      body['inclusion'] === undefined ? undefined : parseInclusion(body['inclusion']);
-    const issued = await deps.admission.run(() =>
-      deps.receipts.issue(evidence, binding, inclusion),
-    );
-    response
-      .status(201)
-      .json({ id: issued.id, receipt: issued.receipt, log: { index: issued.index } });
   });
 
   app.get(

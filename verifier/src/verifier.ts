@@ -21,7 +21,8 @@ import {
   type Logger,
 } from '@veritee/service';
 import { createVerifierMetrics, type Outcome, type VerifierMetrics } from './metrics.js';
-import { createApp } from './app.js';
+import { createApp, MAX_BODY_BYTES, type AppDeps } from './app.js';
+import { receiptRoute } from './routes/receipts.js';
 import type { ReceiptLog } from './log/receipt-log.js';
 import { withNodeCache } from './log/node-cache.js';
 import { proofRoutes } from './routes/proofs.js';
@@ -178,7 +179,7 @@ export async function createVerifier(deps: VerifierDeps) {
           issuer,
           clock,
         });
-  const app = createApp({
+  const appDeps: AppDeps = {
     broker:
       broker === undefined
         ? undefined
@@ -209,12 +210,21 @@ export async function createVerifier(deps: VerifierDeps) {
     clock,
     checkpoints,
     witnesses: witnesses.map((witness) => witness.verifier.vkey),
-  });
-  // The hottest reads skip express: the server hands them straight to their handlers.
+  };
+  const app = createApp(appDeps);
+  // The hottest routes skip express: the server hands them straight to their handlers.
   const fast = proofRoutes(log);
+  const issue = receiptRoute({
+    receipts: appDeps.receipts,
+    admission: appDeps.admission,
+    receiptTokens: appDeps.receiptTokens,
+    maxBodyBytes: MAX_BODY_BYTES,
+  });
   const skeleton = { service: 'verifier', logger: deps.logger ?? silentLogger, metrics } as const;
   const listener: RequestListener = (request, response) => {
     const [path = '', query = ''] = (request.url ?? '').split('?', 2);
+    if (request.method === 'POST' && path === '/v1/receipts')
+      return void servePlain(skeleton, request, response, path, () => issue(request, response));
     const handle = request.method === 'GET' ? fast.get(path) : undefined;
     if (handle === undefined) return void app(request, response);
     servePlain(skeleton, request, response, path, () =>

@@ -55,7 +55,7 @@ const writerThread = (() => {
     });
     const fail = (message: string) => {
       worker = undefined;
-      for (const [id, settle] of waiting) settle({ id, error: { code: 'SQLITE_IOERR', message } });
+      for (const [id, settle] of waiting) settle({ id, error: { message, threadFailed: true } });
       waiting.clear();
     };
     started.on('error', (error) => fail(`the log's writer thread failed: ${error.message}`));
@@ -234,6 +234,13 @@ export function openSqliteLog(path: string): ReceiptLog {
           throw new RangeError(`sealed ${records.length} records; expected ${count}`);
         const reply = await writerThread({ kind: 'append', path: file, first, records });
         const leaves = writeOrRefuse(() => {
+          if ('error' in reply && reply.error.threadFailed === true)
+            throw new RequestError(
+              503,
+              'LOG_UNAVAILABLE',
+              `${reply.error.message}; nothing was appended`,
+              { retryAfterSeconds: 5 },
+            );
           if ('error' in reply)
             throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
           return reply.leaves;

@@ -24,7 +24,15 @@ export type WriterRequest =
 
 export type WriterReply =
   | { readonly id: number; readonly leaves: readonly NodeRow[] }
-  | { readonly id: number; readonly error: { readonly code?: string; readonly message: string } };
+  | {
+      readonly id: number;
+      readonly error: {
+        readonly code?: string;
+        readonly message: string;
+        /** The thread itself failed (not SQLite): what it held was not written. */
+        readonly threadFailed?: boolean;
+      };
+    };
 
 interface Writer {
   readonly db: Database.Database;
