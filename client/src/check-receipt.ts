@@ -43,16 +43,33 @@ export async function checkReceipt(input: {
       `the host attached no receipt (${input.receiptError ?? 'no reason given'})`,
     );
   const base = input.verifier.issuer;
-  const { size, signed } = await checkpointCovering(input, receipt.logIndex);
-  const proof = await http.getJson(
-    `${base}/v1/log/proofs/inclusion?index=${receipt.logIndex}&size=${size}`,
-  );
-  const path = field(proof, 'path');
+  // The verifier's own answer carries a checkpoint and path; the relay can drop them, never
+  // forge them (both are checked against the pinned log key). Witnesses need the published one.
+  const attached =
+    receipt.inclusion !== undefined &&
+    input.witnesses === undefined &&
+    input.verifier.logKey !== undefined
+      ? receipt.inclusion
+      : undefined;
+  let signed: string;
+  let inclusionPath: string[];
+  if (attached !== undefined) {
+    signed = attached.note;
+    inclusionPath = [...attached.path];
+  } else {
+    const covering = await checkpointCovering(input, receipt.logIndex);
+    signed = covering.signed;
+    const proof = await http.getJson(
+      `${base}/v1/log/proofs/inclusion?index=${receipt.logIndex}&size=${covering.size}`,
+    );
+    const path = field(proof, 'path');
+    inclusionPath = Array.isArray(path) ? path.map(String) : [];
+  }
   const check = await verifyReceipt({
     receipt: receipt.jws,
     verifier: input.verifier,
     checkpoint: signed,
-    inclusionPath: Array.isArray(path) ? path.map(String) : [],
+    inclusionPath,
     at: input.at,
     expect: { allowSimulated: input.allowSimulated },
     witnesses: input.witnesses,

@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChainError, ConfigError, toHex } from '@veritee/attestations';
+import { ChainError, ConfigError, isVeriteeError, toHex } from '@veritee/attestations';
 import { createClient, Refused, type ClientPolicy } from '../src/index.js';
 import { trustWithDev } from '@veritee/mock';
 import { SIM_DEFAULT_MEASUREMENT } from '@veritee/attestations/sim';
@@ -187,6 +187,47 @@ describe('createClient', () => {
             error instanceof ChainError && error.code === 'RECEIPT_ISSUER_UNTRUSTED',
         );
       }
+    });
+  });
+
+  describe('when the receipt comes with its checkpoint and inclusion path', () => {
+    it('checks them against the verifier it was given: a relay cannot forge them', async () => {
+      const verifier = await startVerifier();
+      const tampers: [string, NonNullable<Misbehaviour['tamperInclusion']>][] = [
+        [
+          'a path hash changed',
+          (inclusion) => {
+            inclusion.path[0] = '00'.repeat(32);
+          },
+        ],
+        [
+          "a character of the checkpoint's signature changed",
+          (inclusion) => {
+            const at = inclusion.note.trimEnd().length - 2;
+            const flipped = inclusion.note[at] === 'A' ? 'B' : 'A';
+            inclusion.note = inclusion.note.slice(0, at) + flipped + inclusion.note.slice(at + 1);
+          },
+        ],
+      ];
+      // Receipts before, so that the next one's path is not empty.
+      const honest = await startFakeHost({ receiptsFrom: verifier.url });
+      hosts.push(honest);
+      const client = (host: { url: string }) =>
+        createClient({ host: host.url, verifier: verifier.url, trust: trustWithDev, policy });
+      await client(honest).infer('first');
+      await client(honest).infer('second');
+      for (const [label, tamperInclusion] of tampers) {
+        const host = await startFakeHost({ receiptsFrom: verifier.url, tamperInclusion });
+        hosts.push(host);
+        await assert.rejects(
+          client(host).infer('a private prompt'),
+          (error: unknown) =>
+            isVeriteeError(error) && /^RECEIPT_|^CHECKPOINT_|^NOTE_/.test(error.code),
+          label,
+        );
+      }
+      const result = await client(honest).infer('untouched');
+      assert.ok(result.receipt?.checked, 'an untouched one checks');
     });
   });
 

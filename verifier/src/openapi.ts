@@ -49,7 +49,11 @@ const PATHS: Record<string, Record<string, Operation>> = {
           inclusion: { type: 'object', description: 'the batch inclusion, for batched quotes' },
         },
       }),
-      ok: { status: 201, description: 'the receipt, logged durably' },
+      ok: {
+        status: 201,
+        description:
+          'the receipt, logged durably: { id, receipt, log: { index, inclusion: { size, path, note } } }, with the signed checkpoint covering it and its inclusion path',
+      },
       refusals: [400, 401, 413, 422, 429, 503],
     },
   },

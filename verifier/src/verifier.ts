@@ -219,6 +219,8 @@ export async function createVerifier(deps: VerifierDeps) {
     admission: appDeps.admission,
     receiptTokens: appDeps.receiptTokens,
     maxBodyBytes: MAX_BODY_BYTES,
+    log,
+    checkpoints,
   });
   const skeleton = { service: 'verifier', logger: deps.logger ?? silentLogger, metrics } as const;
   const listener: RequestListener = (request, response) => {

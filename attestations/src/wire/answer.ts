@@ -155,12 +155,51 @@ function base64(value: unknown, field: string): Uint8Array {
 
 export const HOST_ANSWER_FORMAT = 'veritee.host-answer/v1';
 
+/**
+ * The receipt's inclusion in the log as the verifier answered it: a signed
+ * C2SP checkpoint covering it and the RFC 9162 path to it. The relay cannot
+ * forge either; a client checks both against the verifier's pinned log key.
+ */
+export interface AttachedInclusion {
+  readonly size: number;
+  /** Hex hashes, leaf to root. */
+  readonly path: readonly string[];
+  /** The signed checkpoint note of `size`. */
+  readonly note: string;
+}
+
 /** The verifier's receipt for one answer, as the host attaches it. */
 export interface AttachedReceipt {
   readonly id: string;
   /** The receipt, a compact JWS. */
   readonly jws: string;
   readonly logIndex: number;
+  /** Its inclusion proof and checkpoint, so the client need not ask the verifier. */
+  readonly inclusion?: AttachedInclusion | undefined;
+}
+
+/** The most hashes an inclusion path holds (a log of 2^64 entries). */
+const MAX_PATH = 64;
+/** The largest checkpoint note accepted: its lines and a few dozen signatures. */
+const MAX_NOTE_CHARS = 16_384;
+
+/**
+ * @throws EvidenceError ANSWER_MALFORMED naming the field
+ */
+export function parseAttachedInclusion(value: unknown, logIndex: number): AttachedInclusion {
+  const json = object(value, 'receipt.inclusion');
+  const { size, path, note } = json;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= logIndex)
+    bad('receipt.inclusion.size', 'is not a log size covering the receipt');
+  if (
+    !Array.isArray(path) ||
+    path.length > MAX_PATH ||
+    path.some((hash) => typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash))
+  )
+    bad('receipt.inclusion.path', 'is not a list of SHA-256 hashes');
+  if (typeof note !== 'string' || note.length === 0 || note.length > MAX_NOTE_CHARS)
+    bad('receipt.inclusion.note', 'is not a checkpoint note');
+  return { size: size, path: path as string[], note: note };
 }
 
 /** What the host answers a client with: the enclave's answer and, when the verifier issued one, its receipt. */
@@ -198,7 +237,14 @@ export function parseHostAnswer(value: unknown): HostAnswer {
       bad('receipt.jws', 'is not a compact JWS');
     if (typeof logIndex !== 'number' || !Number.isSafeInteger(logIndex) || logIndex < 0)
       bad('receipt.logIndex', 'is not a log index');
-    receipt = { id, jws, logIndex };
+    receipt = {
+      id,
+      jws,
+      logIndex,
+      ...(attached['inclusion'] === undefined
+        ? {}
+        : { inclusion: parseAttachedInclusion(attached['inclusion'], logIndex) }),
+    };
   }
   const receiptError = json['receiptError'];
   if (

@@ -10,6 +10,7 @@ import {
   hostAnswerToJson,
   parseEnclaveAnswer,
   parseEnclaveEvidence,
+  parseAttachedInclusion,
   type AttachedReceipt,
   OHTTP_REQUEST_TYPE,
 } from '@veritee/attestations/wire';
@@ -58,20 +59,23 @@ function json(response: UpstreamResponse, what: string): unknown {
 }
 
 /** The verifier's 201 answer, or undefined when it is not what the verifier sends. */
-function parseIssued(
-  response: UpstreamResponse,
-): { id: string; receipt: string; log: { index: number } } | undefined {
+function parseIssued(response: UpstreamResponse): AttachedReceipt | undefined {
   try {
     const issued = JSON.parse(response.body.toString('utf8')) as {
       id?: unknown;
       receipt?: unknown;
-      log?: { index?: unknown };
+      log?: { index?: unknown; inclusion?: unknown };
     };
     const { id, receipt } = issued;
     const index = issued.log?.index;
-    return typeof id === 'string' && typeof receipt === 'string' && typeof index === 'number'
-      ? { id, receipt, log: { index } }
-      : undefined;
+    if (typeof id !== 'string' || typeof receipt !== 'string' || typeof index !== 'number')
+      return undefined;
+    // Passed on as the verifier sent it; the client checks it against the verifier's key.
+    const inclusion =
+      issued.log?.inclusion === undefined
+        ? undefined
+        : parseAttachedInclusion(issued.log.inclusion, index);
+    return { id, jws: receipt, logIndex: index, ...(inclusion === undefined ? {} : { inclusion }) };
   } catch {
     return undefined;
   }
@@ -118,7 +122,7 @@ export function createRelay(deps: RelayDeps) {
       return code === undefined ? noReceipt('HOST_VERIFIER_FAILED') : noReceipt(code);
     }
     deps.onReceipt?.('issued');
-    return { receipt: { id: issued.id, jws: issued.receipt, logIndex: issued.log.index } };
+    return { receipt: issued };
   }
 
   return {

@@ -37,6 +37,8 @@ export interface Misbehaviour {
   tamper?: (answer: Record<string, unknown>) => void;
   /** Attach receipts from the verifier at this URL, whichever the client trusts. Default none. */
   receiptsFrom?: string;
+  /** Rewrite the receipt's attached checkpoint and inclusion path before sending them. */
+  tamperInclusion?: (inclusion: { size: number; path: string[]; note: string }) => void;
 }
 
 /** The stand-in model: upper-cases the prompt. */
@@ -62,9 +64,18 @@ export async function startFakeHost(misbehaviour: Misbehaviour = {}) {
     const issued = (await response.json()) as {
       id: string;
       receipt: string;
-      log: { index: number };
+      log: { index: number; inclusion?: { size: number; path: string[]; note: string } };
     };
-    return { receipt: { id: issued.id, jws: issued.receipt, logIndex: issued.log.index } };
+    const { inclusion } = issued.log;
+    if (inclusion !== undefined) misbehaviour.tamperInclusion?.(inclusion);
+    return {
+      receipt: {
+        id: issued.id,
+        jws: issued.receipt,
+        logIndex: issued.log.index,
+        ...(inclusion === undefined ? {} : { inclusion }),
+      },
+    };
   }
 
   const server: Server = createServer((request, response) => {

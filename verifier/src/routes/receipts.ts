@@ -2,13 +2,17 @@
  * `POST /v1/receipts`, written against node:http: the route every answer
  * through a host takes, so the verifier's server answers it without express,
  * and the express app mounts the same handler for servers built from the app
- * alone. Only hosts holding a token the operator gave may grow the log.
+ * alone. Only hosts holding a token the operator gave may grow the log. Each
+ * answer carries the signed checkpoint of the receipt's commit group and its
+ * inclusion path, so a client checks the receipt without asking for them.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestError } from '@veritee/attestations';
 import { parseBinding, parseInclusion } from '@veritee/attestations/wire';
 import { readBoundedBody, sendPlain, type Admission } from '@veritee/service';
+import type { Checkpoints } from '../log/checkpoints.js';
+import type { ReceiptLog } from '../log/receipt-log.js';
 import type { ReceiptService } from '../service/receipts.js';
 
 export type PlainRoute = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
@@ -49,6 +53,9 @@ export function receiptRoute(deps: {
   /** SHA-256 (hex) of each host's token, or 'open' to let anyone have receipts issued. */
   readonly receiptTokens: readonly string[] | 'open';
   readonly maxBodyBytes: number;
+  /** With these, each answer carries a checkpoint covering the receipt and its inclusion path. */
+  readonly log: ReceiptLog;
+  readonly checkpoints: Checkpoints;
 }): PlainRoute {
   const hostDigests =
     deps.receiptTokens === 'open'
@@ -69,10 +76,24 @@ export function receiptRoute(deps: {
     const issued = await deps.admission.run(() =>
       deps.receipts.issue(evidence, binding, inclusion),
     );
+    // One checkpoint per log size is signed, shared by the whole commit group.
+    const checkpoint = await deps.checkpoints.current();
+    const path = await deps.log.inclusionProof(issued.index, checkpoint.size);
     sendPlain(
       response,
       201,
-      JSON.stringify({ id: issued.id, receipt: issued.receipt, log: { index: issued.index } }),
+      JSON.stringify({
+        id: issued.id,
+        receipt: issued.receipt,
+        log: {
+          index: issued.index,
+          inclusion: {
+            size: checkpoint.size,
+            path: path.map((hash) => Buffer.from(hash).toString('hex')),
+            note: checkpoint.note,
+          },
+        },
+      }),
     );
   };
 }
