@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { randomBinding } from '@veritee/mock';
 import { EvidenceError } from '../../src/index.js';
 import {
   enclaveAnswerToJson,
@@ -12,13 +13,7 @@ import {
 const answer = enclaveAnswerToJson({
   sealed: randomBytes(40),
   evidence: randomBytes(1184),
-  binding: {
-    modelHash: randomBytes(32),
-    inputCommitment: randomBytes(32),
-    outputHash: randomBytes(32),
-    nonce: randomBytes(32),
-    enclaveKey: randomBytes(32),
-  },
+  binding: randomBinding(),
 });
 const hash = () => randomBytes(32).toString('hex');
 const receipt = (inclusion: unknown): AttachedReceipt =>
