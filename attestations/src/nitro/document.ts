@@ -102,9 +102,36 @@ export function serializeNitroDocument(document: NitroDocument): Uint8Array {
   return encodeCbor(document.tagged ? new Tag(COSE_SIGN1_TAG, sign1) : sign1);
 }
 
-/** The COSE Sig_structure a COSE_Sign1 signs (RFC 9052, section 4.4), without external AAD. */
+/** The head of a CBOR byte string (major type 2) of `length` bytes, in its shortest form. */
+function byteStringHead(length: number): Uint8Array {
+  if (length < 24) return Uint8Array.of(0x40 | length);
+  if (length < 0x100) return Uint8Array.of(0x58, length);
+  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff);
+  const head = new Uint8Array(5);
+  head[0] = 0x5a;
+  new DataView(head.buffer).setUint32(1, length);
+  return head;
+}
+
+/** CBOR array(4), then the text string "Signature1": the fixed start of every Sig_structure. */
+const SIGNATURE1_PREFIX = Uint8Array.of(0x84, 0x6a, ...new TextEncoder().encode('Signature1'));
+const EMPTY_BYTE_STRING = Uint8Array.of(0x40);
+
+/**
+ * The COSE Sig_structure a COSE_Sign1 signs (RFC 9052, section 4.4), without
+ * external AAD: ["Signature1", protected, h'', payload]. Its shape is fixed,
+ * so it is written directly rather than through the generic encoder (one per
+ * document appraised); the tests hold it to the generic encoder's bytes.
+ */
 export function coseSign1ToBeSigned(protectedHeader: Uint8Array, payload: Uint8Array): Uint8Array {
-  return encodeCbor(['Signature1', protectedHeader, new Uint8Array(0), payload]);
+  return Buffer.concat([
+    SIGNATURE1_PREFIX,
+    byteStringHead(protectedHeader.byteLength),
+    protectedHeader,
+    EMPTY_BYTE_STRING,
+    byteStringHead(payload.byteLength),
+    payload,
+  ]);
 }
 
 /** Encodes a payload map in the field order the NSM uses. */

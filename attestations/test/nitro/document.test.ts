@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { decode, encode, Tag } from 'cbor2';
 import { EvidenceError } from '../../src/index.js';
 import {
+  coseSign1ToBeSigned,
   parseNitroDocument,
   serializeNitroDocument,
   NITRO_DOCUMENT_MAX_SIZE,
@@ -260,5 +261,20 @@ describe('parseNitroDocument', () => {
         'NITRO_DOCUMENT_MALFORMED',
       );
     });
+  });
+});
+
+describe('coseSign1ToBeSigned', () => {
+  it('writes the bytes cbor2 encodes for ["Signature1", protected, h\'\', payload], at every length boundary', () => {
+    for (const protectedLength of [0, 1, 23, 24, 255, 256])
+      for (const payloadLength of [0, 23, 24, 255, 256, 65_535, 65_536, 70_000]) {
+        const protectedHeader = new Uint8Array(protectedLength).fill(0xa1);
+        const payload = new Uint8Array(payloadLength).fill(0x5c);
+        assert.deepEqual(
+          new Uint8Array(coseSign1ToBeSigned(protectedHeader, payload)),
+          encode(['Signature1', protectedHeader, new Uint8Array(0), payload]),
+          `${protectedLength}/${payloadLength}`,
+        );
+      }
   });
 });
