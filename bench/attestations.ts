@@ -121,7 +121,7 @@ export async function benchAttestations(): Promise<void> {
     ratio(warm!, rawRate!, '>= 0.80'),
   );
   printRow(
-    'Nitro appraisal, cold (every chain signature again)',
+    'Nitro appraisal, new enclave (its leaf certificate new)',
     ratio(cold!, rawRate!, '>= 0.50'),
   );
   printRow(
