@@ -7,6 +7,7 @@
  * in a fixed order), so their hash is reproducible.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
@@ -88,7 +89,9 @@ async function openModel(
     const opened = handle;
     return {
       hash: new Uint8Array(hash.digest()),
-      source: `/proc/self/fd/${opened.fd}`,
+      // Linux (every TEE guest): the very file hashed. Elsewhere (a developer's
+      // machine) the path, which a rename in between could swap.
+      source: existsSync('/proc/self/fd') ? `/proc/self/fd/${opened.fd}` : options.modelPath,
       close: () => opened.close(),
     };
   } catch (error) {
