@@ -8,8 +8,9 @@
  * tests use to check the cache plumbing.
  */
 import ort from 'onnxruntime-node';
-import { ConfigError, RequestError } from '@veritee/attestations';
+import { RequestError } from '@veritee/attestations';
 import type { GenerationSpec, InputSpec } from './config.js';
+import { outputTensor } from './tensors.js';
 
 export interface Generated {
   readonly tokens: readonly number[];
@@ -19,7 +20,8 @@ export interface Generated {
 }
 
 export interface GenerateOptions {
-  readonly session: Pick<ort.InferenceSession, 'run'>;
+  /** Runs the model once (the loader's run, which names a failure without quoting values). */
+  readonly run: (feeds: Record<string, ort.Tensor>) => Promise<ort.InferenceSession.ReturnType>;
   readonly spec: GenerationSpec;
   readonly inputs: readonly InputSpec[];
   readonly promptIds: readonly number[];
@@ -30,7 +32,8 @@ export interface GenerateOptions {
   readonly cache?: boolean;
 }
 
-const cacheName = (template: string, layer: number, kind: 'key' | 'value') =>
+/** A cache tensor's name: `template` with `{layer}` and `{kind}` filled in. */
+export const cacheName = (template: string, layer: number, kind: 'key' | 'value') =>
   template.replaceAll('{layer}', String(layer)).replaceAll('{kind}', kind);
 
 const int64 = (values: readonly number[]) =>
@@ -96,21 +99,16 @@ export async function generate(options: GenerateOptions): Promise<Generated> {
       else if (input.source === 'token_type_ids')
         feeds[input.name] = int64(new Array<number>(fresh.length).fill(0));
     }
-    const results = await options.session.run(feeds);
-    const logits = results[spec.logits];
-    if (logits === undefined)
-      throw new ConfigError('MODEL_INVALID', `model produced no ${spec.logits}`);
+    const results = await options.run(feeds);
+    const logits = outputTensor(results, spec.logits);
     if (useCache) {
       const next: Record<string, ort.Tensor> = {};
       for (let layer = 0; layer < spec.layers; layer++)
         for (const kind of ['key', 'value'] as const) {
-          const present = results[cacheName(spec.present, layer, kind)];
-          if (present === undefined)
-            throw new ConfigError(
-              'MODEL_INVALID',
-              `model produced no ${cacheName(spec.present, layer, kind)}`,
-            );
-          next[cacheName(spec.past, layer, kind)] = present;
+          next[cacheName(spec.past, layer, kind)] = outputTensor(
+            results,
+            cacheName(spec.present, layer, kind),
+          );
         }
       past = next;
       pastLength = sequence.length;

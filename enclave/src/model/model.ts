@@ -16,9 +16,15 @@ import { isSealedModel } from '@veritee/attestations/seal';
 import { modelHash, sha256, type InferenceInput } from '@veritee/attestations/wire';
 import { parseModelConfig, type InputSpec, type ModelConfig, type TensorSpec } from './config.js';
 import { ctcDecode, pool } from './answers.js';
-import { generate } from './generate.js';
+import { cacheName, generate } from './generate.js';
 import { imageTensor } from './image.js';
-import { checkShape, requestTensor, tensorJson, type SizeBindings } from './tensors.js';
+import {
+  checkShape,
+  outputTensor,
+  requestTensor,
+  tensorJson,
+  type SizeBindings,
+} from './tensors.js';
 import { createTokenizer, type Encoded, type TextTokenizer } from './tokenizer.js';
 
 export interface ModelIdentity {
@@ -154,19 +160,13 @@ function checkInterface(session: ort.InferenceSession, config: ModelConfig): voi
   const generation = config.generation;
   if (generation === undefined) return;
   for (let layer = 0; layer < generation.layers; layer++)
-    for (const kind of ['key', 'value']) {
-      const fill = (template: string) =>
-        template.replaceAll('{layer}', String(layer)).replaceAll('{kind}', kind);
-      if (!session.inputNames.includes(fill(generation.past)))
-        throw new ConfigError(
-          'MODEL_CONFIG_INVALID',
-          `the model lacks input ${fill(generation.past)}`,
-        );
-      if (!session.outputNames.includes(fill(generation.present)))
-        throw new ConfigError(
-          'MODEL_CONFIG_INVALID',
-          `the model lacks output ${fill(generation.present)}`,
-        );
+    for (const kind of ['key', 'value'] as const) {
+      const past = cacheName(generation.past, layer, kind);
+      const present = cacheName(generation.present, layer, kind);
+      if (!session.inputNames.includes(past))
+        throw new ConfigError('MODEL_CONFIG_INVALID', `the model lacks input ${past}`);
+      if (!session.outputNames.includes(present))
+        throw new ConfigError('MODEL_CONFIG_INVALID', `the model lacks output ${present}`);
     }
 }
 
@@ -327,18 +327,11 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   async function run(feeds: Record<string, ort.Tensor>) {
     try {
       return await session.run(feeds);
-    } catch (error) {
+    } catch {
       // onnxruntime's message may quote values; the answer names the failure only.
-      void error;
       throw new RequestError(400, 'MODEL_INPUT_INVALID', 'the model cannot run on this input');
     }
   }
-
-  const output = (results: ort.InferenceSession.ReturnType, name: string): ort.Tensor => {
-    const tensor = results[name];
-    if (tensor === undefined) throw new ConfigError('MODEL_INVALID', `model produced no ${name}`);
-    return tensor;
-  };
 
   async function infer(input: InferenceInput): Promise<Uint8Array> {
     switch (config.task) {
@@ -352,7 +345,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
             : text.encode(input.text).ids;
         const spec = config.generation!;
         const generated = await generate({
-          session,
+          run,
           spec,
           inputs: config.inputs,
           promptIds,
@@ -368,7 +361,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
       }
       case 'ocr': {
         const results = await run(feedsFor(input));
-        return encodeJson(ctcDecode(output(results, config.ctc!.output), charset));
+        return encodeJson(ctcDecode(outputTensor(results, config.ctc!.output), charset));
       }
       case 'embedding': {
         const feeds = feedsFor(input);
@@ -376,7 +369,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
         const mask = config.inputs.find((spec) => spec.source === 'attention_mask');
         return encodeJson({
           embedding: pool(
-            output(results, config.embedding!.output),
+            outputTensor(results, config.embedding!.output),
             config.embedding!,
             mask === undefined ? undefined : feeds[mask.name],
           ),
@@ -386,14 +379,14 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
         const results = await run(feedsFor(input));
         const answer: Record<string, unknown> = {};
         for (const spec of config.outputs)
-          answer[spec.name] = tensorJson(output(results, spec.name));
+          answer[spec.name] = tensorJson(outputTensor(results, spec.name));
         return encodeJson(answer);
       }
       case 'scores': {
         const results = await run(feedsFor(input));
         const answer: Record<string, number[]> = {};
         for (const spec of config.outputs)
-          answer[spec.name] = Array.from(output(results, spec.name).data as Float32Array);
+          answer[spec.name] = Array.from(outputTensor(results, spec.name).data as Float32Array);
         return encodeJson(answer);
       }
     }

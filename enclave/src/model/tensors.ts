@@ -5,7 +5,7 @@
  * JSON form (dtype, shape, base64 little-endian data).
  */
 import ort from 'onnxruntime-node';
-import { RequestError } from '@veritee/attestations';
+import { ConfigError, RequestError } from '@veritee/attestations';
 import type { TensorDtype, TensorJson } from '@veritee/attestations/wire';
 import type { TensorSpec } from './config.js';
 
@@ -90,11 +90,21 @@ export function requestTensor(
   }
 }
 
+/**
+ * The output named `name` of a run.
+ * @throws ConfigError MODEL_INVALID when the model produced none
+ */
+export function outputTensor(results: ort.InferenceSession.ReturnType, name: string): ort.Tensor {
+  const tensor = results[name];
+  if (tensor === undefined) throw new ConfigError('MODEL_INVALID', `model produced no ${name}`);
+  return tensor;
+}
+
 /** An output tensor in the request's JSON form. */
 export function tensorJson(tensor: ort.Tensor): TensorJson {
   const dtype = tensor.type as TensorDtype;
   if (!(dtype in ELEMENT_BYTES))
-    throw new RequestError(500, 'MODEL_INVALID', `the model produced a ${tensor.type} tensor`);
+    throw new ConfigError('MODEL_INVALID', `the model produced a ${tensor.type} tensor`);
   const data = tensor.data as ArrayBufferView;
   return {
     dtype,

@@ -137,7 +137,7 @@ describe('the decoder with a KV cache', () => {
       for (const prompt of ['the weather in the north', 'once upon a time', 'a']) {
         const promptIds = tokenizer.encode(prompt).ids;
         const common = {
-          session,
+          run: (feeds: Record<string, ort.Tensor>) => session.run(feeds),
           spec: config.generation!,
           inputs: config.inputs,
           promptIds,
