@@ -15,6 +15,7 @@ import {
 } from 'node:crypto';
 import * as peculiar from '@peculiar/x509';
 import { ChainError, EvidenceError } from './errors.js';
+import { createMemo } from './memo.js';
 import { chainSignatures } from './signature-memo.js';
 
 /** A parsed certificate; immutable. */
@@ -87,22 +88,16 @@ export function parseCertificate(input: Uint8Array | string): Certificate {
 }
 
 // Chains repeat across evidence (an ASK for years, a Nitro leaf for hours): parse each once.
-const MAX_CACHED_CERTIFICATES = 1_000;
-const certificateCache = new Map<string, Certificate>();
+const certificates = createMemo<Certificate>(1_000);
+const digestOf = (input: Uint8Array | string) =>
+  createHash('sha256').update(input).digest('base64');
 
 /**
  * {@link parseCertificate} with a bounded cache keyed by the input's SHA-256.
  * @throws EvidenceError X509_MALFORMED
  */
 export function parseCertificateCached(input: Uint8Array | string): Certificate {
-  const key = createHash('sha256').update(input).digest('base64');
-  let cert = certificateCache.get(key);
-  if (cert === undefined) {
-    cert = parseCertificate(input);
-    if (certificateCache.size >= MAX_CACHED_CERTIFICATES) certificateCache.clear();
-    certificateCache.set(key, cert);
-  }
-  return cert;
+  return certificates.remember(digestOf(input), () => parseCertificate(input));
 }
 
 /** Most certificates a bundle may hold: a leaf and its chain, with room to spare. */
@@ -199,8 +194,7 @@ export interface Crl {
 
 // A CRL repeats in every report of its product until it is reissued (AMD: weekly): parse
 // and verify it once. Time is checked at every use; only what does not change is kept.
-const MAX_CACHED_CRLS = 256;
-const crlCache = new Map<string, Crl>();
+const crls = createMemo<Crl>(256);
 
 /**
  * Parses a DER or PEM CRL; the same bytes again get the same parsed CRL, from
@@ -208,14 +202,7 @@ const crlCache = new Map<string, Crl>();
  * @throws EvidenceError CRL_MALFORMED
  */
 export function parseCrl(input: Uint8Array | string): Crl {
-  const key = createHash('sha256').update(input).digest('base64');
-  let crl = crlCache.get(key);
-  if (crl === undefined) {
-    crl = parseCrlUncached(input);
-    if (crlCache.size >= MAX_CACHED_CRLS) crlCache.clear();
-    crlCache.set(key, crl);
-  }
-  return crl;
+  return crls.remember(digestOf(input), () => parseCrlUncached(input));
 }
 
 function parseCrlUncached(input: Uint8Array | string): Crl {

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AT, simulator, trustWithDev } from '@veritee/mock';
 import { appraise, chainSignatures, evidenceSignatures, parseCrl } from '../src/evidence/index.js';
-import { createSignatureMemo } from '../src/signature-memo.js';
+import { createMemo } from '../src/memo.js';
 
 const options = (at: Date) => ({ at, trust: trustWithDev, allowSimulated: true, policy: {} });
 
@@ -66,7 +66,7 @@ describe('remembered signatures', () => {
   });
 
   it('stays within its bound and answers the same after clearing', () => {
-    const memo = createSignatureMemo(3);
+    const memo = createMemo<boolean>(3);
     let calls = 0;
     const verify = (result: boolean) => () => {
       calls++;
@@ -82,7 +82,7 @@ describe('remembered signatures', () => {
   });
 
   it('forgets the links of one certificate and keeps the others', () => {
-    const memo = createSignatureMemo(10);
+    const memo = createMemo<boolean>(10);
     let calls = 0;
     const verify = () => {
       calls++;

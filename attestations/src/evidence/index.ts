@@ -30,9 +30,5 @@ export { canonicalEvidenceHash } from './evidence-hash.js';
 export { parseCertificate, parseCrl, type Certificate, type Crl } from '../x509.js';
 export { AMD_ROOTS } from '../roots/amd.js';
 export { AWS_NITRO_ROOT_G1 } from '../roots/aws-nitro.js';
-export {
-  chainSignatures,
-  evidenceSignatures,
-  linkKeyPrefix,
-  type SignatureMemo,
-} from '../signature-memo.js';
+export { chainSignatures, evidenceSignatures, linkKeyPrefix } from '../signature-memo.js';
+export type { Memo } from '../memo.js';
