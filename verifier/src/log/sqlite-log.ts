@@ -22,6 +22,7 @@ import {
   type ReceiptLog,
 } from './receipt-log.js';
 import { indexedFields, type FoundStatement } from './statement-index.js';
+import { workerEntry } from '../service/worker-entry.js';
 import type { WriterReply, WriterRequest } from './sqlite-writer.js';
 
 type WriterCall =
@@ -38,15 +39,11 @@ const writerThread = (() => {
   const waiting = new Map<number, (reply: WriterReply) => void>();
   let nextId = 0;
   const start = () => {
-    // Sources (tests, benchmarks) run the .ts module through a bootstrap that registers tsx.
-    const fromSources = import.meta.url.endsWith('.ts');
-    const module = new URL(`./sqlite-writer${fromSources ? '.ts' : '.js'}`, import.meta.url);
-    const started = fromSources
-      ? new Worker(new URL('../service/tsx-worker.mjs', import.meta.url), {
-          workerData: { module: module.href },
-          execArgv: process.execArgv,
-        })
-      : new Worker(module);
+    const entry = workerEntry('./sqlite-writer', import.meta.url);
+    const started = new Worker(entry.filename, {
+      workerData: { module: entry.module },
+      execArgv: process.execArgv,
+    });
     started.on('message', (reply: WriterReply) => {
       const settle = waiting.get(reply.id);
       waiting.delete(reply.id);

@@ -9,6 +9,7 @@ import { Piscina } from 'piscina';
 import { appraise, type TrustStore, type Appraisal } from '@veritee/attestations/evidence';
 import { type Policy } from '@veritee/attestations/policy';
 import type { AppraisalTask } from './appraisal-worker.js';
+import { workerEntry } from './worker-entry.js';
 import { trustStoreOf, type WorkerTrust } from './worker-trust.js';
 import type { Collateral } from './collateral.js';
 
@@ -54,15 +55,12 @@ export function createPooledAppraiser(options: {
   readonly workers: number;
   readonly trust: WorkerTrust;
 }): Appraiser {
-  // The build output runs its .js worker; sources (tests, benchmarks) run the
-  // .ts worker through a bootstrap that registers tsx inside the thread.
-  const fromSources = import.meta.url.endsWith('.ts');
-  const worker = new URL(`./appraisal-worker${fromSources ? '.ts' : '.js'}`, import.meta.url);
+  const entry = workerEntry('./appraisal-worker', import.meta.url);
   const pool = new Piscina({
-    filename: fromSources ? new URL('./tsx-worker.mjs', import.meta.url).href : worker.href,
+    filename: entry.filename.href,
     minThreads: options.workers,
     maxThreads: options.workers,
-    workerData: { ...options.trust, module: worker.href },
+    workerData: { ...options.trust, module: entry.module },
     execArgv: process.execArgv,
   });
   let inline: Appraiser | undefined;
