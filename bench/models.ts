@@ -7,21 +7,12 @@
  * runs in a process of its own, so its peak resident memory is its own.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { generateEnclaveKeyPair, sealInferenceRequest } from '@veritee/attestations/seal';
-import { createSimulator, parseDevPki } from '@veritee/attestations/sim';
-import {
-  createAttestedInference,
-  createSimulatedTee,
-  GENERIC_MODELS,
-  loadModel,
-  type LoadedModel,
-} from '@veritee/enclave';
-import { DEV_PKI_PATH } from '@veritee/mock';
+import { GENERIC_MODELS, loadModel, type LoadedModel } from '@veritee/enclave';
+import { attestedWithSealed } from './enclave.js';
 import { formatRun, load, printRow } from './measure.js';
 
 const OCR_IMAGE = join(import.meta.dirname, '..', 'enclave', 'test', 'fixtures', 'ocr-line.png');
@@ -33,24 +24,7 @@ async function attestedRows(
   input: Parameters<LoadedModel['infer']>[0],
   concurrencies: readonly number[],
 ): Promise<void> {
-  const simulator = createSimulator(await parseDevPki(readFileSync(DEV_PKI_PATH, 'utf8')));
-  const at = new Date('2026-06-01T12:00:00Z');
-  const keyPair = generateEnclaveKeyPair();
-  const inference = createAttestedInference({
-    model,
-    tee: createSimulatedTee({ simulator, kind: 'sev-snp', clock: () => at }),
-    keyPair,
-    clock: () => at,
-  });
-  const sealed = Array.from(
-    { length: 2000 },
-    () =>
-      sealInferenceRequest(keyPair.publicKey, {
-        input,
-        salt: randomBytes(32),
-        nonce: randomBytes(32),
-      }).encapsulated,
-  );
+  const { inference, sealed } = attestedWithSealed(model, 2000, () => ({ input }));
   await inference.infer(sealed[0]!);
   for (const concurrency of concurrencies) {
     // Interleaved, so both see the same machine.
