@@ -21,7 +21,8 @@ import {
   type LogEntry,
   type ReceiptLog,
 } from './receipt-log.js';
-import { indexedFields, type FoundStatement } from './statement-index.js';
+import type { FoundStatement } from './statement-index.js';
+import { perfectNodeReader, statementIndexer } from './sqlite-tables.js';
 import { workerEntry } from '../service/worker-entry.js';
 import type { WriterReply, WriterRequest } from './sqlite-writer.js';
 
@@ -174,17 +175,7 @@ export function openSqliteLog(path: string): ReceiptLog {
     [string, string],
     { id: string; idx: number; jws: string }
   >('SELECT id, idx, jws FROM receipts WHERE id >= ? AND id < ? ORDER BY idx');
-  const selectNode = db.prepare<[number, number], { hash: Uint8Array }>(
-    'SELECT hash FROM nodes WHERE level = ? AND idx = ?',
-  );
-
-  const insertIndex = db.prepare<[number, string, number | null, string | null, string | null]>(
-    'INSERT INTO statement_index (idx, typ, iat, model_hash, measurement) VALUES (?, ?, ?, ?, ?)',
-  );
-  const index = (idx: number, entry: Uint8Array) => {
-    const { typ, iat, modelHash, measurement } = indexedFields(entry);
-    insertIndex.run(idx, typ, iat, modelHash, measurement);
-  };
+  const index = statementIndexer(db);
   // Logs written before the index existed (or by a verifier without it) are indexed on open.
   const unindexed = db.prepare<[], { idx: number; data: Uint8Array }>(
     `SELECT idx, data FROM leaves WHERE idx > (SELECT COALESCE(MAX(idx), -1) FROM statement_index)
@@ -212,12 +203,7 @@ export function openSqliteLog(path: string): ReceiptLog {
   // Appends wait for the one before: the position handed to `seal` must stay free.
   let tail: Promise<unknown> = Promise.resolve();
 
-  const perfect = (level: number, index: number): Uint8Array => {
-    const row = selectNode.get(level, index);
-    if (row === undefined)
-      throw new UpstreamError('LOG_CORRUPT', `log lacks node ${level}/${index}`);
-    return new Uint8Array(row.hash);
-  };
+  const perfect = perfectNodeReader(db);
   const subtree = (start: number, end: number) => subtreeHashFrom(perfect, start, end);
 
   return {
@@ -238,6 +224,9 @@ export function openSqliteLog(path: string): ReceiptLog {
               `${reply.error.message}; nothing was appended`,
               { retryAfterSeconds: 5 },
             );
+          // The thread's typed failure, typed again on this side (SQLite's own codes are mapped below).
+          if ('error' in reply && reply.error.code === 'LOG_CORRUPT')
+            throw new UpstreamError(reply.error.code, reply.error.message);
           if ('error' in reply)
             throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
           return reply.leaves;

@@ -9,7 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { ReceiptRecord } from './receipt-log.js';
-import { indexedFields } from './statement-index.js';
+import { perfectNodeReader, statementIndexer } from './sqlite-tables.js';
 import { nodesCompletedByAppend, type NodeRow } from './tree-nodes.js';
 
 export type WriterRequest =
@@ -54,24 +54,13 @@ function openWriter(path: string): Writer {
   const insertNode = db.prepare<[number, number, Uint8Array]>(
     'INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)',
   );
-  const insertIndex = db.prepare<[number, string, number | null, string | null, string | null]>(
-    'INSERT INTO statement_index (idx, typ, iat, model_hash, measurement) VALUES (?, ?, ?, ?, ?)',
-  );
-  const selectNode = db.prepare<[number, number], { hash: Uint8Array }>(
-    'SELECT hash FROM nodes WHERE level = ? AND idx = ?',
-  );
-  const perfect = (level: number, index: number): Uint8Array => {
-    const row = selectNode.get(level, index);
-    if (row === undefined)
-      throw Object.assign(new Error(`log lacks node ${level}/${index}`), { code: 'LOG_CORRUPT' });
-    return new Uint8Array(row.hash);
-  };
+  const index = statementIndexer(db);
+  const perfect = perfectNodeReader(db);
   const write = db.transaction((first: number, records: readonly ReceiptRecord[]) => {
     records.forEach((record, offset) => {
       insertLeaf.run(first + offset, record.entry);
       insertReceipt.run(record.id, first + offset, record.receipt);
-      const { typ, iat, modelHash, measurement } = indexedFields(record.entry);
-      insertIndex.run(first + offset, typ, iat, modelHash, measurement);
+      index(first + offset, record.entry);
     });
     const rows = nodesCompletedByAppend(
       first,

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { UpstreamError } from '@veritee/attestations';
 import { appendRecords, describeLogContract } from './log-contract.js';
 import { sqliteStore } from './sqlite-store.js';
 
@@ -31,6 +32,28 @@ describe('SQLite receipt log, indexed before the index existed', () => {
         ['b'],
       );
       await again.close();
+    } finally {
+      await drop();
+    }
+  });
+});
+
+describe('SQLite receipt log, appended by its writer thread', () => {
+  it('refuses an append over a missing stored node as LOG_CORRUPT, typed as on the main thread', async () => {
+    const { log, drop } = await sqliteStore().create();
+    try {
+      await appendRecords(log, [
+        { entry: new TextEncoder().encode('{}'), id: 'a', receipt: 'jws.a' },
+      ]);
+      // The node the next append completes its parent from.
+      const db = new Database(log.description.split(' ')[1] ?? '');
+      db.exec('DELETE FROM nodes WHERE level = 0 AND idx = 0');
+      db.close();
+      await assert.rejects(
+        appendRecords(log, [{ entry: new TextEncoder().encode('{}'), id: 'b', receipt: 'jws.b' }]),
+        (error: unknown) => error instanceof UpstreamError && error.code === 'LOG_CORRUPT',
+      );
+      await log.close();
     } finally {
       await drop();
     }
