@@ -457,8 +457,8 @@ describe('veritee receipt verify', () => {
         '--bundle',
         files.bundle,
         '--allow-simulated',
-        '--key-thumbprint',
-        await calculateJwkThumbprint(key, 'sha256'),
+        // With "=": a base64url thumbprint may start with "-".
+        `--key-thumbprint=${await calculateJwkThumbprint(key, 'sha256')}`,
         '--log-key',
         String(bundle['logKey']),
         '--json',

@@ -78,8 +78,9 @@ Offline, in one file (a Sigstore-style bundle; see docs/formats.md):
   --bundle <file>        verify from a bundle, with no network. Trust comes
                          from the pinned verifier (or --jwks and --log-key),
                          never from the bundle; or from
-  --key-thumbprint <t>   the RFC 7638 SHA-256 thumbprint of the verifier key
-                         you trust, matched against the bundle's key
+  --key-thumbprint=<t>   the RFC 7638 SHA-256 thumbprint of the verifier key
+                         you trust, matched against the bundle's key (give it
+                         with "=": a thumbprint may start with "-")
   --output <file>        also check that this file holds exactly the answer
                          the receipt commits to (its SHA-256 is output_hash)
   --prompt-file <file> --salt <hex>
