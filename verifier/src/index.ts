@@ -7,7 +7,7 @@ export { createApp, type AppDeps } from './app.js';
 export { parseConfig, type VerifierConfig } from './config.js';
 export { openSqliteLog } from './log/sqlite-log.js';
 export { openPostgresLog } from './log/postgres-log.js';
-export type { ReceiptLog, LogEntry, ReceiptRecord } from './log/receipt-log.js';
+export type { ReceiptLog, LogEntry, AppendResult, ReceiptRecord } from './log/receipt-log.js';
 export type { Signer } from './signing/signer.js';
 export { openLocalSigner } from './signing/local-signer.js';
 export { openKmsSigner } from './signing/kms-signer.js';

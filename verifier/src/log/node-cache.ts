@@ -4,7 +4,9 @@
  * replicas append to the same PostgreSQL log: a node this process has not seen
  * is a miss and is read from the store. Nodes are held in chunks of 256
  * consecutive hashes of one level (a tlog tile's width), read with one query,
- * and evicted least recently used past a byte budget.
+ * and evicted least recently used past a byte budget. The nodes this
+ * process's own appends complete are added as they are made durable, so the
+ * log's right edge is not read back after every commit.
  */
 import { UpstreamError } from '@veritee/attestations';
 import {
@@ -13,6 +15,7 @@ import {
   subtreeHashFrom,
 } from '@veritee/attestations/merkle';
 import type { ReceiptLog } from './receipt-log.js';
+import type { NodeRow } from './tree-nodes.js';
 
 const CHUNK = 256;
 const HASH = 32;
@@ -20,9 +23,10 @@ const HASH = 32;
 export const DEFAULT_NODE_CACHE_BYTES = 64 * 1024 * 1024;
 
 interface Chunk {
+  /** Room for {@link CHUNK} hashes. */
   readonly hashes: Uint8Array;
   /** How many leading hashes are present: a chunk at the log's right edge grows. */
-  readonly count: number;
+  count: number;
   /** When it was last read (a counter of computations), for eviction. */
   used: number;
 }
@@ -75,7 +79,7 @@ export function withNodeCache(
     const hashes = await log.hashes(level, chunk * CHUNK, CHUNK);
     if (hashes.some((hash) => hash.byteLength !== HASH))
       throw new UpstreamError('LOG_CORRUPT', `log holds a malformed node at level ${level}`);
-    const joined = new Uint8Array(hashes.length * HASH);
+    const joined = new Uint8Array(CHUNK * HASH);
     hashes.forEach((hash, offset) => joined.set(hash, offset * HASH));
     return { hashes: joined, count: hashes.length, used: clock };
   };
@@ -167,8 +171,34 @@ export function withNodeCache(
     }
   };
 
+  /**
+   * Extends cached chunks with nodes just made durable. Only a node right
+   * after a chunk's last one is added (another replica's appends between
+   * leave a gap, read from the store when asked); a node that opens a chunk
+   * starts one.
+   */
+  const keep = (nodes: readonly NodeRow[]) => {
+    for (const [level, index, hash] of nodes) {
+      const key = chunkKey(level, Math.floor(index / CHUNK));
+      const offset = index % CHUNK;
+      let chunk = chunks.get(key);
+      if (chunk === undefined && offset === 0) {
+        chunk = { hashes: new Uint8Array(CHUNK * HASH), count: 0, used: clock };
+        remember(key, chunk);
+      }
+      if (chunk === undefined || chunk.count !== offset || hash.byteLength !== HASH) continue;
+      chunk.hashes.set(hash, offset * HASH);
+      chunk.count = offset + 1;
+    }
+  };
+
   return {
     ...log,
+    async append(count, seal) {
+      const result = await log.append(count, seal);
+      keep(result.nodes);
+      return result;
+    },
     chunks: () => chunks.size,
     warm,
     root: (size) => withNodes((subtree) => subtree(0, size)),

@@ -15,10 +15,11 @@ import {
 import {
   assertSchemaVersion,
   LOG_SCHEMA_VERSION,
-  type LogEntry,
+  type AppendResult,
   type ReceiptLog,
 } from './receipt-log.js';
 import {
+  appendResult,
   nodesCompletedByAppend,
   nodesReadByAppend,
   withStoredNodes,
@@ -194,7 +195,7 @@ export async function openPostgresLog(
         .catch(unavailable);
       return Number(result.rows[0]?.size ?? 0);
     },
-    async append(count, seal): Promise<LogEntry[]> {
+    async append(count, seal): Promise<AppendResult> {
       const client = await pool.connect().catch(unavailable);
       try {
         await client.query('BEGIN');
@@ -237,9 +238,7 @@ export async function openPostgresLog(
         );
         await client.query('UPDATE veritee_log_head SET size = $1 WHERE id = 1', [first + count]);
         await client.query('COMMIT');
-        return rows
-          .filter(([level]) => level === 0)
-          .map(([, index, hash]) => ({ index, leafHash: hash }));
+        return appendResult(rows);
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         // A duplicate receipt id is the caller's error, not the database's.

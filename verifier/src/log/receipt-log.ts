@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '@veritee/attestations';
 import type { FoundStatement, StatementQuery } from './statement-index.js';
+import type { NodeRow } from './tree-nodes.js';
 
 /**
  * The version of the stored log's schema. Each store records it when it creates
@@ -27,6 +28,17 @@ export interface LogEntry {
   readonly leafHash: Uint8Array;
 }
 
+/** What an append made durable. */
+export interface AppendResult {
+  /** The appended entries, in order. */
+  readonly entries: readonly LogEntry[];
+  /**
+   * Every perfect subtree the append completed, leaves included: stored nodes
+   * never change, so a node cache keeps them without reading them back.
+   */
+  readonly nodes: readonly NodeRow[];
+}
+
 /** A log entry and the signed receipt it belongs to, stored in the same transaction. */
 export interface ReceiptRecord {
   readonly entry: Uint8Array;
@@ -47,7 +59,7 @@ export interface ReceiptLog {
   append(
     count: number,
     seal: (first: number) => Promise<readonly ReceiptRecord[]>,
-  ): Promise<LogEntry[]>;
+  ): Promise<AppendResult>;
   entry(index: number): Promise<Uint8Array | undefined>;
   /** Entries `start` .. `start + count - 1`, as many of them as the log holds (for entry bundles). */
   entries(start: number, count: number): Promise<Uint8Array[]>;

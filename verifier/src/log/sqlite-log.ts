@@ -18,13 +18,14 @@ import {
 import {
   assertSchemaVersion,
   LOG_SCHEMA_VERSION,
-  type LogEntry,
+  type AppendResult,
   type ReceiptLog,
 } from './receipt-log.js';
 import type { FoundStatement } from './statement-index.js';
 import { perfectNodeReader, statementIndexer } from './sqlite-tables.js';
 import { workerEntry } from '../service/worker-entry.js';
 import type { WriterReply, WriterRequest } from './sqlite-writer.js';
+import { appendResult } from './tree-nodes.js';
 
 type WriterCall =
   | Omit<Extract<WriterRequest, { kind: 'append' }>, 'id'>
@@ -210,13 +211,13 @@ export function openSqliteLog(path: string): ReceiptLog {
     description: `SQLite ${path}`,
     size: () => Promise.resolve(size),
     append(count, seal) {
-      const result = tail.then(async (): Promise<LogEntry[]> => {
+      const result = tail.then(async (): Promise<AppendResult> => {
         const first = size;
         const records = await seal(first);
         if (records.length !== count)
           throw new RangeError(`sealed ${records.length} records; expected ${count}`);
         const reply = await writerThread({ kind: 'append', path: file, first, records });
-        const leaves = writeOrRefuse(() => {
+        const nodes = writeOrRefuse(() => {
           if ('error' in reply && reply.error.threadFailed === true)
             throw new RequestError(
               503,
@@ -229,10 +230,10 @@ export function openSqliteLog(path: string): ReceiptLog {
             throw new UpstreamError(reply.error.code, reply.error.message);
           if ('error' in reply)
             throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-          return reply.leaves;
+          return reply.nodes;
         });
         size = first + count;
-        return leaves.map(([, index, hash]) => ({ index, leafHash: hash }));
+        return appendResult(nodes);
       });
       tail = result.catch(() => undefined);
       return result;

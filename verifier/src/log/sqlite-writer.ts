@@ -23,7 +23,7 @@ export type WriterRequest =
   | { readonly id: number; readonly kind: 'close'; readonly path: string };
 
 export type WriterReply =
-  | { readonly id: number; readonly leaves: readonly NodeRow[] }
+  | { readonly id: number; readonly nodes: readonly NodeRow[] }
   | {
       readonly id: number;
       readonly error: {
@@ -68,7 +68,7 @@ function openWriter(path: string): Writer {
       perfect,
     );
     for (const [level, index, hash] of rows) insertNode.run(level, index, hash);
-    return rows.filter(([level]) => level === 0);
+    return rows;
   });
   return { db, write };
 }
@@ -78,14 +78,14 @@ function handle(request: WriterRequest): WriterReply {
     if (request.kind === 'close') {
       writers.get(request.path)?.db.close();
       writers.delete(request.path);
-      return { id: request.id, leaves: [] };
+      return { id: request.id, nodes: [] };
     }
     let writer = writers.get(request.path);
     if (writer === undefined) {
       writer = openWriter(request.path);
       writers.set(request.path, writer);
     }
-    return { id: request.id, leaves: writer.write(request.first, request.records) };
+    return { id: request.id, nodes: writer.write(request.first, request.records) };
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     return {

@@ -73,7 +73,7 @@ export function createStatementLog(options: {
           options.onCommit?.(group.length);
           group.forEach(({ resolve }, offset) =>
             resolve({
-              index: written[offset]?.index ?? -1,
+              index: written.entries[offset]?.index ?? -1,
               statement: records[offset]?.receipt ?? '',
             }),
           );
@@ -104,7 +104,9 @@ export function createStatementLog(options: {
       prepare: (first: number) => Promise<T>,
     ): Promise<Appended & { entry: T }> {
       let prepared: { entry: T; statement: string } | undefined;
-      const [written] = await log.append(1, async (first) => {
+      const {
+        entries: [written],
+      } = await log.append(1, async (first) => {
         const entry = await prepare(first);
         const records = await seal(first, [entry]);
         prepared = { entry, statement: records[0]?.receipt ?? '' };

@@ -5,6 +5,7 @@
  * them all in one query before computing).
  */
 import { leafHash, nodeHash } from '@veritee/attestations/merkle';
+import type { AppendResult } from './receipt-log.js';
 
 export type NodeKey = readonly [level: number, index: number];
 export type NodeRow = readonly [level: number, index: number, hash: Uint8Array];
@@ -54,6 +55,14 @@ export function nodesCompletedByAppend(
     }
   });
   return rows;
+}
+
+/** An append's result from the nodes it completed (its leaves are the level-0 ones). */
+export function appendResult(nodes: readonly NodeRow[]): AppendResult {
+  const entries = nodes
+    .filter(([level]) => level === 0)
+    .map(([, index, hash]) => ({ index, leafHash: hash }));
+  return { entries, nodes };
 }
 
 /** The nodes `compute` reads, found by running it once on placeholder hashes. */

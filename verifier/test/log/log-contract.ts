@@ -69,7 +69,9 @@ export function describeLogContract(name: string, store: LogStore, skip?: string
         const hashes: Uint8Array[] = [];
         const roots: Uint8Array[] = [];
         for (let size = 1; size <= 200; size++) {
-          const [written] = await appendRecords(log, [record(size - 1)]);
+          const {
+            entries: [written],
+          } = await appendRecords(log, [record(size - 1)]);
           assert.equal(written?.index, size - 1);
           hashes.push(leafHash(record(size - 1).entry));
           const root = await log.root(size);
@@ -141,7 +143,9 @@ export function describeLogContract(name: string, store: LogStore, skip?: string
         assert.equal(await reopened.receipt('r3'), undefined);
         assert.deepEqual(await reopened.entry(2), record(2).entry);
         // The failed batch left no hole: the next append takes position 3.
-        const [next] = await appendRecords(reopened, [record(3)]);
+        const {
+          entries: [next],
+        } = await appendRecords(reopened, [record(3)]);
         assert.equal(next?.index, 3);
         await reopened.close();
       } finally {

@@ -53,6 +53,32 @@ describe('node cache', () => {
       assert.ok(log.chunks() > 0, 'nodes are held');
     }));
 
+  it('keeps the nodes its own appends complete, so proofs at the new size read nothing back', () =>
+    withLog(async (store) => {
+      let reads = 0;
+      const counted: ReceiptLog = {
+        ...store,
+        hashes: (level, start, count) => {
+          reads += 1;
+          return store.hashes(level, start, count);
+        },
+      };
+      const log = withNodeCache(counted);
+      const leaves: Uint8Array[] = [];
+      // Groups of 32, as receipts commit, across the chunk edges of levels 0 and 1.
+      for (let group = 0; group < 20; group++) {
+        const records = Array.from({ length: 32 }, (_, i) => record(leaves.length + i));
+        await appendRecords(log, records);
+        leaves.push(...records.map((r) => leafHash(r.entry)));
+        const size = leaves.length;
+        const before = reads;
+        assert.deepEqual(await log.root(size), merkleRoot(leaves));
+        for (const index of [size - 32, size - 1])
+          assert.deepEqual(await log.inclusionProof(index, size), inclusionProof(leaves, index));
+        assert.equal(reads, before, `size ${size}: every node was kept from the append`);
+      }
+    }));
+
   it('keeps within its budget', () =>
     withLog(async (store) => {
       const log = withNodeCache(store, { maxBytes: 3 * ONE_CHUNK });
