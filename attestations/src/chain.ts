@@ -73,6 +73,30 @@ export function assertValidAt(cert: Certificate, at: Date, domain: ChainDomain):
   }
 }
 
+/**
+ * Times (ms since the epoch, both ends included) over which every
+ * time-dependent check of a verification gives the result it gave: within
+ * it, the same bytes verify the same way, so the result may be reused.
+ */
+export interface TimeWindow {
+  readonly from: number;
+  readonly until: number;
+}
+
+/** The window over which each of `certs` is valid, and each of `windows` holds. */
+export function timeWindow(
+  certs: readonly Certificate[],
+  windows: readonly TimeWindow[] = [],
+): TimeWindow {
+  return [
+    ...certs.map((cert) => ({ from: cert.notBefore.getTime(), until: cert.notAfter.getTime() })),
+    ...windows,
+  ].reduce((a, b) => ({ from: Math.max(a.from, b.from), until: Math.min(a.until, b.until) }), {
+    from: -Infinity,
+    until: Infinity,
+  });
+}
+
 /** The CN of a certificate's subject, cut short: for messages only. */
 export function commonName(cert: Certificate): string {
   const match = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject);

@@ -19,6 +19,13 @@ import { parseNitroDocument, type NitroDocument } from '../nitro/document.js';
 import { verifyNitro } from '../nitro/verify.js';
 import { DEFAULT_POLICY, type Policy } from '../policy/policy.js';
 import { evaluatePolicy, type VerifiedEvidence, type Violation } from '../policy/evaluate.js';
+import {
+  memoKey,
+  recall,
+  remember,
+  type AppraisalMemo,
+  type Remembered,
+} from './appraisal-memo.js';
 
 export type EvidenceFormat = 'sev-snp' | 'nitro';
 
@@ -45,6 +52,12 @@ export interface AppraiseOptions {
   readonly allowSimulated?: boolean | undefined;
   /** Fetches what the evidence lacks; unset means only what is given is used. */
   readonly collateral?: CollateralSource | undefined;
+  /**
+   * Remembers verifications, to reuse while their certificates and CRLs stay
+   * current (the policy is still evaluated every time). Not used together
+   * with `collateral`, whose answers may change.
+   */
+  readonly memo?: AppraisalMemo | undefined;
 }
 
 export interface EvidenceInput {
@@ -149,25 +162,28 @@ export async function appraise(input: EvidenceInput, options: AppraiseOptions): 
         `evidence of ${input.evidence.byteLength} bytes is neither an SNP report nor a Nitro document`,
       );
     }
-    let verified: VerifiedEvidence;
-    if (format === 'sev-snp') {
-      const report = parseSnpReport(input.evidence.subarray(0, SNP_REPORT_SIZE));
-      fields = snpFields(report);
-      const table =
-        input.evidence.byteLength > SNP_REPORT_SIZE
-          ? parseSnpCertTable(input.evidence.subarray(SNP_REPORT_SIZE))
-          : [];
-      verified = await verifySnpInput(report, table, input, options);
-      fields = { ...fields, product: verified.product, reported_tcb: { ...verified.reportedTcb } };
-    } else {
-      const document = parseNitroDocument(input.evidence);
-      fields = nitroFields(document);
-      verified = verifyNitro(document, {
-        trust: options.trust ?? defaultTrustStore(),
-        at: options.at,
-        allowSimulated: options.allowSimulated,
+    const { memo } = options;
+    const memoized =
+      memo === undefined || options.collateral !== undefined
+        ? undefined
+        : {
+            memo,
+            key: memoKey({
+              ...input,
+              trust: options.trust ?? defaultTrustStore(),
+              allowSimulated: options.allowSimulated === true,
+              crlGraceSeconds: options.policy?.snp?.crlGraceSeconds ?? 0,
+            }),
+          };
+    let known = memoized && recall(memoized.memo, memoized.key, options.at.getTime());
+    if (known === undefined) {
+      known = await verifyInput(format, input, options, (parsed) => {
+        fields = parsed;
       });
+      if (memoized !== undefined) remember(memoized.memo, memoized.key, known);
     }
+    const { verified } = known;
+    fields = { ...known.fields };
     const violations = evaluatePolicy(verified, options.policy ?? DEFAULT_POLICY, options.at);
     if (violations.length > 0)
       return {
@@ -185,7 +201,7 @@ export async function appraise(input: EvidenceInput, options: AppraiseOptions): 
       codes: [],
       violations: [],
       warnings: verified.format === 'sev-snp' ? verified.warnings : [],
-      claims: claimsOf(verified),
+      claims: (known.claims ??= claimsOf(verified)),
       fields,
     } as unknown as Accepted;
   } catch (error) {
@@ -201,6 +217,43 @@ export async function appraise(input: EvidenceInput, options: AppraiseOptions): 
       error: { code, message },
     };
   }
+}
+
+/**
+ * Parses and verifies evidence of `format`, telling `parsed` the fields read
+ * so far (a rejection shows what was parsed before it stopped).
+ */
+async function verifyInput(
+  format: EvidenceFormat,
+  input: EvidenceInput,
+  options: AppraiseOptions,
+  parsed: (fields: Record<string, FieldValue>) => void,
+): Promise<Remembered> {
+  if (format === 'sev-snp') {
+    const report = parseSnpReport(input.evidence.subarray(0, SNP_REPORT_SIZE));
+    const reportFields = snpFields(report);
+    parsed(reportFields);
+    const table =
+      input.evidence.byteLength > SNP_REPORT_SIZE
+        ? parseSnpCertTable(input.evidence.subarray(SNP_REPORT_SIZE))
+        : [];
+    const verified = await verifySnpInput(report, table, input, options);
+    const fields = {
+      ...reportFields,
+      product: verified.product,
+      reported_tcb: { ...verified.reportedTcb },
+    };
+    return { verified, fields };
+  }
+  const document = parseNitroDocument(input.evidence);
+  const fields = nitroFields(document);
+  parsed(fields);
+  const verified = verifyNitro(document, {
+    trust: options.trust ?? defaultTrustStore(),
+    at: options.at,
+    allowSimulated: options.allowSimulated,
+  });
+  return { verified, fields };
 }
 
 async function verifySnpInput(

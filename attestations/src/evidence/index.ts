@@ -26,6 +26,7 @@ export {
   type NitroAnchor,
 } from './trust.js';
 export type { Verified } from './verified.js';
+export { createAppraisalMemo, type AppraisalMemo } from './appraisal-memo.js';
 export { canonicalEvidenceHash } from './evidence-hash.js';
 export { parseCertificate, parseCrl, type Certificate, type Crl } from '../x509.js';
 export { AMD_ROOTS } from '../roots/amd.js';

@@ -6,7 +6,7 @@
  */
 import { ChainError } from '../errors.js';
 import { bytesEqual } from '../bytes.js';
-import { assertLink } from '../chain.js';
+import { assertLink, timeWindow, type TimeWindow } from '../chain.js';
 import { parseCertificateCached, type Certificate } from '../x509.js';
 import { isP384Key, verifyEs384 } from '../signature.js';
 import { evidenceSignatures, signatureKey } from '../signature-memo.js';
@@ -28,6 +28,8 @@ export interface NitroEvidence {
   readonly document: NitroDocument;
   readonly leaf: Certificate;
   readonly simulated: boolean;
+  /** When this verification holds: every certificate of the chain is valid. */
+  readonly window: TimeWindow;
 }
 
 /**
@@ -75,7 +77,13 @@ export function verifyNitro(
       'NITRO_COSE_BAD_SIGNATURE',
       'COSE_Sign1 signature does not verify with the leaf key',
     );
-  return markVerified({ format: 'nitro', document, leaf, simulated: anchor.simulated });
+  return markVerified({
+    format: 'nitro',
+    document,
+    leaf,
+    simulated: anchor.simulated,
+    window: timeWindow(chain),
+  });
 }
 
 function findAnchor(rootDer: Uint8Array, trust: TrustStore): NitroAnchor | undefined {

@@ -8,7 +8,7 @@
  */
 import { ChainError } from '../errors.js';
 import { bytesEqual, isAllZero, reversed } from '../bytes.js';
-import { assertLink, commonName, isIssuedBy } from '../chain.js';
+import { assertLink, commonName, isIssuedBy, timeWindow, type TimeWindow } from '../chain.js';
 import { checkCrl, type Certificate, type Crl } from '../x509.js';
 import { isP384Key, verifyEs384 } from '../signature.js';
 import { evidenceSignatures, signatureKey } from '../signature-memo.js';
@@ -60,6 +60,8 @@ export interface SnpEvidence {
   /** What passed but deserves attention (SNP_CRL_STALE). */
   readonly warnings: readonly string[];
   readonly simulated: boolean;
+  /** When this verification holds: the certificates' validity and the CRLs' currency, or grace. */
+  readonly window: TimeWindow;
 }
 
 /**
@@ -124,7 +126,7 @@ export function verifySnp(
     );
   }
 
-  const { revocation, warnings } = checkRevocation(
+  const { revocation, warnings, crlWindows } = checkRevocation(
     [endorsement, intermediate],
     anchor,
     options.crls ?? [],
@@ -142,6 +144,7 @@ export function verifySnp(
     revocation,
     warnings,
     simulated: anchor.simulated,
+    window: timeWindow([anchor.ark, intermediate, endorsement], crlWindows),
   });
 }
 
@@ -192,8 +195,10 @@ function checkRevocation(
   crls: readonly Crl[],
   at: Date,
   graceSeconds: number,
-): { revocation: RevocationStatus; warnings: string[] } {
+): { revocation: RevocationStatus; warnings: string[]; crlWindows: TimeWindow[] } {
   const warnings: string[] = [];
+  // Which CRL is newest, and whether it is authentic, does not depend on `at`; its currency does.
+  const crlWindows: TimeWindow[] = [];
   let rootCrlChecked = false;
   for (const issuer of [anchor.ark, anchor.ask, anchor.asvk]) {
     let newest: Crl | undefined;
@@ -218,11 +223,18 @@ function checkRevocation(
           `the newest CRL of ${commonName(issuer)} expired ${Math.ceil(overdueMs / 1000)} s ago`,
         );
       warnings.push('SNP_CRL_STALE');
+      const nextUpdate = newest.nextUpdate?.getTime() ?? at.getTime();
+      crlWindows.push({ from: nextUpdate + 1, until: nextUpdate + graceSeconds * 1000 });
     } else if (problem !== undefined)
       throw new ChainError(
         'SNP_CRL_INVALID',
         `CRL issued by ${commonName(issuer)} is unusable: ${problem}`,
       );
+    else
+      crlWindows.push({
+        from: newest.thisUpdate.getTime(),
+        until: newest.nextUpdate?.getTime() ?? Infinity,
+      });
     if (issuer === anchor.ark) rootCrlChecked = true;
     const revoked = certs.find(
       (cert) => cert.issuer === issuer.subject && newest.revokedSerials.has(cert.serialNumber),
@@ -236,6 +248,7 @@ function checkRevocation(
   return {
     revocation: rootCrlChecked ? 'checked' : 'unavailable',
     warnings: [...new Set(warnings)],
+    crlWindows,
   };
 }
 

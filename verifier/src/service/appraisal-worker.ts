@@ -4,7 +4,7 @@
  * so they cross back to the main thread as they are.
  */
 import { workerData } from 'node:worker_threads';
-import { appraise, type Appraisal } from '@veritee/attestations/evidence';
+import { appraise, createAppraisalMemo, type Appraisal } from '@veritee/attestations/evidence';
 import { type Policy } from '@veritee/attestations/policy';
 import type { Collateral } from './collateral.js';
 import { trustStoreOf, type WorkerTrust } from './worker-trust.js';
@@ -21,6 +21,8 @@ export interface AppraisalTask {
 
 const settings = workerData as WorkerTrust;
 const trust = await trustStoreOf(settings);
+// Each worker remembers what it verified, as the inline appraiser does.
+const memo = createAppraisalMemo();
 
 export default function appraiseTask(task: AppraisalTask): Promise<Appraisal> {
   return appraise(
@@ -29,6 +31,12 @@ export default function appraiseTask(task: AppraisalTask): Promise<Appraisal> {
       endorsement: task.collateral?.endorsement,
       crls: task.collateral?.crls,
     },
-    { at: new Date(task.at), policy: task.policy, trust, allowSimulated: settings.allowSimulated },
+    {
+      at: new Date(task.at),
+      policy: task.policy,
+      trust,
+      allowSimulated: settings.allowSimulated,
+      memo,
+    },
   );
 }

@@ -6,7 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { Piscina } from 'piscina';
-import { appraise, type TrustStore, type Appraisal } from '@veritee/attestations/evidence';
+import {
+  appraise,
+  createAppraisalMemo,
+  type TrustStore,
+  type Appraisal,
+} from '@veritee/attestations/evidence';
 import { type Policy } from '@veritee/attestations/policy';
 import type { AppraisalTask } from './appraisal-worker.js';
 import { workerEntry } from './worker-entry.js';
@@ -24,17 +29,22 @@ export interface Appraiser {
   close(): Promise<void>;
 }
 
-/** Appraises on the calling thread. */
+/**
+ * Appraises on the calling thread, remembering verifications (not verdicts:
+ * the policy is evaluated every time) while their certificates and CRLs stay
+ * current, so every receipt of one batched quote after the first costs a hash.
+ */
 export function createInlineAppraiser(options: {
   readonly trust: TrustStore;
   /** Accept simulated evidence (receipts then say so). Default false. */
   readonly allowSimulated: boolean;
 }): Appraiser {
+  const memo = createAppraisalMemo();
   return {
     appraise: (evidence, at, policy, collateral) =>
       appraise(
         { evidence, endorsement: collateral?.endorsement, crls: collateral?.crls },
-        { at, policy, trust: options.trust, allowSimulated: options.allowSimulated },
+        { at, policy, trust: options.trust, allowSimulated: options.allowSimulated, memo },
       ),
     close: () => Promise.resolve(),
   };
