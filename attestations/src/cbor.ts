@@ -1,12 +1,15 @@
 /**
- * The one adapter for CBOR (cbor2). Decoding is strict and bounded: definite
- * lengths only, every integer and length in its shortest form (so one value
- * has one encoding, and a key cannot repeat under a longer spelling), no
- * duplicate map keys, no floats, no undefined, no trailing bytes, maps as `Map`,
- * tags kept as `Tag` objects, and a nesting limit so hostile input cannot
- * exhaust the stack. The caller bounds the input size before calling.
+ * The one adapter for CBOR. Decoding is strict and bounded: definite lengths
+ * only, every integer and length in its shortest form (so one value has one
+ * encoding, and a key cannot repeat under a longer spelling), no duplicate map
+ * keys, no floats, no undefined, no trailing bytes, maps as `Map`, tags kept
+ * as `Tag` objects, and a nesting limit so hostile input cannot exhaust the
+ * stack. The caller bounds the input size before calling. Decoding is our own
+ * (cbor-strict.ts, held to cbor2 with the options its tests name); encoding is
+ * cbor2's.
  */
-import { decode, encode, Tag } from 'cbor2';
+import { encode, Tag } from 'cbor2';
+import { decodeStrictCbor } from './cbor-strict.js';
 import { EvidenceError } from './errors.js';
 
 export { Tag };
@@ -23,19 +26,7 @@ export function decodeCbor(
   options: { maxDepth: number; code: string },
 ): CborValue {
   try {
-    return decode(bytes, {
-      maxDepth: options.maxDepth,
-      preferMap: true,
-      rejectDuplicateKeys: true,
-      rejectStreaming: true,
-      requirePreferred: true,
-      rejectFloats: true,
-      rejectUndefined: true,
-      rejectBigInts: true,
-      rejectSimple: true,
-      ignoreGlobalTags: true,
-      saveOriginal: false,
-    });
+    return decodeStrictCbor(bytes, options.maxDepth);
   } catch (error) {
     throw new EvidenceError(
       options.code,

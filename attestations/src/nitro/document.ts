@@ -96,10 +96,30 @@ export function parseNitroDocument(bytes: Uint8Array): NitroDocument {
   };
 }
 
-/** Encodes a document; `parseNitroDocument(serializeNitroDocument(d))` deep-equals `d`. */
+/** CBOR tag 18, then array(4): the start of a tagged COSE_Sign1. */
+const TAGGED_SIGN1_PREFIX = Uint8Array.of(0xc0 | COSE_SIGN1_TAG, 0x84);
+const SIGN1_PREFIX = Uint8Array.of(0x84);
+const EMPTY_MAP = Uint8Array.of(0xa0);
+
+/**
+ * Encodes a document; `parseNitroDocument(serializeNitroDocument(d))` deep-equals
+ * `d`. The shape is fixed, so it is written directly (once per document
+ * appraised, for its evidence hash); the tests hold it to cbor2's bytes.
+ */
 export function serializeNitroDocument(document: NitroDocument): Uint8Array {
-  const sign1 = [document.protectedHeader, new Map(), document.payloadBytes, document.signature];
-  return encodeCbor(document.tagged ? new Tag(COSE_SIGN1_TAG, sign1) : sign1);
+  const { protectedHeader, payloadBytes, signature } = document;
+  return new Uint8Array(
+    Buffer.concat([
+      document.tagged ? TAGGED_SIGN1_PREFIX : SIGN1_PREFIX,
+      byteStringHead(protectedHeader.byteLength),
+      protectedHeader,
+      EMPTY_MAP,
+      byteStringHead(payloadBytes.byteLength),
+      payloadBytes,
+      byteStringHead(signature.byteLength),
+      signature,
+    ]),
+  );
 }
 
 /** The head of a CBOR byte string (major type 2) of `length` bytes, in its shortest form. */

@@ -4,6 +4,8 @@ import { decode, encode, Tag } from 'cbor2';
 import { EvidenceError } from '../../src/index.js';
 import {
   coseSign1ToBeSigned,
+  COSE_ALG_ES384,
+  COSE_SIGN1_TAG,
   parseNitroDocument,
   serializeNitroDocument,
   NITRO_DOCUMENT_MAX_SIZE,
@@ -261,6 +263,31 @@ describe('parseNitroDocument', () => {
         'NITRO_DOCUMENT_MALFORMED',
       );
     });
+  });
+});
+
+describe('serializeNitroDocument', () => {
+  it('writes the bytes cbor2 encodes for the COSE_Sign1, tagged or not, at every length boundary', () => {
+    for (const tagged of [false, true])
+      for (const headerLength of [1, 23, 24, 255, 256])
+        for (const payloadLength of [1, 23, 24, 255, 256, 65_535, 65_536, 70_000]) {
+          const protectedHeader = new Uint8Array(headerLength).fill(0xa1);
+          const payloadBytes = new Uint8Array(payloadLength).fill(0x5c);
+          const signature = new Uint8Array(96).fill(0x33);
+          const sign1 = [protectedHeader, new Map(), payloadBytes, signature];
+          assert.deepEqual(
+            serializeNitroDocument({
+              tagged,
+              protectedHeader,
+              algorithm: COSE_ALG_ES384,
+              payloadBytes,
+              signature,
+              payload: undefined as never,
+            }),
+            encode(tagged ? new Tag(COSE_SIGN1_TAG, sign1) : sign1),
+            `${tagged}/${headerLength}/${payloadLength}`,
+          );
+        }
   });
 });
 
