@@ -88,10 +88,14 @@ export function statementLeafHash(statement: LogStatement): string {
   return toHex(leafHash(statementEntryBytes(statement)));
 }
 
-/** The claims a statement is signed with: its entry plus its place in the log. */
+/**
+ * The claims a statement is signed with: its entry plus its place in the log.
+ * `entry` is the statement's entry bytes when the caller already has them.
+ */
 export function signedStatementClaims<T extends LogStatement>(
   statement: T,
   index: number,
+  entry: Uint8Array = statementEntryBytes(statement),
 ): T & { readonly log: LogPosition } {
-  return { ...statement, log: { index, leaf_hash: statementLeafHash(statement) } };
+  return { ...statement, log: { index, leaf_hash: toHex(leafHash(entry)) } };
 }

@@ -41,14 +41,17 @@ export function createStatementLog(options: {
   /** Signs `entries` for the positions from `first` on, as the records the log stores. */
   async function seal(first: number, entries: readonly LogStatement[]): Promise<ReceiptRecord[]> {
     return Promise.all(
-      entries.map(async (entry, offset) => ({
-        entry: statementEntryBytes(entry),
-        id: entry.jti,
-        receipt: await signer.sign(
-          signedStatementClaims(entry, first + offset),
-          statementHeaderType(entry.typ),
-        ),
-      })),
+      entries.map(async (statement, offset) => {
+        const entry = statementEntryBytes(statement);
+        return {
+          entry,
+          id: statement.jti,
+          receipt: await signer.sign(
+            signedStatementClaims(statement, first + offset, entry),
+            statementHeaderType(statement.typ),
+          ),
+        };
+      }),
     );
   }
 
