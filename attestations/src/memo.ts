@@ -11,18 +11,32 @@ export interface Memo<T> {
   clear(): void;
   /** Forgets the values whose keys start with `prefix` (one certificate's links, say). */
   forget(prefix: string): void;
+  /** Keeps a value computed elsewhere under the same key (by the same code in another thread). */
+  keep(key: string, value: T): void;
+  /** Tells `listener` of every value computed from now on, until the returned function is called. */
+  watch(listener: (key: string, value: T) => void): () => void;
   readonly size: number;
 }
 
 export function createMemo<T>(max: number): Memo<T> {
   const values = new Map<string, T>();
+  const listeners = new Set<(key: string, value: T) => void>();
+  const keep = (key: string, value: T) => {
+    if (values.size >= max) values.clear();
+    values.set(key, value);
+  };
   return {
     remember(key, compute) {
       if (values.has(key)) return values.get(key) as T;
       const value = compute();
-      if (values.size >= max) values.clear();
-      values.set(key, value);
+      keep(key, value);
+      for (const listener of listeners) listener(key, value);
       return value;
+    },
+    keep,
+    watch(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     clear: () => values.clear(),
     forget(prefix) {

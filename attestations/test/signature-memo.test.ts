@@ -98,4 +98,23 @@ describe('remembered signatures', () => {
     memo.remember('cert:leaf:ica', verify);
     assert.equal(calls, 4, "the forgotten certificate's link is verified again");
   });
+
+  it('tells a watcher of each value it computes, keeps values computed elsewhere without telling', () => {
+    const memo = createMemo<boolean>(2);
+    const told: Array<[string, boolean]> = [];
+    const unwatch = memo.watch((key, value) => told.push([key, value]));
+    memo.remember('a', () => true);
+    memo.remember('a', () => false);
+    memo.keep('b', false);
+    assert.equal(
+      memo.remember('b', () => true),
+      false,
+      'a kept value is answered as if computed here',
+    );
+    memo.keep('c', true);
+    assert.ok(memo.size <= 2, 'keeping stays within the bound');
+    unwatch();
+    memo.remember('d', () => true);
+    assert.deepEqual(told, [['a', true]]);
+  });
 });

@@ -9,11 +9,12 @@ import { Piscina } from 'piscina';
 import {
   appraise,
   createAppraisalMemo,
+  evidenceSignatures,
   type TrustStore,
   type Appraisal,
 } from '@veritee/attestations/evidence';
 import { type Policy } from '@veritee/attestations/policy';
-import type { AppraisalTask } from './appraisal-worker.js';
+import type { AppraisalOutcome, AppraisalTask } from './appraisal-worker.js';
 import { workerEntry } from './worker-entry.js';
 import { trustStoreOf, type WorkerTrust } from './worker-trust.js';
 import type { Collateral } from './collateral.js';
@@ -58,8 +59,9 @@ const MAX_SEEN = 4096;
  * (the real roots, plus the dev PKI's roots when simulation is allowed).
  * Evidence seen before (every receipt of one batched quote carries the same)
  * is appraised on the calling thread instead, the same way against the same
- * roots: its signatures are remembered there after the first time, so that
- * costs less than handing the evidence to a worker and back.
+ * roots: the worker's verdict comes back with the evidence signatures it
+ * verified, kept here, and the verification is remembered after the first
+ * time, so that costs less than handing the evidence to a worker and back.
  */
 export function createPooledAppraiser(options: {
   readonly workers: number;
@@ -82,21 +84,35 @@ export function createPooledAppraiser(options: {
     () => undefined,
   );
   const seen = new Set<string>();
+  // Worker appraisals under way, by evidence digest: a repeat waits for its first.
+  const underWay = new Map<string, Promise<unknown>>();
   return {
     appraise(evidence, at, policy, collateral) {
       const digest = createHash('sha256').update(evidence).digest('base64');
-      if (inline !== undefined && seen.has(digest))
-        return inline.appraise(evidence, at, policy, collateral);
+      const local = inline;
+      if (local !== undefined && seen.has(digest)) {
+        const here = () => local.appraise(evidence, at, policy, collateral);
+        const first = underWay.get(digest);
+        return first === undefined ? here() : first.then(here, here);
+      }
       if (seen.size >= MAX_SEEN) seen.clear();
       seen.add(digest);
       // The worker is our own code calling appraise(); structured cloning keeps
-      // its Appraisal as it was made, so the cast only restores the type.
-      return pool.run({
+      // its outcome as it was made, so the cast only restores the type.
+      const outcome = pool.run({
         evidence,
         at: at.getTime(),
         policy,
         ...(collateral === undefined ? {} : { collateral }),
-      } satisfies AppraisalTask) as Promise<Appraisal>;
+      } satisfies AppraisalTask) as Promise<AppraisalOutcome>;
+      const appraisal = outcome.then(({ appraisal, signatures }) => {
+        for (const [key, verified] of signatures) evidenceSignatures.keep(key, verified);
+        return appraisal;
+      });
+      underWay.set(digest, appraisal);
+      const done = () => underWay.delete(digest);
+      appraisal.then(done, done);
+      return appraisal;
     },
     close: () => pool.destroy(),
   };

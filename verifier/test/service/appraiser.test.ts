@@ -1,5 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { evidenceSignatures } from '@veritee/attestations/evidence';
 import { DEFAULT_POLICY } from '@veritee/attestations/policy';
 import { AT, DEV_PKI_PATH, simulator, trustWithDev } from '@veritee/mock';
 import { createInlineAppraiser, createPooledAppraiser } from '../../src/service/appraiser.js';
@@ -59,6 +60,40 @@ describe('createPooledAppraiser', () => {
       DEFAULT_POLICY,
     );
     assert.equal(muchLater.verdict, 'reject');
+  });
+
+  it("verifies a quote's signature once: receipts after the first, appraised here, take the worker's result", async () => {
+    const accepted = (await simulator.snp({ at: AT, reportData: new Uint8Array(64).fill(7) }))
+      .evidence;
+    const forged = (await simulator.snp({ at: AT, reportData: new Uint8Array(64).fill(8) }))
+      .evidence;
+    forged[0x2a0 + 3] = (forged[0x2a0 + 3] as number) ^ 1; // inside the signature's r
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const computedHere: boolean[] = [];
+    const unwatch = evidenceSignatures.watch((_, verified) => computedHere.push(verified));
+    try {
+      // Each evidence four times at once: the first goes to a worker, the rest wait for it.
+      const verdicts = await Promise.all(
+        [accepted, forged].flatMap((evidence) =>
+          Array.from({ length: 4 }, () => pooled.appraise(evidence, AT, DEFAULT_POLICY)),
+        ),
+      );
+      const fresh = await Promise.all(
+        [accepted, forged].map((evidence) => inline.appraise(evidence, AT, DEFAULT_POLICY)),
+      );
+      assert.deepEqual(
+        verdicts.map((verdict) => [verdict.verdict, verdict.codes]),
+        [
+          ...Array.from({ length: 4 }, () => ['accept', []]),
+          ...Array.from({ length: 4 }, () => ['reject', fresh[1]!.codes]),
+        ],
+      );
+      assert.equal(fresh[1]!.codes.length, 1);
+      // The inline appraiser above found both results kept; nothing was verified on this thread.
+      assert.deepEqual(computedHere, []);
+    } finally {
+      unwatch();
+    }
   });
 
   it('refuses simulated evidence in workers not told to allow it: they hold no dev roots', async () => {
