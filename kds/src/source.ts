@@ -11,7 +11,9 @@
  * - a 429 or 503 is retried after its Retry-After (or an exponential backoff),
  *   a bounded number of times;
  * - a miss (404) or a failure is remembered briefly, so a burst does not
- *   repeat it.
+ *   repeat it;
+ * - what the store answered is kept in memory while it cannot have changed
+ *   (a CRL until its nextUpdate), so an appraisal reads no file or table.
  *
  * Offline, the store alone answers.
  */
@@ -67,6 +69,8 @@ export interface KdsSource extends CollateralSource {
 const MAX_RESPONSE_BYTES = 256 * 1024;
 /** First wait of the exponential backoff when an answer gives no Retry-After. */
 const BASE_RETRY_DELAY_MS = 1_000;
+/** Store answers kept in memory before the memory is cleared: a fleet's chips and TCBs, and six CRLs. */
+const MAX_KEPT = 4096;
 
 /** A directory laid out like the KDS paths. */
 export function directoryStore(dir: string): CollateralStore {
@@ -121,6 +125,27 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
 
   const inFlight = new Map<string, Promise<Uint8Array | undefined>>();
   const remembered = new Map<string, { until: number; error?: UpstreamError }>();
+  const kept = new Map<string, { bytes: Uint8Array; until: number }>();
+
+  /**
+   * What the store holds under `path`, and whether it is current: it stays so
+   * until the time `until` gives for it, and is kept in memory until then.
+   */
+  async function stored(
+    path: string,
+    until: (bytes: Uint8Array) => number,
+  ): Promise<{ bytes: Uint8Array; current: boolean } | undefined> {
+    const now = clock().getTime();
+    const memory = kept.get(path);
+    if (memory !== undefined && memory.until >= now) return { bytes: memory.bytes, current: true };
+    const bytes = await store?.get(path);
+    if (bytes === undefined) return undefined;
+    const expires = until(bytes);
+    if (expires < now) return { bytes, current: false };
+    if (kept.size >= MAX_KEPT) kept.clear();
+    kept.set(path, { bytes, until: expires });
+    return { bytes, current: true };
+  }
 
   async function download(path: string): Promise<Uint8Array | undefined> {
     const what = path.split('?')[0] ?? '';
@@ -145,6 +170,7 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
       if (response.body.byteLength === 0)
         throw new UpstreamError('KDS_UNAVAILABLE', `AMD KDS answered an empty body for ${what}`);
       await store?.put(path, response.body);
+      kept.delete(path);
       return response.body;
     }
   }
@@ -177,7 +203,7 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
 
   /** What never changes under its path (a VCEK, a chain): from the store, else from KDS. */
   async function lookUp(path: string): Promise<Uint8Array | undefined> {
-    const hit = await store?.get(path);
+    const hit = (await stored(path, () => Infinity))?.bytes;
     if (options.offline === true || hit !== undefined) return hit;
     return fetchOnce(path);
   }
@@ -187,10 +213,10 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
     chain: (product, kind) => lookUp(certChainPath(product, kind)),
     async crl(product, kind) {
       const path = crlPath(product, kind);
-      const hit = await store?.get(path);
-      if (options.offline === true || (hit !== undefined && !isStale(hit, clock()))) return hit;
+      const hit = await stored(path, currentUntil);
+      if (options.offline === true || hit?.current === true) return hit?.bytes;
       try {
-        return (await fetchOnce(path)) ?? hit;
+        return (await fetchOnce(path)) ?? hit?.bytes;
       } catch {
         // No CRL is a verdict the policy judges (POLICY_REVOCATION_UNCHECKED), not an error.
         return hit;
@@ -199,12 +225,12 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
   };
 }
 
-function isStale(crl: Uint8Array, now: Date): boolean {
+/** Until when (ms) a CRL is current: its nextUpdate, for good without one, never when it does not parse. */
+function currentUntil(crl: Uint8Array): number {
   try {
-    const nextUpdate = parseCrl(crl).nextUpdate;
-    return nextUpdate !== undefined && nextUpdate.getTime() < now.getTime();
+    return parseCrl(crl).nextUpdate?.getTime() ?? Infinity;
   } catch {
-    return true;
+    return -Infinity;
   }
 }
 

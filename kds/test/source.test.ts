@@ -155,6 +155,45 @@ describe('createKdsSource', () => {
     }
   });
 
+  it('answers from memory what the store gave while it cannot have changed, a CRL until its nextUpdate', async () => {
+    const crl = (await simulator.snp({ at: AT })).crls[0]!;
+    const held = new Map<string, Uint8Array>([
+      [vcekPath('Milan', chipId, tcb), vcekBytes],
+      [crlPath('Milan', 'VCEK'), crl],
+    ]);
+    const reads: string[] = [];
+    let now = AT;
+    const source = createKdsSource({
+      offline: true,
+      clock: () => now,
+      store: {
+        get: (path) => {
+          reads.push(path);
+          return Promise.resolve(held.get(path));
+        },
+        put: () => Promise.resolve(),
+      },
+    });
+    for (let round = 0; round < 3; round++) {
+      assert.deepEqual(await source.vcek('Milan', chipId, tcb), vcekBytes);
+      assert.deepEqual(await source.crl('Milan', 'VCEK'), crl);
+      assert.equal(await source.vcek('Genoa', chipId, tcb), undefined);
+    }
+    // A miss is asked again each time (the store may have it by then); the rest once.
+    assert.deepEqual(reads, [
+      vcekPath('Milan', chipId, tcb),
+      crlPath('Milan', 'VCEK'),
+      ...Array.from({ length: 3 }, () => vcekPath('Genoa', chipId, tcb)),
+    ]);
+    // Past the CRL's nextUpdate it is read from the store again, every time, as it is stale.
+    reads.length = 0;
+    now = new Date(AT.getTime() + 60 * 86_400_000);
+    assert.deepEqual(await source.crl('Milan', 'VCEK'), crl);
+    assert.deepEqual(await source.crl('Milan', 'VCEK'), crl);
+    assert.deepEqual(await source.vcek('Milan', chipId, tcb), vcekBytes);
+    assert.deepEqual(reads, [crlPath('Milan', 'VCEK'), crlPath('Milan', 'VCEK')]);
+  });
+
   describe('when KDS limits its callers', () => {
     it('survives 429s by waiting out each Retry-After, and asks once for fifty concurrent callers', async () => {
       requests.length = 0;
