@@ -45,10 +45,14 @@ export function startService(
   mkdirSync(logs, { recursive: true, mode: 0o700 });
   const logFile = join(logs, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
-  const args =
-    options.mode === 'dist'
+  // With VERITEE_PROFILE_DIR set, each service writes a CPU profile there when it stops.
+  const profileDir = process.env['VERITEE_PROFILE_DIR'];
+  const args = [
+    ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`]),
+    ...(options.mode === 'dist'
       ? [join(ROOT, name, 'dist', 'main.js')]
-      : ['--conditions=veritee-source', '--import', 'tsx', join(ROOT, name, 'src', 'main.ts')];
+      : ['--conditions=veritee-source', '--import', 'tsx', join(ROOT, name, 'src', 'main.ts')]),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, VERITEE_HOME: options.home, ...options.env },
