@@ -125,11 +125,13 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
 
   const inFlight = new Map<string, Promise<Uint8Array | undefined>>();
   const remembered = new Map<string, { until: number; error?: UpstreamError }>();
-  const kept = new Map<string, { bytes: Uint8Array; until: number }>();
+  const kept = new Map<string, { bytes: Uint8Array; current: boolean; until: number }>();
 
   /**
    * What the store holds under `path`, and whether it is current: it stays so
-   * until the time `until` gives for it, and is kept in memory until then.
+   * until the time `until` gives for it, and is kept in memory until then. A
+   * stale answer is kept for `negativeTtlMs`, then read again: another replica
+   * may have stored a fresh one.
    */
   async function stored(
     path: string,
@@ -137,14 +139,17 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
   ): Promise<{ bytes: Uint8Array; current: boolean } | undefined> {
     const now = clock().getTime();
     const memory = kept.get(path);
-    if (memory !== undefined && memory.until >= now) return { bytes: memory.bytes, current: true };
+    if (memory !== undefined && memory.until >= now) return memory;
     const bytes = await store?.get(path);
     if (bytes === undefined) return undefined;
     const expires = until(bytes);
-    if (expires < now) return { bytes, current: false };
+    const entry =
+      expires >= now
+        ? { bytes, current: true, until: expires }
+        : { bytes, current: false, until: now + negativeTtlMs };
     if (kept.size >= MAX_KEPT) kept.clear();
-    kept.set(path, { bytes, until: expires });
-    return { bytes, current: true };
+    kept.set(path, entry);
+    return entry;
   }
 
   async function download(path: string): Promise<Uint8Array | undefined> {

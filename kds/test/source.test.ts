@@ -185,12 +185,14 @@ describe('createKdsSource', () => {
       crlPath('Milan', 'VCEK'),
       ...Array.from({ length: 3 }, () => vcekPath('Genoa', chipId, tcb)),
     ]);
-    // Past the CRL's nextUpdate it is read from the store again, every time, as it is stale.
+    // Past the CRL's nextUpdate it is read again, and then again only once a minute (negativeTtlMs).
     reads.length = 0;
     now = new Date(AT.getTime() + 60 * 86_400_000);
     assert.deepEqual(await source.crl('Milan', 'VCEK'), crl);
     assert.deepEqual(await source.crl('Milan', 'VCEK'), crl);
     assert.deepEqual(await source.vcek('Milan', chipId, tcb), vcekBytes);
+    now = new Date(now.getTime() + 61_000);
+    assert.deepEqual(await source.crl('Milan', 'VCEK'), crl);
     assert.deepEqual(reads, [crlPath('Milan', 'VCEK'), crlPath('Milan', 'VCEK')]);
   });
 
