@@ -13,7 +13,8 @@
  * - a miss (404) or a failure is remembered briefly, so a burst does not
  *   repeat it;
  * - what the store answered is kept in memory while it cannot have changed
- *   (a CRL until its nextUpdate), so an appraisal reads no file or table.
+ *   (a CRL until its nextUpdate; a miss or a stale CRL for a minute), so an
+ *   appraisal reads no file or table.
  *
  * Offline, the store alone answers.
  */
@@ -125,24 +126,23 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
 
   const inFlight = new Map<string, Promise<Uint8Array | undefined>>();
   const remembered = new Map<string, { until: number; error?: UpstreamError }>();
-  const kept = new Map<string, { bytes: Uint8Array; current: boolean; until: number }>();
+  const kept = new Map<string, { bytes?: Uint8Array; current: boolean; until: number }>();
 
   /**
    * What the store holds under `path`, and whether it is current: it stays so
    * until the time `until` gives for it, and is kept in memory until then. A
-   * stale answer is kept for `negativeTtlMs`, then read again: another replica
-   * may have stored a fresh one.
+   * stale answer or a miss is kept for `negativeTtlMs`, then read again:
+   * another replica may have stored a fresh one.
    */
   async function stored(
     path: string,
     until: (bytes: Uint8Array) => number,
-  ): Promise<{ bytes: Uint8Array; current: boolean } | undefined> {
+  ): Promise<{ bytes?: Uint8Array; current: boolean }> {
     const now = clock().getTime();
     const memory = kept.get(path);
     if (memory !== undefined && memory.until >= now) return memory;
     const bytes = await store?.get(path);
-    if (bytes === undefined) return undefined;
-    const expires = until(bytes);
+    const expires = bytes === undefined ? -Infinity : until(bytes);
     const entry =
       expires >= now
         ? { bytes, current: true, until: expires }
@@ -208,7 +208,7 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
 
   /** What never changes under its path (a VCEK, a chain): from the store, else from KDS. */
   async function lookUp(path: string): Promise<Uint8Array | undefined> {
-    const hit = (await stored(path, () => Infinity))?.bytes;
+    const hit = (await stored(path, () => Infinity)).bytes;
     if (options.offline === true || hit !== undefined) return hit;
     return fetchOnce(path);
   }
@@ -219,12 +219,12 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
     async crl(product, kind) {
       const path = crlPath(product, kind);
       const hit = await stored(path, currentUntil);
-      if (options.offline === true || hit?.current === true) return hit?.bytes;
+      if (options.offline === true || hit.current) return hit.bytes;
       try {
-        return (await fetchOnce(path)) ?? hit?.bytes;
+        return (await fetchOnce(path)) ?? hit.bytes;
       } catch {
         // No CRL is a verdict the policy judges (POLICY_REVOCATION_UNCHECKED), not an error.
-        return hit;
+        return hit.bytes;
       }
     },
   };
