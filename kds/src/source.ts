@@ -126,7 +126,10 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
 
   const inFlight = new Map<string, Promise<Uint8Array | undefined>>();
   const remembered = new Map<string, { until: number; error?: UpstreamError }>();
-  const kept = new Map<string, { bytes?: Uint8Array; current: boolean; until: number }>();
+  const kept = new Map<
+    string,
+    { bytes: Uint8Array | undefined; current: boolean; until: number }
+  >();
 
   /**
    * What the store holds under `path`, and whether it is current: it stays so
@@ -137,7 +140,7 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
   async function stored(
     path: string,
     until: (bytes: Uint8Array) => number,
-  ): Promise<{ bytes?: Uint8Array; current: boolean }> {
+  ): Promise<{ bytes: Uint8Array | undefined; current: boolean }> {
     const now = clock().getTime();
     const memory = kept.get(path);
     if (memory !== undefined && memory.until >= now) return memory;
