@@ -122,7 +122,8 @@ export async function benchAttestations(): Promise<void> {
   );
   printRow(
     'Nitro appraisal, new enclave (its leaf certificate new)',
-    ratio(cold!, rawRate!, '>= 0.50'),
+    // The leaf's certificate signature and the document's: two verifies, so 0.5 at best.
+    ratio(cold!, rawRate!, '>= 0.50; two verifies, 0.50 is the ceiling'),
   );
   printRow(
     `SNP appraisal, quote seen before (a batch's receipts)`,
@@ -130,6 +131,6 @@ export async function benchAttestations(): Promise<void> {
   );
   printRow(
     `SNP appraisal vs @tinfoilsh/verifier, same Genoa report`,
-    `${ours!.toFixed(0)} /s vs ${theirs!.toFixed(0)} /s  ${(ours! / theirs!).toFixed(1)}x (aim >= 10x)`,
+    `${ours!.toFixed(0)} /s vs ${theirs!.toFixed(0)} /s  ${(ours! / theirs!).toFixed(1)}x (aim >= 10x; ours is bounded by the raw verify: ${(rawRate! / theirs!).toFixed(1)}x)`,
   );
 }
