@@ -44,6 +44,7 @@ const result = await autocannon({
 const failures = result.non2xx + result.errors + result.timeouts;
 process.stdout.write(
   `${JSON.stringify({
+    count: result.requests.total,
     perSecond: result.requests.total / (Number(millisText) / 1000),
     p50: result.latency.p50,
     p99: result.latency.p99,

@@ -25,6 +25,8 @@ export function printRow(label: string, value: string): void {
 }
 
 export interface Run {
+  /** Operations completed. */
+  readonly count: number;
   readonly perSecond: number;
   /** Latency percentiles, ms. */
   readonly p50: number;
@@ -54,7 +56,12 @@ export async function load(
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+  return {
+    count: latencies.length,
+    perSecond: latencies.length / elapsed,
+    p50: at(0.5),
+    p99: at(0.99),
+  };
 }
 
 export function formatRun(run: Run): string {
