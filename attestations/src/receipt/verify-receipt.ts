@@ -12,10 +12,8 @@
  */
 import {
   calculateJwkThumbprint,
-  compactVerify,
   decodeJwt,
   decodeProtectedHeader,
-  importJWK,
   type JSONWebKeySet,
   type JWK,
 } from 'jose';
@@ -33,6 +31,8 @@ import {
   type ReceiptClaims,
 } from './receipt.js';
 import { statementLeafHash, type LogPosition } from './statement.js';
+import { verifyEs256Compact } from './jws-es256.js';
+import { createMemo } from '../memo.js';
 import {
   openNote,
   parseNoteVerifier,
@@ -139,21 +139,25 @@ function pinnedKey(jws: string, jwks: JSONWebKeySet, what: string): { key: JWK; 
   return { key, kid };
 }
 
-async function verifyJws(
+/** RFC 7638 thumbprints of pinned keys, computed once each (they are few and long-lived). */
+const thumbprints = createMemo<Promise<string>>(256);
+const thumbprintOf = (key: JWK) =>
+  thumbprints.remember(`${key.kty}.${key.crv}.${key.x}.${key.y}`, () =>
+    calculateJwkThumbprint(key, 'sha256'),
+  );
+
+function verifyJws(
   jws: string,
   jwks: JSONWebKeySet,
   typ: string | readonly string[],
   what: string,
-): Promise<Verified & { readonly typ: string }> {
+): Verified & { readonly typ: string } {
   const compact = jws.trim();
   const { key, kid } = pinnedKey(compact, jwks, what);
-  let result: Awaited<ReturnType<typeof compactVerify>>;
+  let result: ReturnType<typeof verifyEs256Compact>;
   try {
     // Only the one pinned key the header names, and only ES256: no algorithm the signer did not use.
-    const { exp: _exp, ...publicKey } = key as JWK & { exp?: unknown };
-    result = await compactVerify(compact, await importJWK(publicKey, 'ES256'), {
-      algorithms: ['ES256'],
-    });
+    result = verifyEs256Compact(compact, key);
   } catch (error) {
     throw new ChainError(
       'RECEIPT_BAD_SIGNATURE',
@@ -161,8 +165,8 @@ async function verifyJws(
       { cause: error },
     );
   }
-  const header = result.protectedHeader.typ;
-  if (header === undefined || ![typ].flat().includes(header))
+  const header = result.protectedHeader['typ'];
+  if (typeof header !== 'string' || ![typ].flat().includes(header))
     throw new EvidenceError(
       'RECEIPT_MALFORMED',
       `the ${what} is not a ${[typ].flat().join(' or ')}`,
@@ -290,7 +294,7 @@ export async function verifyReceipt(input: {
   witnesses?: WitnessRequirement | undefined;
 }): Promise<ReceiptCheck> {
   const { verifier, at } = input;
-  const signed = await verifyJws(
+  const signed = verifyJws(
     input.receipt,
     verifier.jwks,
     [RECEIPT_HEADER_TYPE, RECEIPT_TYPE_V1],
@@ -306,13 +310,13 @@ export async function verifyReceipt(input: {
   assertExpectations(claims, input.expect ?? {}, at);
 
   const { log, ...entry } = claims;
-  const checkpoint = await verifyCheckpoint(input.checkpoint, verifier, at, input.witnesses);
+  const checkpoint = verifyCheckpoint(input.checkpoint, verifier, at, input.witnesses);
   assertInLog(statementLeafHash(entry), log, checkpoint, input.inclusionPath, 'receipt');
   return {
     claims,
     checkpoint,
     issuer: verifier.issuer,
-    key: { kid: signed.kid, thumbprint: await calculateJwkThumbprint(signed.key, 'sha256') },
+    key: { kid: signed.kid, thumbprint: await thumbprintOf(signed.key) },
   };
 }
 
@@ -321,12 +325,12 @@ export async function verifyReceipt(input: {
  * with the cosignatures the relying party requires; or a JWS signed by one of
  * its keys while current (which carries no cosignatures).
  */
-async function verifyCheckpoint(
+function verifyCheckpoint(
   checkpoint: string,
   verifier: VerifierIdentity,
   at: Date,
   witnesses: WitnessRequirement | undefined,
-): Promise<VerifiedCheckpoint> {
+): VerifiedCheckpoint {
   const required = witnesses?.required ?? 0;
   if (!/^[\w-]+\.[\w-]*\.[\w-]+$/.test(checkpoint.trim()))
     return verifyCheckpointNote(checkpoint, verifier, witnesses);
@@ -335,7 +339,7 @@ async function verifyCheckpoint(
       'RECEIPT_WITNESSES_MISSING',
       `${required} witness cosignature(s) are required, and a JWS checkpoint carries none`,
     );
-  const head = await verifyJws(
+  const head = verifyJws(
     checkpoint,
     verifier.jwks,
     [CHECKPOINT_HEADER_TYPE, CHECKPOINT_TYPE],
@@ -454,20 +458,33 @@ function assertInLog(
  *   RECEIPT_FROM_FUTURE, RECEIPT_NOT_IN_LOG
  * @throws EvidenceError RECEIPT_MALFORMED, POLICY_CHANGE_INVALID
  */
-export async function verifyApprovals(input: {
+export function verifyApprovals(input: ApprovalsInput): Promise<VerifiedApprovals> {
+  // Checked at once; a failure reaches the caller as a rejection.
+  return new Promise((resolve) => resolve(approvalsOf(input)));
+}
+
+interface ApprovalsInput {
   policyId: string;
   changes: ReadonlyArray<{ readonly statement: string; readonly inclusionPath: readonly string[] }>;
   verifier: VerifierIdentity;
   checkpoint: string;
   at: Date;
   witnesses?: WitnessRequirement | undefined;
-}): Promise<{ approvals: Approvals; version: number | undefined; checkpoint: VerifiedCheckpoint }> {
+}
+
+interface VerifiedApprovals {
+  approvals: Approvals;
+  version: number | undefined;
+  checkpoint: VerifiedCheckpoint;
+}
+
+function approvalsOf(input: ApprovalsInput): VerifiedApprovals {
   const { verifier, at } = input;
-  const checkpoint = await verifyCheckpoint(input.checkpoint, verifier, at, input.witnesses);
+  const checkpoint = verifyCheckpoint(input.checkpoint, verifier, at, input.witnesses);
   let approvals: Approvals = {};
   let version: number | undefined;
   for (const change of input.changes) {
-    const signed = await verifyJws(
+    const signed = verifyJws(
       change.statement,
       verifier.jwks,
       [POLICY_CHANGE_HEADER_TYPE, POLICY_CHANGE_TYPE],
