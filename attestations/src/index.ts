@@ -22,4 +22,4 @@ export {
   UpstreamError,
   isVeriteeError,
 } from './errors.js';
-export { toHex, fromHex, bytesEqual } from './bytes.js';
+export { toHex, fromHex, fromBase64, bytesEqual } from './bytes.js';

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { EvidenceError } from '../errors.js';
-import { fromHex, toHex } from '../bytes.js';
+import { fromBase64, fromHex, toHex } from '../bytes.js';
 import { bindingToJson, inclusionToJson, parseBinding, parseInclusion } from '../wire/answer.js';
 import type { BatchInclusion, Binding } from '../wire/binding.js';
 import {
@@ -198,11 +198,8 @@ function parseResult(response: ReturnType<typeof decodeResponse>): InferenceResu
   } catch {
     return invalid('the sealed result is not JSON');
   }
-  const base64 = (value: unknown, name: string) => {
-    if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
-      invalid(`${name} is not base64`);
-    return new Uint8Array(Buffer.from(value, 'base64'));
-  };
+  const base64 = (value: unknown, name: string) =>
+    (typeof value === 'string' ? fromBase64(value) : undefined) ?? invalid(`${name} is not base64`);
   if (json['format'] !== INFERENCE_RESULT_FORMAT)
     invalid(`the sealed result is not ${INFERENCE_RESULT_FORMAT}`);
   return {

@@ -6,7 +6,7 @@
  * field and names the bad one.
  */
 import { EvidenceError } from '../errors.js';
-import { fromHex, toHex } from '../bytes.js';
+import { fromBase64, fromHex, toHex } from '../bytes.js';
 import type { BatchInclusion, Binding } from './binding.js';
 
 export const ENCLAVE_EVIDENCE_FORMAT = 'veritee.enclave-evidence/v1';
@@ -148,9 +148,8 @@ function hex(value: unknown, field: string, size?: number): Uint8Array {
 }
 
 function base64(value: unknown, field: string): Uint8Array {
-  if (typeof value !== 'string' || value.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
-    bad(field, 'is not base64');
-  return new Uint8Array(Buffer.from(value, 'base64'));
+  const bytes = typeof value === 'string' && value !== '' ? fromBase64(value) : undefined;
+  return bytes ?? bad(field, 'is not base64');
 }
 
 export const HOST_ANSWER_FORMAT = 'veritee.host-answer/v1';

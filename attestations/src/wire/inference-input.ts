@@ -11,6 +11,7 @@
  */
 import canonicalize from 'canonicalize';
 import { EvidenceError } from '../errors.js';
+import { isBase64 } from '../bytes.js';
 
 /** The tensor element types a request may carry. */
 export const TENSOR_DTYPES = ['float32', 'int64', 'int32', 'uint8', 'bool'] as const;
@@ -52,7 +53,6 @@ export const INPUT_LIMITS = {
 } as const;
 
 const ROLES = new Set(['system', 'user', 'assistant']);
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function invalid(message: string): never {
   throw new EvidenceError('OHTTP_REQUEST_INVALID', `input ${message}`);
@@ -111,7 +111,7 @@ function parseTensor(name: string, value: unknown): TensorJson {
     invalid(
       `tensor ${JSON.stringify(name)} shape must list at most ${INPUT_LIMITS.tensorRank} sizes`,
     );
-  if (typeof data !== 'string' || !BASE64.test(data))
+  if (typeof data !== 'string' || !isBase64(data))
     invalid(`tensor ${JSON.stringify(name)} data must be base64`);
   return { dtype: dtype as TensorDtype, shape: shape as number[], data: data };
 }
@@ -150,7 +150,7 @@ export function parseInferenceInput(value: unknown): InferenceInput {
   }
   if ('image' in value) {
     onlyKeys(value, ['image'], 'image input');
-    if (typeof value['image'] !== 'string' || !BASE64.test(value['image']))
+    if (typeof value['image'] !== 'string' || !isBase64(value['image']))
       invalid('image must be base64');
     return { image: value['image'] };
   }

@@ -8,7 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RequestError } from '@veritee/attestations';
+import { fromBase64, RequestError } from '@veritee/attestations';
 import { parseBinding, parseInclusion } from '@veritee/attestations/wire';
 import { readBoundedBody, sendPlain, type Admission } from '@veritee/service';
 import type { Checkpoints } from '../log/checkpoints.js';
@@ -30,9 +30,10 @@ export function isOneOf(header: string | undefined, digests: readonly Buffer[]):
 
 /** @throws RequestError 400 REQUEST_FIELD_INVALID */
 export function base64Field(value: unknown, name: string): Uint8Array {
-  if (typeof value !== 'string' || value.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
+  const bytes = typeof value === 'string' && value !== '' ? fromBase64(value) : undefined;
+  if (bytes === undefined)
     throw new RequestError(400, 'REQUEST_FIELD_INVALID', `${name} must be base64`);
-  return new Uint8Array(Buffer.from(value, 'base64'));
+  return bytes;
 }
 
 /** A JSON body read within `limit` bytes; a body of another type reads as `{}`, as express.json leaves it. */
