@@ -21,14 +21,18 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * answer's 20 KB; anything else is held to the pattern.
  */
 export function isBase64(text: string): boolean {
-  return Buffer.from(text, 'base64').toString('base64') === text || BASE64.test(text);
+  return decodedBase64(text) !== undefined;
 }
 
 /** Bytes of a base64 string (see `isBase64`); `undefined` when it is not one. */
 export function fromBase64(text: string): Uint8Array | undefined {
+  const bytes = decodedBase64(text);
+  return bytes === undefined ? undefined : new Uint8Array(bytes);
+}
+
+function decodedBase64(text: string): Buffer | undefined {
   const bytes = Buffer.from(text, 'base64');
-  if (bytes.toString('base64') !== text && !BASE64.test(text)) return undefined;
-  return new Uint8Array(bytes);
+  return bytes.toString('base64') === text || BASE64.test(text) ? bytes : undefined;
 }
 
 /** Constant-time equality for equal lengths; false for different lengths. */

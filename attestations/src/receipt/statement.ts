@@ -83,9 +83,12 @@ export function statementEntryBytes(statement: LogStatement): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(ordered));
 }
 
-/** The RFC 9162 leaf hash of a statement's entry, hex. */
-export function statementLeafHash(statement: LogStatement): string {
-  return toHex(leafHash(statementEntryBytes(statement)));
+/** The RFC 9162 leaf hash of a statement's entry, hex; `entry` when the caller has its bytes. */
+export function statementLeafHash(
+  statement: LogStatement,
+  entry: Uint8Array = statementEntryBytes(statement),
+): string {
+  return toHex(leafHash(entry));
 }
 
 /**
@@ -97,5 +100,5 @@ export function signedStatementClaims<T extends LogStatement>(
   index: number,
   entry: Uint8Array = statementEntryBytes(statement),
 ): T & { readonly log: LogPosition } {
-  return { ...statement, log: { index, leaf_hash: toHex(leafHash(entry)) } };
+  return { ...statement, log: { index, leaf_hash: statementLeafHash(statement, entry) } };
 }
