@@ -10,11 +10,10 @@
  *   appraisals of one chip make one request;
  * - a 429 or 503 is retried after its Retry-After (or an exponential backoff),
  *   a bounded number of times;
- * - a miss (404) or a failure is remembered briefly, so a burst does not
- *   repeat it;
- * - what the store answered is kept in memory while it cannot have changed
- *   (a CRL until its nextUpdate; a miss or a stale CRL for a minute), so an
- *   appraisal reads no file or table.
+ * - every answer is kept in memory while it cannot have changed (a VCEK for
+ *   good, a CRL until its nextUpdate), so an appraisal reads no file or
+ *   table; a miss (404), a failure or a stale CRL for a minute, so a burst
+ *   does not repeat it. The memory is bounded.
  *
  * Offline, the store alone answers.
  */
@@ -70,8 +69,20 @@ export interface KdsSource extends CollateralSource {
 const MAX_RESPONSE_BYTES = 256 * 1024;
 /** First wait of the exponential backoff when an answer gives no Retry-After. */
 const BASE_RETRY_DELAY_MS = 1_000;
-/** Store answers kept in memory before the memory is cleared: a fleet's chips and TCBs, and six CRLs. */
-const MAX_KEPT = 4096;
+/** Answers kept in memory before the memory is cleared: a fleet's chips and TCBs, and six CRLs. */
+const MAX_KNOWN = 4096;
+
+/**
+ * What the source last answered for a path, kept until `until` (ms): for good
+ * (a VCEK, a chain), until its nextUpdate (a current CRL), or `negativeTtlMs`
+ * for a miss, a failure or a stale CRL, after which the store is read and
+ * KDS asked again (another replica may have stored a fresh one meanwhile).
+ */
+interface Known {
+  readonly bytes: Uint8Array | undefined;
+  readonly error?: UpstreamError;
+  readonly until: number;
+}
 
 /** A directory laid out like the KDS paths. */
 export function directoryStore(dir: string): CollateralStore {
@@ -125,33 +136,19 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
   const negativeTtlMs = options.negativeTtlMs ?? 60_000;
 
   const inFlight = new Map<string, Promise<Uint8Array | undefined>>();
-  const remembered = new Map<string, { until: number; error?: UpstreamError }>();
-  const kept = new Map<
-    string,
-    { bytes: Uint8Array | undefined; current: boolean; until: number }
-  >();
+  const known = new Map<string, Known>();
 
-  /**
-   * What the store holds under `path`, and whether it is current: it stays so
-   * until the time `until` gives for it, and is kept in memory until then. A
-   * stale answer or a miss is kept for `negativeTtlMs`, then read again:
-   * another replica may have stored a fresh one.
-   */
-  async function stored(
-    path: string,
-    until: (bytes: Uint8Array) => number,
-  ): Promise<{ bytes: Uint8Array | undefined; current: boolean }> {
-    const now = clock().getTime();
-    const memory = kept.get(path);
-    if (memory !== undefined && memory.until >= now) return memory;
-    const bytes = await store?.get(path);
-    const expires = bytes === undefined ? -Infinity : until(bytes);
-    const entry =
-      expires >= now
-        ? { bytes, current: true, until: expires }
-        : { bytes, current: false, until: now + negativeTtlMs };
-    if (kept.size >= MAX_KEPT) kept.clear();
-    kept.set(path, entry);
+  /** What is known of `path` now, if it is still good. */
+  function recall(path: string): Known | undefined {
+    const entry = known.get(path);
+    return entry !== undefined && entry.until >= clock().getTime() ? entry : undefined;
+  }
+
+  /** Keeps the answer for `path` until `until` (ms); unset, for `negativeTtlMs`. */
+  function learn(path: string, answer: Omit<Known, 'until'>, until?: number): Known {
+    const entry = { ...answer, until: until ?? clock().getTime() + negativeTtlMs };
+    if (known.size >= MAX_KNOWN) known.clear();
+    known.set(path, entry);
     return entry;
   }
 
@@ -178,32 +175,15 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
       if (response.body.byteLength === 0)
         throw new UpstreamError('KDS_UNAVAILABLE', `AMD KDS answered an empty body for ${what}`);
       await store?.put(path, response.body);
-      kept.delete(path);
       return response.body;
     }
   }
 
-  /** One download per path at a time; misses and failures remembered for `negativeTtlMs`. */
+  /** One download per path at a time. */
   function fetchOnce(path: string): Promise<Uint8Array | undefined> {
-    const known = remembered.get(path);
-    if (known !== undefined && known.until > Date.now())
-      return known.error === undefined ? Promise.resolve(undefined) : Promise.reject(known.error);
     let pending = inFlight.get(path);
     if (pending === undefined) {
-      pending = download(path)
-        .then(
-          (bytes) => {
-            if (bytes === undefined) remembered.set(path, { until: Date.now() + negativeTtlMs });
-            else remembered.delete(path);
-            return bytes;
-          },
-          (error: unknown) => {
-            if (error instanceof UpstreamError)
-              remembered.set(path, { until: Date.now() + negativeTtlMs, error });
-            throw error;
-          },
-        )
-        .finally(() => inFlight.delete(path));
+      pending = download(path).finally(() => inFlight.delete(path));
       inFlight.set(path, pending);
     }
     return pending;
@@ -211,9 +191,39 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
 
   /** What never changes under its path (a VCEK, a chain): from the store, else from KDS. */
   async function lookUp(path: string): Promise<Uint8Array | undefined> {
-    const hit = (await stored(path, () => Infinity)).bytes;
-    if (options.offline === true || hit !== undefined) return hit;
-    return fetchOnce(path);
+    const answer = recall(path) ?? (await resolve(path));
+    if (answer.error !== undefined) throw answer.error;
+    return answer.bytes;
+  }
+
+  async function resolve(path: string): Promise<Known> {
+    const hit = await store?.get(path);
+    if (hit !== undefined) return learn(path, { bytes: hit }, Infinity);
+    if (options.offline === true) return learn(path, { bytes: undefined });
+    try {
+      const bytes = await fetchOnce(path);
+      return learn(path, { bytes }, bytes === undefined ? undefined : Infinity);
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      return learn(path, { bytes: undefined, error });
+    }
+  }
+
+  /** A CRL while current (until its nextUpdate); past it, a fresh one from KDS, else the stale one. */
+  async function resolveCrl(path: string): Promise<Known> {
+    const held = await store?.get(path);
+    const heldUntil = held === undefined ? -Infinity : currentUntil(held);
+    if (heldUntil >= clock().getTime()) return learn(path, { bytes: held }, heldUntil);
+    if (options.offline === true) return learn(path, { bytes: held });
+    try {
+      const fetched = await fetchOnce(path);
+      if (fetched === undefined) return learn(path, { bytes: held });
+      const until = currentUntil(fetched);
+      return learn(path, { bytes: fetched }, until >= clock().getTime() ? until : undefined);
+    } catch {
+      // No CRL is a verdict the policy judges (POLICY_REVOCATION_UNCHECKED), not an error.
+      return learn(path, { bytes: held });
+    }
   }
 
   return {
@@ -221,14 +231,7 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
     chain: (product, kind) => lookUp(certChainPath(product, kind)),
     async crl(product, kind) {
       const path = crlPath(product, kind);
-      const hit = await stored(path, currentUntil);
-      if (options.offline === true || hit.current) return hit.bytes;
-      try {
-        return (await fetchOnce(path)) ?? hit.bytes;
-      } catch {
-        // No CRL is a verdict the policy judges (POLICY_REVOCATION_UNCHECKED), not an error.
-        return hit.bytes;
-      }
+      return (recall(path) ?? (await resolveCrl(path))).bytes;
     },
   };
 }

@@ -202,6 +202,25 @@ describe('createKdsSource', () => {
     ]);
   });
 
+  it('keeps at most 4,096 answers in memory, however many chips a stranger names', async () => {
+    let reads = 0;
+    const source = createKdsSource({
+      offline: true,
+      store: {
+        get: () => {
+          reads += 1;
+          return Promise.resolve(undefined);
+        },
+        put: () => Promise.resolve(),
+      },
+    });
+    for (let n = 0n; n < 4097n; n++) await source.vcek('Milan', chipId, n);
+    reads = 0;
+    await source.vcek('Milan', chipId, 0n);
+    await source.vcek('Milan', chipId, 4096n);
+    assert.equal(reads, 1, 'the memory was cleared when full; the newest answer is kept');
+  });
+
   describe('when KDS limits its callers', () => {
     it('survives 429s by waiting out each Retry-After, and asks once for fifty concurrent callers', async () => {
       requests.length = 0;
@@ -229,11 +248,13 @@ describe('createKdsSource', () => {
     it('gives up after its retries, and remembers a miss or a failure for a while', async () => {
       requests.length = 0;
       throttled = 10;
+      let now = AT;
       const source = createKdsSource({
         baseUrl,
         allowInsecureBaseUrl: true,
         maxRetries: 1,
         sleep: () => Promise.resolve(),
+        clock: () => now,
       });
       for (let round = 0; round < 3; round++)
         await assert.rejects(
@@ -246,6 +267,12 @@ describe('createKdsSource', () => {
       for (let round = 0; round < 3; round++)
         assert.equal(await source.vcek('Genoa', chipId, tcb), undefined);
       assert.equal(requests.length, 1, 'a miss is asked for once');
+      // A minute on the source's clock (negativeTtlMs), both are asked for again.
+      now = new Date(AT.getTime() + 61_000);
+      requests.length = 0;
+      assert.deepEqual(await source.vcek('Milan', chipId, tcb), vcekBytes);
+      assert.equal(await source.vcek('Genoa', chipId, tcb), undefined);
+      assert.equal(requests.length, 2);
     });
   });
 });
