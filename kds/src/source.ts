@@ -8,6 +8,9 @@
  *   is fetched again once past its nextUpdate;
  * - one fetch per path is in flight at a time (single flight): fifty
  *   appraisals of one chip make one request;
+ * - new VCEKs are asked for at most `maxVcekFetchesPerMinute` a minute, so
+ *   evidence naming made-up chips cannot spend the verifier's standing with
+ *   AMD;
  * - a 429 or 503 is retried after its Retry-After (or an exponential backoff),
  *   a bounded number of times;
  * - every answer is kept in memory while it cannot have changed (a VCEK for
@@ -49,6 +52,14 @@ export interface KdsSourceOptions {
   readonly maxRetries?: number | undefined;
   /** Longest wait before a retry, whatever Retry-After says. Default 30 s. */
   readonly maxRetryDelayMs?: number | undefined;
+  /**
+   * New VCEKs asked of KDS in any minute, at most. Evidence names its chip, so
+   * a stranger sending reports of made-up chips would otherwise spend the
+   * verifier's standing with AMD (which throttles by address) and lock out
+   * real chips; past the budget a new VCEK is refused (KDS_BUDGET_SPENT) until
+   * the minute has passed. Stored VCEKs, chains and CRLs are not counted. Default 60.
+   */
+  readonly maxVcekFetchesPerMinute?: number | undefined;
   /** How long a miss or a failure is remembered. Default 60 s. */
   readonly negativeTtlMs?: number | undefined;
   /** Clock, to decide whether a cached CRL is stale. Default `() => new Date()`. */
@@ -135,8 +146,23 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
   const negativeTtlMs = options.negativeTtlMs ?? 60_000;
 
-  const inFlight = new Map<string, Promise<Uint8Array | undefined>>();
+  const maxVcekFetches = options.maxVcekFetchesPerMinute ?? 60;
+  const inFlight = new Map<string, Promise<Known>>();
   const known = new Map<string, Known>();
+  /** When each VCEK download of the last minute started (ms), oldest first. */
+  const vcekFetches: number[] = [];
+
+  /** Counts a new VCEK download against the minute's budget. */
+  function spendVcekFetch(): void {
+    const now = clock().getTime();
+    while ((vcekFetches[0] ?? Infinity) <= now - 60_000) vcekFetches.shift();
+    if (vcekFetches.length >= maxVcekFetches)
+      throw new UpstreamError(
+        'KDS_BUDGET_SPENT',
+        `${maxVcekFetches} new VCEKs were asked of AMD KDS in the last minute; retry later`,
+      );
+    vcekFetches.push(now);
+  }
 
   /** What is known of `path` now, if it is still good. */
   function recall(path: string): Known | undefined {
@@ -179,29 +205,40 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
     }
   }
 
-  /** One download per path at a time. */
-  function fetchOnce(path: string): Promise<Uint8Array | undefined> {
+  /**
+   * What is known of `path`, or else what `resolve` finds: one resolution per
+   * path at a time (single flight), so fifty appraisals of one chip read the
+   * store once and make one request.
+   */
+  function answer(path: string, resolve: (path: string) => Promise<Known>): Promise<Known> {
+    const now = recall(path);
+    if (now !== undefined) return Promise.resolve(now);
     let pending = inFlight.get(path);
     if (pending === undefined) {
-      pending = download(path).finally(() => inFlight.delete(path));
+      pending = resolve(path).finally(() => inFlight.delete(path));
       inFlight.set(path, pending);
     }
     return pending;
   }
 
-  /** What never changes under its path (a VCEK, a chain): from the store, else from KDS. */
-  async function lookUp(path: string): Promise<Uint8Array | undefined> {
-    const answer = recall(path) ?? (await resolve(path));
-    if (answer.error !== undefined) throw answer.error;
-    return answer.bytes;
+  /**
+   * What never changes under its path (a VCEK, a chain): from the store, else
+   * from KDS; `budgeted` downloads count against the VCEK budget.
+   */
+  async function lookUp(path: string, budgeted: boolean): Promise<Uint8Array | undefined> {
+    const { bytes, error } = await answer(path, (unknown) => resolve(unknown, budgeted));
+    if (error !== undefined) throw error;
+    return bytes;
   }
 
-  async function resolve(path: string): Promise<Known> {
+  async function resolve(path: string, budgeted: boolean): Promise<Known> {
     const hit = await store?.get(path);
     if (hit !== undefined) return learn(path, { bytes: hit }, Infinity);
     if (options.offline === true) return learn(path, { bytes: undefined });
+    // Not learned: the refusal is ours, not an answer of KDS.
+    if (budgeted) spendVcekFetch();
     try {
-      const bytes = await fetchOnce(path);
+      const bytes = await download(path);
       return learn(path, { bytes }, bytes === undefined ? undefined : Infinity);
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
@@ -216,7 +253,7 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
     if (heldUntil >= clock().getTime()) return learn(path, { bytes: held }, heldUntil);
     if (options.offline === true) return learn(path, { bytes: held });
     try {
-      const fetched = await fetchOnce(path);
+      const fetched = await download(path);
       if (fetched === undefined) return learn(path, { bytes: held });
       const until = currentUntil(fetched);
       return learn(path, { bytes: fetched }, until >= clock().getTime() ? until : undefined);
@@ -227,11 +264,11 @@ export function createKdsSource(options: KdsSourceOptions = {}): KdsSource {
   }
 
   return {
-    vcek: (product, chipId, reportedTcb) => lookUp(vcekPath(product, chipId, reportedTcb)),
-    chain: (product, kind) => lookUp(certChainPath(product, kind)),
+    vcek: (product, chipId, reportedTcb) => lookUp(vcekPath(product, chipId, reportedTcb), true),
+    chain: (product, kind) => lookUp(certChainPath(product, kind), false),
     async crl(product, kind) {
       const path = crlPath(product, kind);
-      return (recall(path) ?? (await resolveCrl(path))).bytes;
+      return (await answer(path, resolveCrl)).bytes;
     },
   };
 }

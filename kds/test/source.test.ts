@@ -221,6 +221,39 @@ describe('createKdsSource', () => {
     assert.equal(reads, 1, 'the memory was cleared when full; the newest answer is kept');
   });
 
+  it('asks KDS for at most maxVcekFetchesPerMinute new VCEKs a minute, and refuses the rest without asking', async () => {
+    requests.length = 0;
+    let now = AT;
+    const source = createKdsSource({
+      baseUrl,
+      allowInsecureBaseUrl: true,
+      maxVcekFetchesPerMinute: 2,
+      clock: () => now,
+    });
+    const made = (n: number) => new Uint8Array(64).fill(n);
+    assert.equal(await source.vcek('Milan', made(1), tcb), undefined);
+    assert.deepEqual(await source.vcek('Milan', chipId, tcb), vcekBytes);
+    const spent = (error: unknown) =>
+      error instanceof UpstreamError && error.code === 'KDS_BUDGET_SPENT';
+    await assert.rejects(source.vcek('Milan', made(2), tcb), spent);
+    // What it knows still answers, and chains and CRLs are not counted.
+    assert.deepEqual(await source.vcek('Milan', chipId, tcb), vcekBytes);
+    assert.equal(await source.chain('Milan', 'VCEK'), undefined);
+    assert.equal(await source.crl('Genoa', 'VCEK'), undefined);
+    assert.equal(requests.length, 4);
+    now = new Date(AT.getTime() + 59_000);
+    await assert.rejects(source.vcek('Milan', made(2), tcb), spent);
+    // A minute on, two more; the refusal was not remembered as KDS's answer.
+    now = new Date(AT.getTime() + 60_000);
+    assert.equal(await source.vcek('Milan', made(2), tcb), undefined);
+    assert.equal(await source.vcek('Milan', made(3), tcb), undefined);
+    await assert.rejects(source.vcek('Milan', made(4), tcb), spent);
+    assert.deepEqual(requests.slice(4), [
+      vcekPath('Milan', made(2), tcb),
+      vcekPath('Milan', made(3), tcb),
+    ]);
+  });
+
   describe('when KDS limits its callers', () => {
     it('survives 429s by waiting out each Retry-After, and asks once for fifty concurrent callers', async () => {
       requests.length = 0;

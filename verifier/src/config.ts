@@ -58,8 +58,11 @@ export interface VerifierConfig {
    * VERITEE_KDS_URL: AMD KDS (default https://kdsintf.amd.com), or `off`: no
    * collateral is fetched or served. VERITEE_KDS_OFFLINE=1: answer from the
    * cache only. The cache is the log's PostgreSQL database, or <data>/kds.
+   * VERITEE_KDS_VCEKS_PER_MINUTE: new VCEKs asked of KDS a minute, at most (default 60).
    */
-  readonly kds: { readonly url: string; readonly offline: boolean } | undefined;
+  readonly kds:
+    | { readonly url: string; readonly offline: boolean; readonly vceksPerMinute: number }
+    | undefined;
   /**
    * Who may have receipts issued: hosts holding a token whose SHA-256 (hex) is
    * in VERITEE_RECEIPT_TOKEN_HASHES (comma-separated; several at once, so a
@@ -279,5 +282,9 @@ function parseKds(env: Readonly<Record<string, string | undefined>>): VerifierCo
   // Transport is not trusted: every VCEK, chain and CRL is verified against the pinned AMD roots.
   if (!/^https?:\/\/[^/?#]+\/?$/.test(url))
     throw new ConfigError('CONFIG_INVALID', 'VERITEE_KDS_URL must be an http(s) origin, or off');
-  return { url, offline: flagSetting(env, 'VERITEE_KDS_OFFLINE') };
+  return {
+    url,
+    offline: flagSetting(env, 'VERITEE_KDS_OFFLINE'),
+    vceksPerMinute: integerSetting(env, 'VERITEE_KDS_VCEKS_PER_MINUTE', 60, 1, 100_000),
+  };
 }

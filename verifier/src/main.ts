@@ -87,6 +87,7 @@ async function main(): Promise<void> {
           baseUrl: config.kds.url,
           allowInsecureBaseUrl: true,
           offline: config.kds.offline,
+          maxVcekFetchesPerMinute: config.kds.vceksPerMinute,
           store: collateralStore,
         });
   const logger = createLogger({

@@ -51,7 +51,7 @@ describe('verifier collateral', () => {
   });
 
   /** A verifier over real HTTP, real roots only, with collateral from the stand-in (or none). */
-  async function verifier(name: string, withCollateral: boolean) {
+  async function verifier(name: string, withCollateral: boolean, maxVcekFetchesPerMinute?: number) {
     const log = openSqliteLog(join(dir, `${name}.db`));
     const { app } = await createVerifier({
       log,
@@ -66,6 +66,7 @@ describe('verifier collateral', () => {
             allowInsecureBaseUrl: true,
             cacheDir: join(dir, `${name}-kds`),
             sleep: () => new Promise((resolve) => setTimeout(resolve, 5)),
+            maxVcekFetchesPerMinute,
           })
         : undefined,
     });
@@ -75,13 +76,16 @@ describe('verifier collateral', () => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return {
       base,
-      verify: async () => {
+      verify: async (sent: Uint8Array = evidence) => {
         const response = await fetch(`${base}/v1/verify`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ evidence: Buffer.from(evidence).toString('base64') }),
+          body: JSON.stringify({ evidence: Buffer.from(sent).toString('base64') }),
         });
-        return (await response.json()) as { status: string; codes: string[] };
+        return {
+          httpStatus: response.status,
+          ...((await response.json()) as { status: string; codes: string[]; code?: string }),
+        };
       },
     };
   }
@@ -103,6 +107,32 @@ describe('verifier collateral', () => {
     assert.equal(kds.requests.filter((path) => path === chip.path).length, 1);
     // The CRL (which the stand-in lacks) was asked for once too: the miss is remembered.
     assert.equal(kds.requests.filter((path) => path.endsWith('/crl')).length, 1);
+  });
+
+  it("asks KDS for a stranger's made-up chips only within its budget, and still verifies the chips it knows", async () => {
+    const guarded = await verifier('guarded', true, 3);
+    kds.requests.length = 0;
+    assert.equal((await guarded.verify()).status, 'affirming');
+    // The real report under chip ids of no chip (CHIP_ID at 0x1A0): the VCEK is looked up first.
+    const madeUp = Array.from({ length: 4 }, (_, n) => {
+      const forged = new Uint8Array(evidence);
+      forged.fill(n + 1, 0x1a0, 0x1a0 + 64);
+      return forged;
+    });
+    const answers = [];
+    for (const forged of madeUp) answers.push(await guarded.verify(forged));
+    assert.deepEqual(
+      answers.map(({ httpStatus, status, code }) => [httpStatus, code ?? status]),
+      [
+        [200, 'contraindicated'],
+        [200, 'contraindicated'],
+        [502, 'KDS_BUDGET_SPENT'],
+        [502, 'KDS_BUDGET_SPENT'],
+      ],
+    );
+    assert.equal((await guarded.verify()).status, 'affirming');
+    // The real chip's VCEK and two made-up chips', besides the CRL.
+    assert.equal(kds.requests.filter((path) => !path.endsWith('/crl')).length, 3);
   });
 
   it('waits out KDS 429s and still verifies', async () => {
