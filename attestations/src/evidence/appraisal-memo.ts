@@ -6,7 +6,9 @@
  * window over which those checks gave the answers they gave (`TimeWindow`);
  * the policy is evaluated anew at every use. Only verifications that
  * succeeded are kept, in a bounded map cleared when full. A receipt of a
- * batched quote then costs a hash of its evidence, not a parse and a chain.
+ * batched quote then costs a hash of its evidence, not a parse and a chain,
+ * also when its batch arrives at once: appraisals of one key made while its
+ * first verification runs wait for that one (`recallOrVerify`).
  */
 import { createHash } from 'node:crypto';
 import type { Claims, FieldValue } from './appraise.js';
@@ -31,6 +33,8 @@ export interface Remembered {
 
 interface Store {
   readonly entries: Map<string, Remembered>;
+  /** Verifications under way, by key: bounded by the appraisals in flight. */
+  readonly running: Map<string, Promise<Remembered>>;
   readonly max: number;
   hits: number;
 }
@@ -39,7 +43,7 @@ const stores = new WeakMap<AppraisalMemo, Store>();
 
 /** @param max entries kept before the memo is cleared; default 4096 */
 export function createAppraisalMemo(max = 4096): AppraisalMemo {
-  const store: Store = { entries: new Map(), max, hits: 0 };
+  const store: Store = { entries: new Map(), running: new Map(), max, hits: 0 };
   const memo: AppraisalMemo = {
     get size() {
       return store.entries.size;
@@ -88,19 +92,45 @@ export function memoKey(input: MemoInput): string {
 }
 
 /** The verification remembered under `key`, if `at` (ms) lies within its window. */
-export function recall(memo: AppraisalMemo, key: string, at: number): Remembered | undefined {
-  const store = stores.get(memo);
-  const found = store?.entries.get(key);
-  if (store === undefined || found === undefined) return undefined;
+function recall(store: Store, key: string, at: number): Remembered | undefined {
+  const found = store.entries.get(key);
+  if (found === undefined) return undefined;
   const { from, until } = found.verified.window;
   if (at < from || at > until) return undefined;
   store.hits += 1;
   return found;
 }
 
-export function remember(memo: AppraisalMemo, key: string, value: Remembered): void {
-  const store = stores.get(memo);
-  if (store === undefined) return;
+function remember(store: Store, key: string, value: Remembered): void {
   if (store.entries.size >= store.max) store.entries.clear();
   store.entries.set(key, value);
+}
+
+/**
+ * The verification remembered under `key` for `at` (ms), else the one `verify`
+ * makes, remembered when it succeeds. While a verification of `key` runs,
+ * others wait for it and use it if it holds at their `at`; when it failed or
+ * does not hold then, each verifies for itself (a failure is never shared).
+ */
+export async function recallOrVerify(
+  memo: AppraisalMemo,
+  key: string,
+  at: number,
+  verify: () => Promise<Remembered>,
+): Promise<Remembered> {
+  const store = stores.get(memo);
+  if (store === undefined) return verify();
+  const running = store.running.get(key);
+  if (running !== undefined) await running.catch(() => undefined);
+  const found = recall(store, key, at);
+  if (found !== undefined) return found;
+  const verifying = verify();
+  store.running.set(key, verifying);
+  try {
+    const verified = await verifying;
+    remember(store, key, verified);
+    return verified;
+  } finally {
+    if (store.running.get(key) === verifying) store.running.delete(key);
+  }
 }

@@ -19,13 +19,7 @@ import { parseNitroDocument, type NitroDocument } from '../nitro/document.js';
 import { verifyNitro } from '../nitro/verify.js';
 import { DEFAULT_POLICY, type Policy } from '../policy/policy.js';
 import { evaluatePolicy, type VerifiedEvidence, type Violation } from '../policy/evaluate.js';
-import {
-  memoKey,
-  recall,
-  remember,
-  type AppraisalMemo,
-  type Remembered,
-} from './appraisal-memo.js';
+import { memoKey, recallOrVerify, type AppraisalMemo, type Remembered } from './appraisal-memo.js';
 
 export type EvidenceFormat = 'sev-snp' | 'nitro';
 
@@ -175,13 +169,14 @@ export async function appraise(input: EvidenceInput, options: AppraiseOptions): 
               crlGraceSeconds: options.policy?.snp?.crlGraceSeconds ?? 0,
             }),
           };
-    let known = memoized && recall(memoized.memo, memoized.key, options.at.getTime());
-    if (known === undefined) {
-      known = await verifyInput(format, input, options, (parsed) => {
+    const verify = () =>
+      verifyInput(format, input, options, (parsed) => {
         fields = parsed;
       });
-      if (memoized !== undefined) remember(memoized.memo, memoized.key, known);
-    }
+    const known =
+      memoized === undefined
+        ? await verify()
+        : await recallOrVerify(memoized.memo, memoized.key, options.at.getTime(), verify);
     const { verified } = known;
     fields = { ...known.fields };
     const violations = evaluatePolicy(verified, options.policy ?? DEFAULT_POLICY, options.at);

@@ -158,6 +158,47 @@ describe('remembered verifications', () => {
     assert.equal(memo.hits, hits);
   });
 
+  it('verify a batch that arrives at once only once, and share no failure nor a verification out of its window', async () => {
+    const { evidence, crls } = await simulator.snp({
+      at: AT,
+      reportData: new Uint8Array(64).fill(30),
+    });
+    const memo = createAppraisalMemo();
+    const batch = await Promise.all(
+      Array.from({ length: 8 }, () => appraise({ evidence, crls }, simulated(AT, { memo }))),
+    );
+    assert.deepEqual(
+      batch.map((appraisal) => appraisal.verdict),
+      Array.from({ length: 8 }, () => 'accept'),
+    );
+    assert.equal(memo.hits, 7, 'the first verification answered the seven made while it ran');
+
+    // Made while a verification at AT runs, an appraisal past the CRL's nextUpdate decides for itself.
+    const late = new Date(parseCrl(crls[0]!).nextUpdate!.getTime() + 1000);
+    const fresh = createAppraisalMemo();
+    const [now, later] = await Promise.all([
+      appraise({ evidence, crls }, simulated(AT, { memo: fresh })),
+      appraise({ evidence, crls }, simulated(late, { memo: fresh })),
+    ]);
+    assert.equal(now.verdict, 'accept');
+    assert.deepEqual(
+      decision(later),
+      decision(await appraise({ evidence, crls }, simulated(late))),
+    );
+    assert.deepEqual(later.codes, ['SNP_CRL_INVALID']);
+
+    const forged = new Uint8Array(evidence);
+    forged[0x50]! ^= 1;
+    const refused = createAppraisalMemo();
+    const verdicts = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        appraise({ evidence: forged }, simulated(AT, { memo: refused })),
+      ),
+    );
+    for (const verdict of verdicts) assert.deepEqual(verdict.codes, ['SNP_REPORT_BAD_SIGNATURE']);
+    assert.equal(refused.size, 0);
+  });
+
   it('keep only what verified, within their bound', async () => {
     const memo = createAppraisalMemo(2);
     for (let fill = 0; fill < 5; fill++) {
