@@ -12,6 +12,8 @@ import { createMemo } from './memo.js';
 export const chainSignatures = createMemo<boolean>(10_000);
 /** SNP reports and Nitro documents: one per quote, repeated across a batch's receipts. */
 export const evidenceSignatures = createMemo<boolean>(10_000);
+/** Signed notes: a checkpoint is shared by every receipt of its commit group. */
+export const noteSignatures = createMemo<boolean>(10_000);
 
 /** The key prefix of every link from the certificate with this fingerprint up to its issuers. */
 export function linkKeyPrefix(childFingerprint: string): string {

@@ -7,7 +7,7 @@
  * or through its batch's Merkle root).
  */
 import { bytesEqual } from '@veritee/attestations';
-import { type Accepted } from '@veritee/attestations/evidence';
+import { type Accepted, type AppraisalMemo } from '@veritee/attestations/evidence';
 import {
   committedInput,
   type InferenceRequest,
@@ -56,6 +56,8 @@ export async function checkAnswer(input: {
   enclave: AttestedEnclave;
   options: Pick<ClientOptions, 'policy' | 'trust'>;
   at: Date;
+  /** The client's remembered verifications. */
+  memo?: AppraisalMemo;
 }): Promise<CheckedAnswer> {
   const { answer, request, enclave } = input;
   const sealed = input.openResult(answer.sealed);
@@ -77,7 +79,7 @@ export async function checkAnswer(input: {
   if (!bytesEqual(binding.inputCommitment, commitInput(request.salt, committedInput(request))))
     mismatch('input commitment');
   if (!bytesEqual(binding.outputHash, hashOutput(output))) mismatch('output hash');
-  const verdict = await appraiseForClient(answer.evidence, input.options, input.at);
+  const verdict = await appraiseForClient(answer.evidence, input.options, input.at, input.memo);
   if (verdict.format !== enclave.tee || verdict.simulated !== enclave.simulated)
     throw new Refused(
       'CLIENT_BINDING_MISMATCH',

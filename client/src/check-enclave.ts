@@ -5,7 +5,7 @@
  * allowed model, and be fresh.
  */
 import { bytesEqual, toHex } from '@veritee/attestations';
-import { appraise, type Accepted } from '@veritee/attestations/evidence';
+import { appraise, type Accepted, type AppraisalMemo } from '@veritee/attestations/evidence';
 import { MAX_CLOCK_SKEW_MS } from '@veritee/attestations/policy';
 import { identityDigest, parseEnclaveEvidence } from '@veritee/attestations/wire';
 import { DEFAULT_MAX_EVIDENCE_AGE_SECONDS, type ClientOptions } from './options.js';
@@ -21,11 +21,16 @@ export interface AttestedEnclave {
   readonly verdict: Accepted;
 }
 
-/** Appraises evidence under the client's policy; refuses with every code when it does not pass. */
+/**
+ * Appraises evidence under the client's policy; refuses with every code when
+ * it does not pass. With a memo, a quote seen before (answers of one batch
+ * share it) is not parsed and chained again; the policy is evaluated anew.
+ */
 export async function appraiseForClient(
   evidence: Uint8Array,
   options: Pick<ClientOptions, 'policy' | 'trust'>,
   at: Date,
+  memo?: AppraisalMemo,
 ): Promise<Accepted> {
   const verdict = await appraise(
     { evidence },
@@ -34,6 +39,7 @@ export async function appraiseForClient(
       policy: options.policy.evidence,
       trust: options.trust,
       allowSimulated: options.policy.allowSimulated === true,
+      memo,
     },
   );
   if (verdict.verdict !== 'accept')

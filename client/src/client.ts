@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { toHex } from '@veritee/attestations';
 import { parseJwks, type ReceiptCheck, type VerifierIdentity } from '@veritee/attestations/receipt';
+import { createAppraisalMemo } from '@veritee/attestations/evidence';
 import { sealInferenceRequest } from '@veritee/attestations/seal';
 import { parseHostAnswer, type InferenceInput } from '@veritee/attestations/wire';
 import { checkAnswer } from './check-answer.js';
@@ -48,6 +49,8 @@ export function createClient(options: ClientOptions) {
   const http = createHttp(options.fetch ?? fetch, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const host = options.host.replace(/\/+$/, '');
   let attested: AttestedEnclave | undefined;
+  // Answers of one batch carry one quote: verified once for this client, kept while it holds.
+  const memo = createAppraisalMemo();
   // The verifier is the one the caller named; its keys are the caller's, or fetched once and kept.
   const verifierBase = options.verifier?.replace(/\/+$/, '');
   let pinned: VerifierIdentity | undefined;
@@ -125,6 +128,7 @@ export function createClient(options: ClientOptions) {
         enclave: target,
         options,
         at: clock(),
+        memo,
       });
       const receipt =
         verifierBase === undefined

@@ -16,6 +16,8 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { ChainError, EvidenceError } from '../errors.js';
+import { createMemo } from '../memo.js';
+import { noteSignatures, signatureKey } from '../signature-memo.js';
 
 export const NOTE_SIGNATURE_ED25519 = 0x01;
 export const NOTE_SIGNATURE_COSIGNATURE_V1 = 0x04;
@@ -289,15 +291,23 @@ function utf8(bytes: Uint8Array): string {
   }
 }
 
+// Verifier keys are few (a log's, its witnesses'): each is imported once.
+const publicKeys = createMemo<KeyObject>(256);
+
 function checkSignature(
   verifier: NoteVerifier,
   text: string,
   payload: Buffer,
 ): { timestamp?: number } {
-  const publicKey = createPublicKey({
-    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(verifier.publicKey).toString('base64url') },
-    format: 'jwk',
-  });
+  const x = Buffer.from(verifier.publicKey).toString('base64url');
+  const publicKey = publicKeys.remember(x, () =>
+    createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }),
+  );
+  // A checkpoint reaches a client with every receipt of its commit group: verified once.
+  const verifies = (message: Buffer, signature: Buffer) =>
+    noteSignatures.remember(signatureKey('note', message, signature, x), () =>
+      verify(null, message, publicKey, signature),
+    );
   const bad = (): never => {
     throw new ChainError('NOTE_BAD_SIGNATURE', `the signature by ${verifier.name} does not verify`);
   };
@@ -306,10 +316,9 @@ function checkSignature(
     const timestamp = payload.readBigUInt64BE(0);
     if (timestamp >= 2n ** 63n) bad();
     const time = Number(timestamp);
-    if (!verify(null, cosignedMessage(text, time), publicKey, payload.subarray(8))) bad();
+    if (!verifies(cosignedMessage(text, time), payload.subarray(8))) bad();
     return { timestamp: time };
   }
-  if (payload.byteLength !== 64 || !verify(null, Buffer.from(text, 'utf8'), publicKey, payload))
-    bad();
+  if (payload.byteLength !== 64 || !verifies(Buffer.from(text, 'utf8'), payload)) bad();
   return {};
 }

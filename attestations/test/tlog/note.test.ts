@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ChainError, EvidenceError } from '../../src/index.js';
+import { noteSignatures } from '../../src/signature-memo.js';
 import {
   formatCheckpoint,
   formatNoteSignerKey,
@@ -73,6 +74,27 @@ describe('signed notes', () => {
     const forged = note.replace('20852163', '20852164');
     assert.throws(() => openNote(forged, [log]), code('NOTE_BAD_SIGNATURE'));
     assert.throws(() => openNote(forged, [witness]), code('NOTE_BAD_SIGNATURE'));
+  });
+
+  it('verifies a signature seen before only once, and never for other bytes or another key', () => {
+    noteSignatures.clear();
+    const verified: boolean[] = [];
+    const unwatch = noteSignatures.watch((_, result) => verified.push(result));
+    try {
+      const note = signNote(text, [log]) + signatureLine(witness, text, 1_700_000_000);
+      const verifiers = [log, parseNoteVerifier(witness.vkey)];
+      for (let time = 0; time < 3; time++) openNote(note, verifiers);
+      assert.deepEqual(verified, [true, true], 'each signature was verified once');
+      // Remembered as valid, the same signature line under another key (same name and ID) fails.
+      const other = noteSignerFromSeed(log.name, NOTE_SIGNATURE_ED25519, randomBytes(32));
+      const impostor = { ...parseNoteVerifier(log.vkey), publicKey: other.publicKey };
+      assert.throws(() => openNote(note, [impostor]), code('NOTE_BAD_SIGNATURE'));
+      const forged = note.replace('20852163', '20852164');
+      assert.throws(() => openNote(forged, verifiers), code('NOTE_BAD_SIGNATURE'));
+      assert.deepEqual(verified, [true, true, false, false]);
+    } finally {
+      unwatch();
+    }
   });
 
   it('refuses malformed notes and keys with typed errors', () => {
