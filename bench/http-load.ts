@@ -23,6 +23,8 @@ const pathOf = () =>
     String(Math.floor(Math.random() * Number(bound))),
   );
 
+// This process's own CPU: on one machine the load generator takes a share of the cores.
+const cpuBefore = process.cpuUsage();
 const result = await autocannon({
   url: base,
   connections: Number(concurrencyText),
@@ -41,6 +43,7 @@ const result = await autocannon({
         },
   ],
 });
+const cpu = process.cpuUsage(cpuBefore);
 const failures = result.non2xx + result.errors + result.timeouts;
 process.stdout.write(
   `${JSON.stringify({
@@ -49,5 +52,6 @@ process.stdout.write(
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures,
+    cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, result.requests.total),
   })}\n`,
 );

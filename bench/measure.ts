@@ -87,7 +87,7 @@ export async function loadFromProcess(
   millis = 3000,
   /** A JSON file of request bodies: each request POSTs the next. */
   bodiesFile?: string,
-): Promise<Run & { readonly failures: number }> {
+): Promise<Run & { readonly failures: number; readonly cpuMsPerRequest: number }> {
   const script = new URL('./http-load.ts', import.meta.url).pathname;
   const { stdout } = await promisify(execFile)(process.execPath, [
     '--import',
@@ -99,5 +99,5 @@ export async function loadFromProcess(
     template,
     ...(bodiesFile === undefined ? [] : [bodiesFile]),
   ]);
-  return JSON.parse(stdout) as Run & { failures: number };
+  return JSON.parse(stdout) as Run & { failures: number; cpuMsPerRequest: number };
 }

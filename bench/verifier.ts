@@ -95,8 +95,15 @@ async function receiptsPerSecond(
     ['one quote each', bodies.single, '>= 1,000/s'],
     ['32 to a quote', bodies.batched, '>= 3,000/s'],
   ] as const) {
+    const cpuBefore = process.cpuUsage();
     const run = await loadFromProcess(base, 32, '/v1/receipts', 3000, file);
+    const cpu = process.cpuUsage(cpuBefore);
     printRow(`receipts over HTTP, ${label}, ${kind}, c=32`, `${formatLoad(run)}  (aim ${aim})`);
+    // Every thread of the verifier (event loop, appraisal pool, log writer, GC) against the load's.
+    printRow(
+      '  CPU per receipt',
+      `verifier ${((cpu.user + cpu.system) / 1000 / Math.max(1, run.count)).toFixed(2)} ms, load generator ${run.cpuMsPerRequest.toFixed(2)} ms (${availableParallelism()} cores shared)`,
+    );
   }
   await new Promise((resolve) => server.close(resolve));
 }
