@@ -71,13 +71,36 @@ async function receiptBodies(count: number, batch: number): Promise<string[]> {
   return bodies;
 }
 
+/**
+ * Bodies of `POST /v1/receipts/batch`, as hosts send them: each the 32
+ * answers of one batched quote (its evidence once, each binding with its path).
+ */
+async function batchBodies(count: number): Promise<string[]> {
+  const bodies: string[] = [];
+  while (bodies.length < count) {
+    const bindings = Array.from({ length: 32 }, randomBinding);
+    const { reportData, leaves } = batchReportData(bindings);
+    const { evidence } = await simulator.snp({ at: AT, reportData });
+    bodies.push(
+      JSON.stringify({
+        evidence: Buffer.from(evidence).toString('base64'),
+        items: bindings.map((binding, index) => ({
+          binding: bindingToJson(binding),
+          inclusion: inclusionToJson({ index, size: 32, path: inclusionProof(leaves, index) }),
+        })),
+      }),
+    );
+  }
+  return bodies;
+}
+
 /** Receipts issued over HTTP by the verifier's own server, loaded from another process. */
 async function receiptsPerSecond(
   log: ReceiptLog,
   dir: string,
   label: string,
   appraiser: Appraiser,
-  bodies: { single: string; batched: string },
+  bodies: { single: string; batched: string; batches: string },
 ): Promise<void> {
   const { listener } = await createVerifier({
     log,
@@ -91,18 +114,32 @@ async function receiptsPerSecond(
   server.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  for (const [kind, file, aim] of [
-    ['one quote each', bodies.single, '>= 1,000/s'],
-    ['32 to a quote', bodies.batched, '>= 3,000/s'],
+  // Receipts of one request each at c=32; then batched quotes as hosts ask for them,
+  // 32 answers to a request, 4 requests at a time (128 receipts in flight).
+  for (const [kind, file, aim, path, concurrency, perRequest] of [
+    ['one quote each, c=32', bodies.single, '>= 1,000/s', '/v1/receipts', 32, 1],
+    ['32 to a quote, c=32', bodies.batched, '>= 3,000/s', '/v1/receipts', 32, 1],
+    [
+      '32 to a quote, batch requests, c=4',
+      bodies.batches,
+      '>= 3,000/s',
+      '/v1/receipts/batch',
+      4,
+      32,
+    ],
   ] as const) {
     const cpuBefore = process.cpuUsage();
-    const run = await loadFromProcess(base, 32, '/v1/receipts', 3000, file);
+    const run = await loadFromProcess(base, concurrency, path, 3000, file);
     const cpu = process.cpuUsage(cpuBefore);
-    printRow(`receipts over HTTP, ${label}, ${kind}, c=32`, `${formatLoad(run)}  (aim ${aim})`);
+    const receipts = run.count * perRequest;
+    printRow(
+      `receipts over HTTP, ${label}, ${kind}`,
+      `${(run.perSecond * perRequest).toFixed(0)} receipts/s, ${formatLoad(run)}  (aim ${aim})`,
+    );
     // Every thread of the verifier (event loop, appraisal pool, log writer, GC) against the load's.
     printRow(
       '  CPU per receipt',
-      `verifier ${((cpu.user + cpu.system) / 1000 / Math.max(1, run.count)).toFixed(2)} ms, load generator ${run.cpuMsPerRequest.toFixed(2)} ms (${availableParallelism()} cores shared)`,
+      `verifier ${((cpu.user + cpu.system) / 1000 / Math.max(1, receipts)).toFixed(2)} ms, load generator ${(run.cpuMsPerRequest / perRequest).toFixed(2)} ms (${availableParallelism()} cores shared)`,
     );
   }
   await new Promise((resolve) => server.close(resolve));
@@ -187,14 +224,15 @@ export async function benchVerifier(): Promise<void> {
         ),
       );
     // Distinct receipts for every run (a repeated request finds its receipt, which is cheaper).
-    const bodyFile = async (name: string, count: number, batch: number) => {
+    const bodyFile = async (name: string, bodies: Promise<string[]>) => {
       const file = join(dir, name);
-      writeFileSync(file, JSON.stringify(await receiptBodies(count, batch)));
+      writeFileSync(file, JSON.stringify(await bodies));
       return file;
     };
     const bodiesFor = async (run: string) => ({
-      single: await bodyFile(`${run}-single.json`, 5000, 1),
-      batched: await bodyFile(`${run}-batched.json`, 16_384, 32),
+      single: await bodyFile(`${run}-single.json`, receiptBodies(5000, 1)),
+      batched: await bodyFile(`${run}-batched.json`, receiptBodies(16_384, 32)),
+      batches: await bodyFile(`${run}-batches.json`, batchBodies(600)),
     });
     for (const [workers, appraiser] of pools) {
       const sqlite = openSqliteLog(join(dir, `receipts-${workers.replace(' ', '-')}.db`));

@@ -187,6 +187,18 @@ describe('the system end to end', () => {
     }
   });
 
+  it("asks for the receipts of a batch's answers together, and each receipt verifies", async () => {
+    const prompts = Array.from({ length: 16 }, (_, index) => `Question number ${index}`);
+    const results = await Promise.all(prompts.map((prompt) => client.infer(prompt)));
+    for (const result of results) {
+      assert.ok(result.receipt?.checked, 'the receipt was checked against the verifier');
+      assert.equal(result.receipt.checked.claims.output_hash, result.verified.outputHash);
+    }
+    // Sixteen requests at once make batches of more than one answer: their receipts went together.
+    const metrics = await (await fetch(`${system.verifier.url}/metrics`)).text();
+    assert.match(metrics, /route="\/v1\/receipts\/batch"[^}]*status="201"[^}]*\} [1-9]/);
+  });
+
   it('serves Prometheus metrics from the verifier and the enclave', async () => {
     await client.infer('Count this one');
     const verifier = await (await fetch(`${system.verifier.url}/metrics`)).text();

@@ -65,6 +65,55 @@ describe('host', () => {
       }
     });
 
+    it("asks for the receipts of a batch's answers in one request, each answer getting its own", async () => {
+      const { enclave, verifier, host } = await system();
+      const evidence = randomBytes(1184);
+      const batchOf = (size: number) =>
+        Array.from({ length: size }, (_, index) => ({
+          ...enclaveAnswer(),
+          evidence: evidence.toString('base64'),
+          inclusion: { index, size, path: ['00'.repeat(32), '11'.repeat(32)] },
+        }));
+      let answers = batchOf(3);
+      enclave.set((_request, _body, response) => json(response, 200, answers.shift()));
+      verifier.set((request, body, response) => {
+        assert.equal(request.url, '/v1/receipts/batch');
+        const { items } = JSON.parse(body.toString('utf8')) as {
+          items: Array<{ inclusion: { index: number } }>;
+        };
+        json(response, 201, {
+          receipts: items.map(({ inclusion: { index } }) =>
+            index === 1
+              ? { problem: { status: 422, code: 'RECEIPT_BINDING_MISMATCH' } }
+              : { id: `receipt-${index}`, receipt: 'aGVhZA.Ym9keQ.c2ln', log: { index } },
+          ),
+        });
+      });
+      const relayed = async () => parseHostAnswer(await (await post(host.url, sealed())).json());
+      const three = await Promise.all([relayed(), relayed(), relayed()]);
+      assert.equal(verifier.received.length, 1, 'one request for the three receipts');
+      for (const answer of three) {
+        const index = answer.answer.inclusion?.index;
+        if (index === 1) assert.equal(answer.receiptError, 'RECEIPT_BINDING_MISMATCH');
+        else assert.equal(answer.receipt?.id, `receipt-${index}`);
+      }
+      // Two answers of a batch of three: sent once the window has passed.
+      answers = batchOf(3).filter((answer) => answer.inclusion.index !== 1);
+      const two = await Promise.all([relayed(), relayed()]);
+      assert.equal(verifier.received.length, 2);
+      const asked = JSON.parse(verifier.received[1]!.toString('utf8')) as { items: unknown[] };
+      assert.equal(asked.items.length, 2);
+      assert.deepEqual(two.map((answer) => answer.receipt?.id).sort(), ['receipt-0', 'receipt-2']);
+      // A refused quote refuses every answer of the batch, each saying why.
+      answers = batchOf(2);
+      verifier.set((_request, _body, response) =>
+        json(response, 422, { code: 'RECEIPT_EVIDENCE_REJECTED' }),
+      );
+      for (const answer of await Promise.all([relayed(), relayed()]))
+        assert.equal(answer.receiptError, 'RECEIPT_EVIDENCE_REJECTED');
+      assert.equal(verifier.received.length, 3);
+    });
+
     it('says why there is no receipt when the verifier refuses', async () => {
       const { verifier, host } = await system();
       verifier.set((_request, _body, response) =>

@@ -21,7 +21,7 @@ import type { KdsSource } from '@veritee/kds';
 import { collateralRoutes } from './routes/collateral.js';
 import { tileRoutes } from './routes/tiles.js';
 import { proofRoutes } from './routes/proofs.js';
-import { base64Field, isOneOf, receiptRoute, sha256 } from './routes/receipts.js';
+import { base64Field, isOneOf, receiptRoutes, sha256 } from './routes/receipts.js';
 import { logBrowseRoutes } from './routes/log-browse.js';
 import { webRoutes } from './routes/web.js';
 import { verifierOpenApi } from './openapi.js';
@@ -87,9 +87,14 @@ export function createApp(deps: AppDeps) {
   } as const;
   const app = createServiceApp(skeleton);
   // Before the JSON parser: the handler reads its own body, as on the verifier's plain path.
-  const receipts = receiptRoute({ ...deps, maxBodyBytes: MAX_BODY_BYTES });
+  const receipts = receiptRoutes({ ...deps, maxBodyBytes: MAX_BODY_BYTES });
   app.post('/v1/receipts', route('/v1/receipts'), (request: Request, response: Response) =>
-    receipts(request, response),
+    receipts.one(request, response),
+  );
+  app.post(
+    '/v1/receipts/batch',
+    route('/v1/receipts/batch'),
+    (request: Request, response: Response) => receipts.batch(request, response),
   );
   app.use(express.json({ limit: MAX_BODY_BYTES }));
 

@@ -57,6 +57,36 @@ const PATHS: Record<string, Record<string, Operation>> = {
       refusals: [400, 401, 413, 422, 429, 503],
     },
   },
+  '/v1/receipts/batch': {
+    post: {
+      summary:
+        "Issue the receipts of one batched quote: its evidence once, each answer's binding and inclusion (hosts holding a token)",
+      bearer: true,
+      body: json({
+        type: 'object',
+        required: ['evidence', 'items'],
+        properties: {
+          evidence: { type: 'string', contentEncoding: 'base64' },
+          items: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 256,
+            items: {
+              type: 'object',
+              required: ['binding'],
+              properties: { binding: { type: 'object' }, inclusion: { type: 'object' } },
+            },
+          },
+        },
+      }),
+      ok: {
+        status: 201,
+        description:
+          "{ receipts: [...] }, one per item in its order: the receipt as POST /v1/receipts answers it, or { problem } when that item's own binding was refused (4xx); a refused quote or a failing log refuses the whole request",
+      },
+      refusals: [400, 401, 413, 422, 429, 503],
+    },
+  },
   '/v1/receipts/{id}': {
     get: { summary: 'A receipt by id', parameters: [path('id', 'receipt id')], refusals: [404] },
   },

@@ -22,7 +22,7 @@ import {
 } from '@veritee/service';
 import { createVerifierMetrics, type Outcome, type VerifierMetrics } from './metrics.js';
 import { createApp, MAX_BODY_BYTES, type AppDeps } from './app.js';
-import { receiptRoute } from './routes/receipts.js';
+import { receiptRoutes } from './routes/receipts.js';
 import type { ReceiptLog } from './log/receipt-log.js';
 import { withNodeCache } from './log/node-cache.js';
 import { proofRoutes } from './routes/proofs.js';
@@ -214,7 +214,7 @@ export async function createVerifier(deps: VerifierDeps) {
   const app = createApp(appDeps);
   // The hottest routes skip express: the server hands them straight to their handlers.
   const fast = proofRoutes(log);
-  const issue = receiptRoute({
+  const issue = receiptRoutes({
     receipts: appDeps.receipts,
     admission: appDeps.admission,
     receiptTokens: appDeps.receiptTokens,
@@ -226,7 +226,11 @@ export async function createVerifier(deps: VerifierDeps) {
   const listener: RequestListener = (request, response) => {
     const [path = '', query = ''] = (request.url ?? '').split('?', 2);
     if (request.method === 'POST' && path === '/v1/receipts')
-      return void servePlain(skeleton, request, response, path, () => issue(request, response));
+      return void servePlain(skeleton, request, response, path, () => issue.one(request, response));
+    if (request.method === 'POST' && path === '/v1/receipts/batch')
+      return void servePlain(skeleton, request, response, path, () =>
+        issue.batch(request, response),
+      );
     const handle = request.method === 'GET' ? fast.get(path) : undefined;
     if (handle === undefined) return void app(request, response);
     servePlain(skeleton, request, response, path, () =>

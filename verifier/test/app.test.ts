@@ -27,6 +27,7 @@ import {
   inclusionToJson,
   type Binding,
 } from '@veritee/attestations/wire';
+import { parseCheckpoint } from '@veritee/attestations/tlog';
 import { AT, simulator, trustWithDev, randomBinding } from '@veritee/mock';
 import { JWCRYPTO_ORACLE_SKIP, jwcryptoEarOracle } from '@veritee/mock/oracles';
 import { openSqliteLog } from '../src/log/sqlite-log.js';
@@ -153,6 +154,82 @@ describe('verifier API over HTTP, SQLite log', () => {
         inclusion: inclusionToJson({ index, size: 3, path: inclusionProof(leaves, index) }),
       });
       assert.equal(issued.status, 201, JSON.stringify(issued.json));
+    }
+  });
+
+  it('issues the receipts of a batch in one request, as one by one, each in the checkpoint it carries, and refuses a stray binding in its place', async () => {
+    const bindings = [binding(), binding(), binding()];
+    const { reportData, leaves } = batchReportData(bindings);
+    const { evidence } = await simulator.snp({ at: AT, reportData });
+    const encoded = Buffer.from(evidence).toString('base64');
+    const itemOf = (opened: Binding, index: number) => ({
+      binding: bindingToJson(opened),
+      inclusion: inclusionToJson({ index, size: 3, path: inclusionProof(leaves, index) }),
+    });
+    // A fourth answer claims the third's place in the batch: the quote does not vouch for it.
+    const items = [...bindings.map(itemOf), itemOf(binding(), 2)];
+    const batch = await post({ evidence: encoded, items }, '/v1/receipts/batch');
+    assert.equal(batch.status, 201, JSON.stringify(batch.json));
+    const receipts = batch.json['receipts'] as Array<Record<string, unknown>>;
+    assert.equal(receipts.length, 4);
+    const stray = receipts[3]?.['problem'] as { status: number; code: string };
+    assert.deepEqual([stray.status, stray.code], [422, 'RECEIPT_BINDING_MISMATCH']);
+    const jwks = createLocalJWKSet((await get('/.well-known/jwks.json')) as { keys: [] });
+    for (const [index, opened] of bindings.entries()) {
+      const issued = receipts[index] as {
+        id: string;
+        receipt: string;
+        log: { index: number; inclusion: { size: number; path: string[]; note: string } };
+      };
+      const claims = JSON.parse(
+        new TextDecoder().decode((await compactVerify(issued.receipt, jwks)).payload),
+      ) as ReceiptClaims;
+      assert.equal(claims.output_hash, Buffer.from(opened.outputHash).toString('hex'));
+      const { log: position, ...entry } = claims;
+      assert.equal(position.index, issued.log.index);
+      const { inclusion } = issued.log;
+      const head = parseCheckpoint(inclusion.note.slice(0, inclusion.note.indexOf('\n\n') + 1));
+      assert.equal(head.size, inclusion.size);
+      assert.ok(
+        verifyInclusion(
+          leafHash(statementEntryBytes(entry)),
+          position.index,
+          inclusion.size,
+          inclusion.path.map((hex) => fromHex(hex)!),
+          head.rootHash,
+        ),
+      );
+      // The same answer asked for alone finds the same receipt.
+      const alone = await post({ evidence: encoded, ...itemOf(opened, index) });
+      assert.deepEqual([alone.json['id'], alone.json['receipt']], [issued.id, issued.receipt]);
+    }
+  });
+
+  it('refuses a batch whose quote fails, or that is malformed or too long, as a whole', async () => {
+    const bindings = [binding(), binding()];
+    const { reportData, leaves } = batchReportData(bindings);
+    const { evidence } = await simulator.snp({ at: AT, reportData });
+    const forged = new Uint8Array(evidence);
+    forged[0x50]! ^= 1;
+    const items = bindings.map((opened, index) => ({
+      binding: bindingToJson(opened),
+      inclusion: inclusionToJson({ index, size: 2, path: inclusionProof(leaves, index) }),
+    }));
+    const refused = await post(
+      { evidence: Buffer.from(forged).toString('base64'), items },
+      '/v1/receipts/batch',
+    );
+    assert.deepEqual([refused.status, refused.json['code']], [422, 'RECEIPT_EVIDENCE_REJECTED']);
+    const encoded = Buffer.from(evidence).toString('base64');
+    for (const bad of [
+      { evidence: encoded },
+      { evidence: encoded, items: [] },
+      { evidence: encoded, items: Array.from({ length: 257 }, () => items[0]) },
+      { evidence: encoded, items: [items[0], { binding: { model_hash: 'zz' } }] },
+      { items },
+    ]) {
+      const answer = await post(bad, '/v1/receipts/batch');
+      assert.deepEqual([answer.status, answer.json['code']], [400, 'REQUEST_FIELD_INVALID']);
     }
   });
 

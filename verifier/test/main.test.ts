@@ -229,6 +229,24 @@ describe('verifier process', () => {
       assert.deepEqual(await post('someone-else'), [401, 'RECEIPT_UNAUTHORIZED']);
       assert.deepEqual(await post(tokens[0]), [201, undefined]);
       assert.deepEqual(await post(tokens[1]), [201, undefined]);
+      // A batch of receipts is asked for with the same token.
+      const batch = async (token?: string) => {
+        const { evidence, binding, inclusion } = JSON.parse(
+          await receiptRequestBody(new Date()),
+        ) as Record<string, unknown>;
+        const response = await fetch(`${base}/v1/receipts/batch`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+          },
+          body: JSON.stringify({ evidence, items: [{ binding, inclusion }] }),
+        });
+        const body = (await response.json()) as { code?: string; receipts?: unknown[] };
+        return [response.status, body.code ?? body.receipts?.length];
+      };
+      assert.deepEqual(await batch('someone-else'), [401, 'RECEIPT_UNAUTHORIZED']);
+      assert.deepEqual(await batch(tokens[0]), [201, 1]);
       // Reading stays public.
       assert.equal((await fetch(`${base}/v1/log/checkpoint`)).status, 200);
     } finally {

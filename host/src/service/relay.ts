@@ -14,6 +14,7 @@ import {
   type AttachedReceipt,
   OHTTP_REQUEST_TYPE,
 } from '@veritee/attestations/wire';
+import { createReceiptBatches, type BatchOutcome } from './receipt-batches.js';
 import type { Upstream, UpstreamResponse } from './upstream.js';
 
 export type ReceiptOutcome = 'issued' | 'refused' | 'unavailable' | 'off';
@@ -23,7 +24,15 @@ export interface RelayDeps {
   /** Unset: answers go out without receipts. */
   readonly verifier?: Upstream | undefined;
   readonly onReceipt?: (outcome: ReceiptOutcome) => void;
+  /**
+   * How long the receipt requests of a batch's answers wait for the rest of
+   * it before going to the verifier together (default 5 ms; they go at once
+   * when all are in); 0 asks for each answer's receipt alone.
+   */
+  readonly receiptBatchWindowMs?: number;
 }
+
+const DEFAULT_RECEIPT_BATCH_WINDOW_MS = 5;
 
 const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
@@ -61,7 +70,16 @@ function json(response: UpstreamResponse, what: string): unknown {
 /** The verifier's 201 answer, or undefined when it is not what the verifier sends. */
 function parseIssued(response: UpstreamResponse): AttachedReceipt | undefined {
   try {
-    const issued = JSON.parse(response.body.toString('utf8')) as {
+    return issuedFrom(JSON.parse(response.body.toString('utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** One issued receipt as the verifier writes it, or undefined when it is not that. */
+function issuedFrom(value: unknown): AttachedReceipt | undefined {
+  try {
+    const issued = (value ?? {}) as {
       id?: unknown;
       receipt?: unknown;
       log?: { index?: unknown; inclusion?: unknown };
@@ -90,6 +108,41 @@ function enclaveFailure(response: UpstreamResponse): never {
 }
 
 export function createRelay(deps: RelayDeps) {
+  const windowMs = deps.receiptBatchWindowMs ?? DEFAULT_RECEIPT_BATCH_WINDOW_MS;
+  const batches =
+    deps.verifier === undefined || windowMs <= 0
+      ? undefined
+      : createReceiptBatches(deps.verifier, windowMs);
+
+  /** Asks for one answer's receipt: with the rest of its batch when it has one. */
+  async function ask(
+    verifier: Upstream,
+    answer: Record<string, unknown>,
+    requestId: string | undefined,
+  ): Promise<BatchOutcome> {
+    const { evidence, binding, inclusion } = answer;
+    // The answer was parsed from the enclave: a batch's inclusion has its size.
+    const size = (inclusion as { size?: unknown } | undefined)?.size;
+    if (
+      batches !== undefined &&
+      typeof evidence === 'string' &&
+      typeof size === 'number' &&
+      size > 1
+    )
+      return batches.request(evidence, { binding, inclusion }, size, requestId);
+    const request = { evidence, binding, ...(inclusion === undefined ? {} : { inclusion }) };
+    try {
+      const response = await verifier.call(
+        '/v1/receipts',
+        { bytes: new TextEncoder().encode(JSON.stringify(request)), type: 'application/json' },
+        requestId,
+      );
+      return { kind: 'response', response };
+    } catch (error) {
+      return { kind: 'unreachable', error };
+    }
+  }
+
   async function receiptFor(
     answer: Record<string, unknown>,
     requestId: string | undefined,
@@ -98,27 +151,28 @@ export function createRelay(deps: RelayDeps) {
       deps.onReceipt?.('off');
       return noReceipt('HOST_RECEIPTS_OFF');
     }
-    const request = {
-      evidence: answer['evidence'],
-      binding: answer['binding'],
-      ...(answer['inclusion'] === undefined ? {} : { inclusion: answer['inclusion'] }),
-    };
-    let response: UpstreamResponse;
-    try {
-      response = await deps.verifier.call(
-        '/v1/receipts',
-        { bytes: new TextEncoder().encode(JSON.stringify(request)), type: 'application/json' },
-        requestId,
-      );
-    } catch (error) {
+    const outcome = await ask(deps.verifier, answer, requestId);
+    if (outcome.kind === 'unreachable') {
       deps.onReceipt?.('unavailable');
-      return noReceipt(isVeriteeError(error) ? error.code : 'HOST_UPSTREAM_UNREACHABLE');
+      return noReceipt(
+        isVeriteeError(outcome.error) ? outcome.error.code : 'HOST_UPSTREAM_UNREACHABLE',
+      );
     }
-    const issued = response.status === 201 ? parseIssued(response) : undefined;
+    if (outcome.kind === 'refused') {
+      deps.onReceipt?.('refused');
+      return noReceipt(outcome.code ?? 'HOST_VERIFIER_FAILED');
+    }
+    const issued =
+      outcome.kind === 'issued'
+        ? issuedFrom(outcome.issued)
+        : outcome.response.status === 201
+          ? parseIssued(outcome.response)
+          : undefined;
     if (issued === undefined) {
-      const refused = response.status >= 400 && response.status < 500;
+      const status = outcome.kind === 'response' ? outcome.response.status : 201;
+      const refused = status >= 400 && status < 500;
       deps.onReceipt?.(refused ? 'refused' : 'unavailable');
-      const code = problemCode(response);
+      const code = outcome.kind === 'response' ? problemCode(outcome.response) : undefined;
       return code === undefined ? noReceipt('HOST_VERIFIER_FAILED') : noReceipt(code);
     }
     deps.onReceipt?.('issued');
