@@ -21,7 +21,8 @@ export async function ratePerSecond(operation: () => unknown, millis = 1500): Pr
 }
 
 export function printRow(label: string, value: string): void {
-  process.stdout.write(`${label.padEnd(64)}${value}\n`);
+  // At least one space between, when a label is longer than the column.
+  process.stdout.write(`${label.padEnd(63)} ${value}\n`);
 }
 
 export interface Run {
