@@ -1,6 +1,7 @@
 /** The verifier's HTTP API as OpenAPI 3.1 (served at GET /openapi.json; checked against its routes). */
 import { readFileSync } from 'node:fs';
 import { openApiDocument, SKELETON_PATHS, type Operation, type Parameter } from '@veritee/service';
+import { RECEIPT_BATCH_MAX_ITEMS } from '@veritee/attestations/wire';
 
 const query = (name: string, description: string, schema?: Record<string, unknown>): Parameter => ({
   name,
@@ -70,7 +71,7 @@ const PATHS: Record<string, Record<string, Operation>> = {
           items: {
             type: 'array',
             minItems: 1,
-            maxItems: 256,
+            maxItems: RECEIPT_BATCH_MAX_ITEMS,
             items: {
               type: 'object',
               required: ['binding'],

@@ -25,6 +25,7 @@ import {
   bindingDigest,
   bindingToJson,
   inclusionToJson,
+  RECEIPT_BATCH_MAX_ITEMS,
   type Binding,
 } from '@veritee/attestations/wire';
 import { parseCheckpoint } from '@veritee/attestations/tlog';
@@ -224,7 +225,10 @@ describe('verifier API over HTTP, SQLite log', () => {
     for (const bad of [
       { evidence: encoded },
       { evidence: encoded, items: [] },
-      { evidence: encoded, items: Array.from({ length: 257 }, () => items[0]) },
+      {
+        evidence: encoded,
+        items: Array.from({ length: RECEIPT_BATCH_MAX_ITEMS + 1 }, () => items[0]),
+      },
       { evidence: encoded, items: [items[0], { binding: { model_hash: 'zz' } }] },
       { items },
     ]) {

@@ -7,10 +7,8 @@
  * failed): the verifier then appraises the quote once and commits the
  * receipts together, instead of once per answer over HTTP.
  */
+import { RECEIPT_BATCH_MAX_ITEMS } from '@veritee/attestations/wire';
 import type { Upstream, UpstreamResponse } from './upstream.js';
-
-/** Most answers in one batch request: the verifier's bound. */
-export const MAX_BATCH_ITEMS = 256;
 
 /** What the verifier said about one answer of a batch. */
 export type BatchOutcome =
@@ -102,7 +100,7 @@ export function createReceiptBatches(verifier: Upstream, windowMs: number) {
         }
         group.items.push(item);
         group.settle.push(resolve);
-        if (group.items.length >= Math.min(size, MAX_BATCH_ITEMS)) flush(evidence);
+        if (group.items.length >= Math.min(size, RECEIPT_BATCH_MAX_ITEMS)) flush(evidence);
       });
     },
   };

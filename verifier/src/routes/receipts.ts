@@ -9,7 +9,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fromBase64, RequestError } from '@veritee/attestations';
-import { parseBinding, parseInclusion } from '@veritee/attestations/wire';
+import { parseBinding, parseInclusion, RECEIPT_BATCH_MAX_ITEMS } from '@veritee/attestations/wire';
 import {
   problemBody,
   problemOf,
@@ -64,9 +64,6 @@ export interface ReceiptRouteDeps {
   readonly log: ReceiptLog;
   readonly checkpoints: Checkpoints;
 }
-
-/** Most answers one `POST /v1/receipts/batch` may carry (the log commits at most this many at once). */
-export const MAX_BATCH_ITEMS = 256;
 
 type Issued = Awaited<ReturnType<ReceiptService['issue']>>;
 
@@ -131,11 +128,11 @@ export function receiptRoutes(deps: ReceiptRouteDeps): { one: PlainRoute; batch:
     const body = await readBody(request);
     const evidence = base64Field(body['evidence'], 'evidence');
     const items = body['items'];
-    if (!Array.isArray(items) || items.length === 0 || items.length > MAX_BATCH_ITEMS)
+    if (!Array.isArray(items) || items.length === 0 || items.length > RECEIPT_BATCH_MAX_ITEMS)
       throw new RequestError(
         400,
         'REQUEST_FIELD_INVALID',
-        `items must list 1 to ${MAX_BATCH_ITEMS} answers`,
+        `items must list 1 to ${RECEIPT_BATCH_MAX_ITEMS} answers`,
       );
     // Every item is read before anything is issued: a malformed one refuses the request.
     const parsed = items.map((item: unknown, position) => {
