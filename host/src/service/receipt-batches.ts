@@ -8,6 +8,7 @@
  * receipts together, instead of once per answer over HTTP.
  */
 import { RECEIPT_BATCH_MAX_ITEMS } from '@veritee/attestations/wire';
+import { problemCodeOf } from './problem-code.js';
 import type { Upstream, UpstreamResponse } from './upstream.js';
 
 /** What the verifier said about one answer of a batch. */
@@ -28,21 +29,15 @@ interface Group {
   timer?: NodeJS.Timeout;
 }
 
-const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
-
 /** One outcome per item, in order; undefined when the body is not the verifier's batch answer. */
 function outcomesOf(response: UpstreamResponse, count: number): BatchOutcome[] | undefined {
   try {
     const { receipts } = JSON.parse(response.body.toString('utf8')) as { receipts?: unknown };
     if (!Array.isArray(receipts) || receipts.length !== count) return undefined;
     return receipts.map((entry: unknown): BatchOutcome => {
-      const problem = (entry as { problem?: { code?: unknown } } | null)?.problem;
+      const problem = (entry as { problem?: unknown } | null)?.problem;
       if (problem === undefined) return { kind: 'issued', issued: entry };
-      const code = problem?.code;
-      return {
-        kind: 'refused',
-        code: typeof code === 'string' && CODE.test(code) ? code : undefined,
-      };
+      return { kind: 'refused', code: problemCodeOf(problem) };
     });
   } catch {
     return undefined;

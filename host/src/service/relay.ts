@@ -14,6 +14,7 @@ import {
   type AttachedReceipt,
   OHTTP_REQUEST_TYPE,
 } from '@veritee/attestations/wire';
+import { problemCodeOf } from './problem-code.js';
 import { createReceiptBatches, type BatchOutcome } from './receipt-batches.js';
 import type { Upstream, UpstreamResponse } from './upstream.js';
 
@@ -34,15 +35,12 @@ export interface RelayDeps {
 
 const DEFAULT_RECEIPT_BATCH_WINDOW_MS = 5;
 
-const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
-
 /** An answer goes out without a receipt, saying why. */
 const noReceipt = (code: string) => ({ receiptError: code });
 
 function problemCode(response: UpstreamResponse): string | undefined {
   try {
-    const code = (JSON.parse(response.body.toString('utf8')) as { code?: unknown }).code;
-    return typeof code === 'string' && CODE.test(code) ? code : undefined;
+    return problemCodeOf(JSON.parse(response.body.toString('utf8')));
   } catch {
     return undefined;
   }
