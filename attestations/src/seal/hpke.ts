@@ -18,6 +18,7 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
+import { rawOkpPublicKey } from '../okp-key.js';
 
 export const HPKE_KEM_X25519 = 0x0020; // DHKEM(X25519, HKDF-SHA256), RFC 9180 section 7.1
 export const HPKE_KDF_SHA256 = 0x0001; // HKDF-SHA256, section 7.2
@@ -118,11 +119,7 @@ export interface HpkeKeyPair {
 
 export function generateHpkeKeyPair(): HpkeKeyPair {
   const { publicKey, privateKey } = generateKeyPairSync('x25519');
-  return { publicKey: rawPublicKey(publicKey), privateKey };
-}
-
-function rawPublicKey(key: KeyObject): Uint8Array {
-  return new Uint8Array(Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url'));
+  return { publicKey: rawOkpPublicKey(publicKey), privateKey };
 }
 
 function publicKeyFromRaw(raw: Uint8Array): KeyObject {
@@ -175,7 +172,7 @@ export function hpkeKeyPairFromPrivate(raw: Uint8Array): HpkeKeyPair {
     format: 'der',
     type: 'pkcs8',
   });
-  return { publicKey: rawPublicKey(createPublicKey(privateKey)), privateKey };
+  return { publicKey: rawOkpPublicKey(privateKey), privateKey };
 }
 
 /**
