@@ -16,9 +16,9 @@ import {
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
+  type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
-import { rawOkpPublicKey } from '../okp-key.js';
 
 export const HPKE_KEM_X25519 = 0x0020; // DHKEM(X25519, HKDF-SHA256), RFC 9180 section 7.1
 export const HPKE_KDF_SHA256 = 0x0001; // HKDF-SHA256, section 7.2
@@ -117,9 +117,25 @@ export interface HpkeKeyPair {
   readonly privateKey: KeyObject;
 }
 
+// Node encodes the half it is asked to and returns the other as a KeyObject;
+// @types/node only declares both halves encoded.
+const generateX25519 = generateKeyPairSync as unknown as (
+  type: 'x25519',
+  options: { publicKeyEncoding: { format: 'jwk' } },
+) => { publicKey: JsonWebKey; privateKey: KeyObject };
+
 export function generateHpkeKeyPair(): HpkeKeyPair {
-  const { publicKey, privateKey } = generateKeyPairSync('x25519');
-  return { publicKey: rawOkpPublicKey(publicKey), privateKey };
+  // The public key is encoded while the key generation job is alive. Exporting
+  // it afterwards deadlocks on Node 20 when garbage collection during the
+  // export finalizes that job (its destructor takes the lock the export holds).
+  const { publicKey, privateKey } = generateX25519('x25519', {
+    publicKeyEncoding: { format: 'jwk' },
+  });
+  return { publicKey: new Uint8Array(Buffer.from(publicKey.x ?? '', 'base64url')), privateKey };
+}
+
+function rawPublicKey(key: KeyObject): Uint8Array {
+  return new Uint8Array(Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url'));
 }
 
 function publicKeyFromRaw(raw: Uint8Array): KeyObject {
@@ -172,7 +188,7 @@ export function hpkeKeyPairFromPrivate(raw: Uint8Array): HpkeKeyPair {
     format: 'der',
     type: 'pkcs8',
   });
-  return { publicKey: rawOkpPublicKey(privateKey), privateKey };
+  return { publicKey: rawPublicKey(createPublicKey(privateKey)), privateKey };
 }
 
 /**

@@ -17,7 +17,6 @@ import {
 } from 'node:crypto';
 import { ChainError, EvidenceError } from '../errors.js';
 import { createMemo } from '../memo.js';
-import { rawOkpPublicKey } from '../okp-key.js';
 import { noteSignatures, signatureKey } from '../signature-memo.js';
 
 export const NOTE_SIGNATURE_ED25519 = 0x01;
@@ -156,7 +155,8 @@ export function noteSignerFromSeed(
     format: 'der',
     type: 'pkcs8',
   });
-  return { ...verifierOf(name, type, rawOkpPublicKey(privateKey)), privateKey };
+  const x = createPublicKey(privateKey).export({ format: 'jwk' }).x ?? '';
+  return { ...verifierOf(name, type, new Uint8Array(Buffer.from(x, 'base64url'))), privateKey };
 }
 
 /** `PRIVATE+KEY+<name>+<hex key ID>+base64(type || seed)`, the form Go's sumdb/note reads. */

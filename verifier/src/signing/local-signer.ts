@@ -7,6 +7,7 @@
  */
 import {
   createPrivateKey,
+  createPublicKey,
   generateKeyPairSync,
   sign,
   type JsonWebKey,
@@ -56,10 +57,17 @@ export async function openLocalSigner(dir: string, clock: () => Date): Promise<S
   keys.sort((a, b) => b.created.localeCompare(a.created));
 
   const create = async (): Promise<StoredKey> => {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    // Encoded while the generation job is alive and read back: a JWK export of
+    // the generated KeyObject can deadlock on Node 20 (see generateHpkeKeyPair).
+    const { privateKey: pkcs8 } = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      publicKeyEncoding: { type: 'spki', format: 'der' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+    });
+    const privateKey = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
     const created = clock().toISOString();
     const publicJwk: JWK = {
-      ...(publicKey.export({ format: 'jwk' }) as JWK),
+      ...(createPublicKey(privateKey).export({ format: 'jwk' }) as JWK),
       alg: ALG,
       use: 'sig',
     };
