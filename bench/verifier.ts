@@ -36,37 +36,37 @@ const POLICY = { id: 'bench', version: 1, policy: {} };
 const PROOF_LOG_SIZE = 1_000_000;
 
 /**
+ * One fresh simulated quote over `size` fresh bindings: alone, bound directly;
+ * more, over their Merkle root as the enclave batches, each with its path.
+ */
+async function quotedBindings(size: number) {
+  const bindings = Array.from({ length: size }, randomBinding);
+  const { reportData, leaves } = batchReportData(bindings);
+  const single = size === 1;
+  const { evidence } = await simulator.snp({
+    at: AT,
+    reportData: single ? bindingDigest(bindings[0]!) : reportData,
+  });
+  return {
+    evidence: Buffer.from(evidence).toString('base64'),
+    items: bindings.map((binding, index) => ({
+      binding: bindingToJson(binding),
+      ...(single
+        ? {}
+        : { inclusion: inclusionToJson({ index, size, path: inclusionProof(leaves, index) }) }),
+    })),
+  };
+}
+
+/**
  * Bodies of `POST /v1/receipts`, each for a binding of its own: with `batch`
- * 1, one fresh quote per receipt; with more, one quote per `batch` bindings
- * (over their Merkle root, as the enclave batches), each body with its path.
+ * 1, one fresh quote per receipt; with more, one quote per `batch` bindings.
  */
 async function receiptBodies(count: number, batch: number): Promise<string[]> {
   const bodies: string[] = [];
   while (bodies.length < count) {
-    const bindings = Array.from({ length: batch }, randomBinding);
-    const { reportData, leaves } = batchReportData(bindings);
-    const single = batch === 1;
-    const { evidence } = await simulator.snp({
-      at: AT,
-      reportData: single ? bindingDigest(bindings[0]!) : reportData,
-    });
-    bindings.forEach((binding, index) =>
-      bodies.push(
-        JSON.stringify({
-          evidence: Buffer.from(evidence).toString('base64'),
-          binding: bindingToJson(binding),
-          ...(single
-            ? {}
-            : {
-                inclusion: inclusionToJson({
-                  index,
-                  size: batch,
-                  path: inclusionProof(leaves, index),
-                }),
-              }),
-        }),
-      ),
-    );
+    const { evidence, items } = await quotedBindings(batch);
+    for (const item of items) bodies.push(JSON.stringify({ evidence, ...item }));
   }
   return bodies;
 }
@@ -77,20 +77,7 @@ async function receiptBodies(count: number, batch: number): Promise<string[]> {
  */
 async function batchBodies(count: number): Promise<string[]> {
   const bodies: string[] = [];
-  while (bodies.length < count) {
-    const bindings = Array.from({ length: 32 }, randomBinding);
-    const { reportData, leaves } = batchReportData(bindings);
-    const { evidence } = await simulator.snp({ at: AT, reportData });
-    bodies.push(
-      JSON.stringify({
-        evidence: Buffer.from(evidence).toString('base64'),
-        items: bindings.map((binding, index) => ({
-          binding: bindingToJson(binding),
-          inclusion: inclusionToJson({ index, size: 32, path: inclusionProof(leaves, index) }),
-        })),
-      }),
-    );
-  }
+  while (bodies.length < count) bodies.push(JSON.stringify(await quotedBindings(32)));
   return bodies;
 }
 

@@ -131,11 +131,12 @@ export function generateHpkeKeyPair(): HpkeKeyPair {
   const { publicKey, privateKey } = generateX25519('x25519', {
     publicKeyEncoding: { format: 'jwk' },
   });
-  return { publicKey: new Uint8Array(Buffer.from(publicKey.x ?? '', 'base64url')), privateKey };
+  return { publicKey: rawPublicKey(publicKey), privateKey };
 }
 
-function rawPublicKey(key: KeyObject): Uint8Array {
-  return new Uint8Array(Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url'));
+/** The raw key of an OKP public JWK (X25519: the 32 bytes HPKE sends). */
+function rawPublicKey(jwk: JsonWebKey): Uint8Array {
+  return new Uint8Array(Buffer.from(jwk.x ?? '', 'base64url'));
 }
 
 function publicKeyFromRaw(raw: Uint8Array): KeyObject {
@@ -188,7 +189,10 @@ export function hpkeKeyPairFromPrivate(raw: Uint8Array): HpkeKeyPair {
     format: 'der',
     type: 'pkcs8',
   });
-  return { publicKey: rawPublicKey(createPublicKey(privateKey)), privateKey };
+  return {
+    publicKey: rawPublicKey(createPublicKey(privateKey).export({ format: 'jwk' })),
+    privateKey,
+  };
 }
 
 /**

@@ -167,13 +167,13 @@ export interface AttachedInclusion {
   readonly note: string;
 }
 
-/** The verifier's receipt for one answer, as the host attaches it. */
 /**
  * Most answers one `POST /v1/receipts/batch` carries: hosts gather at most
  * this many, and the verifier refuses more (it commits at most this many at once).
  */
 export const RECEIPT_BATCH_MAX_ITEMS = 256;
 
+/** The verifier's receipt for one answer, as the host attaches it. */
 export interface AttachedReceipt {
   readonly id: string;
   /** The receipt, a compact JWS. */

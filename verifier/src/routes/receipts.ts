@@ -1,10 +1,11 @@
 /**
  * `POST /v1/receipts` and `POST /v1/receipts/batch`, written against
- * node:http: the routes every answer through a host takes, so the verifier's server answers them without express,
- * and the express app mounts the same handlers for servers built from the app
- * alone. Only hosts holding a token the operator gave may grow the log. Each
- * answer carries the signed checkpoint of the receipt's commit group and its
- * inclusion path, so a client checks the receipt without asking for them.
+ * node:http: the routes every answer through a host takes, so the verifier's
+ * server answers them without express, and the express app mounts the same
+ * handlers for servers built from the app alone. Only hosts holding a token
+ * the operator gave may grow the log. Each answer carries the signed
+ * checkpoint of the receipt's commit group and its inclusion path, so a
+ * client checks the receipt without asking for them.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
